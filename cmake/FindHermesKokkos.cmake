@@ -1,0 +1,63 @@
+# FindHermesKokkos: provides the target hermes::kokkos.
+#
+# 1. A proper Kokkos config package (Spack, a site's Kokkos 4 with OpenMP/CUDA/HIP) is preferred.
+# 2. Debian's libtrilinos-kokkos-dev ships a KokkosConfig.cmake whose include directory
+#    (<prefix>/include) does not hold the headers (they live in <prefix>/include/trilinos), so a
+#    target built from it fails at generate time. We detect that and fall back to locating
+#    Kokkos_Core.hpp and the kokkoscore library directly.
+include(FindPackageHandleStandardArgs)
+
+set(_hermes_kokkos_ok FALSE)
+find_package(Kokkos CONFIG QUIET)
+if(Kokkos_FOUND AND TARGET Kokkos::kokkos)
+  get_target_property(_kk_inc Kokkos::kokkos INTERFACE_INCLUDE_DIRECTORIES)
+  set(_hermes_kokkos_ok TRUE)
+  foreach(_d IN LISTS _kk_inc)
+    if(NOT _d MATCHES "^\\$<" AND NOT EXISTS "${_d}/Kokkos_Core.hpp")
+      set(_hermes_kokkos_ok FALSE)
+    endif()
+  endforeach()
+  if(_hermes_kokkos_ok)
+    set(HermesKokkos_VERSION "${Kokkos_VERSION}")
+    add_library(hermes::kokkos INTERFACE IMPORTED GLOBAL)
+    target_link_libraries(hermes::kokkos INTERFACE Kokkos::kokkos)
+    set(HermesKokkos_FROM "Kokkos CMake package ${Kokkos_DIR}")
+  else()
+    message(STATUS "Kokkos config package at ${Kokkos_DIR} points at missing headers; searching by header")
+  endif()
+endif()
+
+if(NOT _hermes_kokkos_ok)
+  find_path(HermesKokkos_INCLUDE_DIR Kokkos_Core.hpp PATH_SUFFIXES trilinos kokkos)
+  find_library(HermesKokkos_CORE_LIBRARY NAMES kokkoscore trilinos_kokkoscore)
+  find_library(HermesKokkos_CONTAINERS_LIBRARY NAMES kokkoscontainers trilinos_kokkoscontainers)
+  if(HermesKokkos_INCLUDE_DIR AND EXISTS "${HermesKokkos_INCLUDE_DIR}/KokkosCore_config.h")
+    file(STRINGS "${HermesKokkos_INCLUDE_DIR}/KokkosCore_config.h" _kv REGEX "#define KOKKOS_VERSION [0-9]+")
+    string(REGEX REPLACE ".*KOKKOS_VERSION ([0-9]+).*" "\\1" _kv "${_kv}")
+    if(_kv)
+      math(EXPR _maj "${_kv} / 10000")
+      math(EXPR _min "${_kv} / 100 % 100")
+      math(EXPR _pat "${_kv} % 100")
+      set(HermesKokkos_VERSION "${_maj}.${_min}.${_pat}")
+    endif()
+  endif()
+  find_package_handle_standard_args(HermesKokkos
+    REQUIRED_VARS HermesKokkos_INCLUDE_DIR HermesKokkos_CORE_LIBRARY
+    VERSION_VAR HermesKokkos_VERSION)
+  if(HermesKokkos_FOUND AND NOT TARGET hermes::kokkos)
+    add_library(hermes::kokkos INTERFACE IMPORTED GLOBAL)
+    target_include_directories(hermes::kokkos SYSTEM INTERFACE "${HermesKokkos_INCLUDE_DIR}")
+    target_link_libraries(hermes::kokkos INTERFACE "${HermesKokkos_CORE_LIBRARY}")
+    if(HermesKokkos_CONTAINERS_LIBRARY)
+      target_link_libraries(hermes::kokkos INTERFACE "${HermesKokkos_CONTAINERS_LIBRARY}")
+    endif()
+    find_package(Threads)
+    target_link_libraries(hermes::kokkos INTERFACE Threads::Threads ${CMAKE_DL_LIBS})
+    set(HermesKokkos_FROM "headers in ${HermesKokkos_INCLUDE_DIR}")
+  endif()
+else()
+  find_package_handle_standard_args(HermesKokkos REQUIRED_VARS Kokkos_DIR VERSION_VAR HermesKokkos_VERSION)
+endif()
+if(HermesKokkos_FOUND)
+  message(STATUS "Kokkos ${HermesKokkos_VERSION} from ${HermesKokkos_FROM}")
+endif()

@@ -1,0 +1,29 @@
+#pragma once
+// Running a deck: the run directory, the log header, the stages in order.
+#include <filesystem>
+#include <functional>
+#include <string>
+
+#include "hermes/deck/deck.hpp"
+#include "hermes/dist/communicator.hpp"
+
+namespace hermes::app {
+
+struct RunOptions {
+  bool force = false;          // start over in an existing run directory
+  bool keep_run_dir = true;    // false: subcommands that only write what their flags name
+};
+
+// Creates (or, for run.resume, reopens) <output_dir>/<name>. An existing run is never
+// overwritten: without run.resume or --force that is an error on every rank.
+std::filesystem::path prepare_run_directory(const deck::Deck& deck, bool force,
+                                            const dist::Communicator& comm);
+
+// Runs every stage the deck lists, in order. Returns the process exit code.
+int run_deck(const deck::Deck& deck, const RunOptions& options, const dist::Communicator& comm);
+
+// Runs rank 0's `work` and turns its failure into a CollectiveError on every rank, so that a
+// check only rank 0 can make ends the job cleanly rather than hanging the others.
+void on_root_collectively(const dist::Communicator& comm, const std::function<void()>& work);
+
+}  // namespace hermes::app

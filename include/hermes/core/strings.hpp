@@ -1,0 +1,25 @@
+#pragma once
+// Small string helpers shared by the deck parser and the command line.
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace hermes {
+
+// Edit distance (insert, delete, substitute, adjacent swap), for did-you-mean suggestions.
+std::size_t edit_distance(std::string_view a, std::string_view b);
+
+// The candidate closest to `word`, or "" when none is close enough to be a plausible typo.
+std::string closest_match(std::string_view word, std::span<const std::string> candidates);
+
+std::string join(std::span<const std::string> items, std::string_view separator);
+std::vector<std::string> split(std::string_view text, char separator);
+std::string trim(std::string_view text);
+bool starts_with(std::string_view text, std::string_view prefix);
+
+// Human-readable sizes and counts: 1.23 GiB, 124.4M.
+std::string format_bytes(double bytes);
+std::string format_count(double count);
+
+}  // namespace hermes

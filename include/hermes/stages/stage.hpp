@@ -1,0 +1,33 @@
+#pragma once
+// A stage is one step of a run (synth, tokenizer, prepare, pretrain, evaluate, generate, info).
+// Decks list stages by name; subcommands run a single stage with a deck built from their flags.
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "hermes/deck/deck.hpp"
+#include "hermes/dist/communicator.hpp"
+
+namespace hermes::stages {
+
+struct StageContext {
+  const deck::Deck& deck;
+  const dist::Communicator& comm;
+  std::filesystem::path run_dir;  // empty for subcommands that keep no run directory
+};
+
+struct StageInfo {
+  std::string name;
+  std::string summary;
+  std::function<void(StageContext&)> run;  // empty: not built yet
+};
+
+const std::vector<StageInfo>& registry();
+// Runs one stage by name; a stage that is not built yet fails with a message saying so.
+void run_stage(const std::string& name, StageContext& context);
+
+// Stage entry points, one per file in src/stages/.
+void run_info(StageContext& context);
+
+}  // namespace hermes::stages

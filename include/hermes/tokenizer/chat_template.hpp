@@ -1,0 +1,42 @@
+#pragma once
+// The one chat template used by prepare, evaluate and chat.
+// CONTRACT (issue 3 implements it):
+//   <|system|>{system text}\n{tools block if any}<|endoftext|>
+//   <|user|>{text}<|endoftext|>   <|assistant|>{text}<|endoftext|>   <|tool|>{text}<|endoftext|>
+// Exact rendering (newlines, tools block) is defined and documented by the implementation.
+#include <string>
+#include <vector>
+
+#include "hermes/tokenizer/tokenizer.hpp"
+
+namespace hermes::tokenizer {
+
+struct Message {
+  std::string role;  // ShareGPT "from": system, human, gpt, tool (also user/assistant accepted)
+  std::string content;
+};
+
+struct Conversation {
+  std::vector<Message> messages;
+  std::string tools_json;  // the conversation's `tools` JSON text, placed in the system block
+};
+
+struct RenderedConversation {
+  std::string text;
+  // Byte ranges [begin, end) of `text` that belong to the assistant (its content, including
+  // <think> and <tool_call> text, and its closing end token): the loss mask's source.
+  std::vector<std::pair<std::size_t, std::size_t>> assistant_spans;
+};
+
+RenderedConversation render(const Conversation& conversation);
+
+struct EncodedConversation {
+  std::vector<TokenId> ids;
+  std::vector<std::uint8_t> assistant_mask;  // 1 where the token belongs to the assistant
+};
+EncodedConversation encode_conversation(const Tokenizer& tokenizer, const Conversation& conversation);
+
+// The prompt for generation: the rendered conversation followed by an open "<|assistant|>".
+std::string render_generation_prompt(const Conversation& conversation);
+
+}  // namespace hermes::tokenizer

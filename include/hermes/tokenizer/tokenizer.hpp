@@ -1,0 +1,52 @@
+#pragma once
+// Byte-level BPE tokenizer, HuggingFace tokenizer.json compatible (GPT-2, SmolLM, Llama-3, Qwen).
+// CONTRACT (issue 3 implements it; data/, evaluate and generate code against it):
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace hermes::tokenizer {
+
+using TokenId = std::uint32_t;
+
+class Tokenizer {
+ public:
+  // Loads a HuggingFace tokenizer.json; throws hermes::Error naming the file and JSON path.
+  static Tokenizer load(const std::filesystem::path& path);
+  void save(const std::filesystem::path& path) const;
+
+  // Special/added tokens in the text are matched first and never split.
+  std::vector<TokenId> encode(std::string_view text) const;
+  std::vector<std::vector<TokenId>> encode_batch(const std::vector<std::string>& texts) const;
+  // Byte-exact inverse of encode for valid UTF-8 (invalid bytes round-trip too).
+  std::string decode(const std::vector<TokenId>& ids) const;
+
+  std::size_t vocab_size() const;
+  std::optional<TokenId> token_to_id(std::string_view token) const;
+  std::string id_to_token(TokenId id) const;
+  // Id of a special token such as "<|endoftext|>"; throws hermes::Error when absent.
+  TokenId special_id(std::string_view token) const;
+  // A stable hash of the vocabulary, merges, specials and pre-tokenizer: shards and
+  // checkpoints record it and refuse a mismatching tokenizer.
+  std::string fingerprint() const;
+
+  Tokenizer();
+  ~Tokenizer();
+  Tokenizer(Tokenizer&&) noexcept;
+  Tokenizer& operator=(Tokenizer&&) noexcept;
+  Tokenizer(const Tokenizer&);
+  Tokenizer& operator=(const Tokenizer&);
+
+  struct Impl;
+  const Impl& impl() const { return *impl_; }
+  Impl& impl() { return *impl_; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hermes::tokenizer

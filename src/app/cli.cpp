@@ -1,0 +1,247 @@
+// The command line: `hermes run DECK [section.key=value ...]` and the subcommands, each of which
+// turns its flags into deck overrides so that one validated path runs every stage.
+#include "hermes/app/cli.hpp"
+
+#include <iostream>
+#include <optional>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+
+#include "hermes/app/run.hpp"
+#include "hermes/core/error.hpp"
+#include "hermes/core/log.hpp"
+#include "hermes/deck/parser.hpp"
+#include "hermes/model/report.hpp"
+#include "hermes/stages/stage.hpp"
+#include "hermes/version.hpp"
+
+namespace hermes::app {
+namespace {
+
+// Positional words: a deck path (at most one, no '=') and section.key=value overrides.
+struct DeckArgs {
+  std::string path;
+  std::vector<std::string> overrides;
+};
+
+DeckArgs split_positionals(const std::vector<std::string>& words) {
+  DeckArgs a;
+  for (const auto& w : words) {
+    if (w.find('=') != std::string::npos) {
+      a.overrides.push_back(w);
+    } else if (a.path.empty()) {
+      a.path = w;
+    } else {
+      fail("two decks given ('{}' and '{}'); pass one deck and section.key=value overrides", a.path, w);
+    }
+  }
+  return a;
+}
+
+// A minimal deck for a subcommand: it runs one stage and keeps its outputs where the flags say.
+std::string subcommand_deck(const std::string& name, const std::string& stage) {
+  return fmt::format("[run]\nname = \"{}\"\nstages = [\"{}\"]\n", name, stage);
+}
+
+template <typename T>
+void flag_override(std::vector<std::string>& out, const std::string& key, const std::optional<T>& v) {
+  if (!v) return;
+  if constexpr (std::is_same_v<T, std::string>)
+    out.push_back(key + "=" + deck::toml_string(*v));
+  else if constexpr (std::is_same_v<T, bool>)
+    out.push_back(key + "=" + (*v ? "true" : "false"));
+  else
+    out.push_back(fmt::format("{}={}", key, *v));
+}
+
+void print_version() {
+  if (log::rank() == 0) std::cout << "hermes " << kVersion << " (git " << kGitRevision << ")\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv, const dist::Communicator& comm) {
+  CLI::App app{"hermes: train GPT/LLaMA-style language models as an MPI batch application.\n"
+               "  mpirun -n N hermes run DECK [section.key=value ...]"};
+  app.require_subcommand(0, 1);
+  bool version = false;
+  app.add_flag("--version", version, "print the version and git revision");
+
+  // run
+  auto* run = app.add_subcommand("run", "run the stages a deck lists (no deck: the embedded quickstart)");
+  std::vector<std::string> run_words;
+  bool force = false;
+  run->add_option("deck_and_overrides", run_words, "DECK.toml, then section.key=value overrides");
+  run->add_flag("--force", force, "start over in an existing run directory (deletes it)");
+
+  // info
+  auto* info = app.add_subcommand("info", "presets, parameter counts, FLOPs per token, memory estimate");
+  std::vector<std::string> info_words;
+  std::optional<std::string> info_preset;
+  std::optional<std::int64_t> info_vocab, info_seq;
+  std::int64_t info_batch = 8;
+  std::string info_precision = "fp32", info_optim = "adamw";
+  info->add_option("deck_and_overrides", info_words, "optional deck whose model to describe, and overrides");
+  info->add_option("--preset", info_preset, "describe one preset in detail");
+  info->add_option("--vocab-size", info_vocab, "vocabulary size (default: each preset's reference)");
+  info->add_option("--batch", info_batch, "micro-batch for the memory estimate")->check(CLI::PositiveNumber);
+  info->add_option("--seq-len", info_seq, "sequence length (default: context length)");
+  info->add_option("--precision", info_precision, "fp32 or bf16")->check(CLI::IsMember({"fp32", "bf16"}));
+  info->add_option("--optim", info_optim, "adamw or muon")->check(CLI::IsMember({"adamw", "muon"}));
+
+  // train-tokenizer
+  auto* tok = app.add_subcommand("train-tokenizer", "train a byte-level BPE tokenizer");
+  std::vector<std::string> tok_inputs, tok_extra;
+  std::optional<std::string> tok_output, tok_pattern, tok_format, tok_field;
+  std::optional<std::int64_t> tok_vocab, tok_minfreq;
+  tok->add_option("--input", tok_inputs, "corpus files")->required();
+  tok->add_option("--output", tok_output, "tokenizer.json to write")->required();
+  tok->add_option("--vocab-size", tok_vocab, "vocabulary size");
+  tok->add_option("--min-frequency", tok_minfreq, "minimum pair count to merge");
+  tok->add_option("--pattern", tok_pattern, "pre-tokenizer: gpt2, llama3, qwen2 or a regex");
+  tok->add_option("--format", tok_format, "text, jsonl or sharegpt");
+  tok->add_option("--text-field", tok_field, "JSONL text field");
+  tok->add_option("overrides", tok_extra, "section.key=value overrides");
+
+  // train
+  auto* train = app.add_subcommand("train", "pretrain a model on prepared shards");
+  std::vector<std::string> train_extra;
+  std::optional<std::string> train_config, train_data, train_tokenizer, train_preset, train_optim, train_name;
+  std::optional<std::int64_t> train_batch, train_seq, train_steps, train_accum;
+  std::optional<double> train_lr, train_epochs;
+  bool train_force = false;
+  std::optional<bool> train_resume;
+  train->add_option("--config", train_config, "deck to start from");
+  train->add_option("--data", train_data, "folder of prepared HDF5 shards (data.output_dir)");
+  train->add_option("--tokenizer", train_tokenizer, "tokenizer.json");
+  train->add_option("--preset", train_preset, "model preset");
+  train->add_option("--batch-size", train_batch, "micro-batch per rank");
+  train->add_option("--seq-len", train_seq, "sequence length");
+  train->add_option("--grad-accum", train_accum, "gradient accumulation steps");
+  train->add_option("--max-steps", train_steps, "optimizer steps");
+  train->add_option("--epochs", train_epochs, "epochs when --max-steps is 0");
+  train->add_option("--lr", train_lr, "peak learning rate");
+  train->add_option("--optim", train_optim, "adamw or muon");
+  train->add_option("--run-name", train_name, "run directory name");
+  train->add_flag("--resume", train_resume, "continue the run from its latest checkpoint");
+  train->add_flag("--force", train_force, "start over in an existing run directory");
+  train->add_option("overrides", train_extra, "section.key=value overrides");
+
+  // generate
+  auto* gen = app.add_subcommand("generate", "generate text from a checkpoint");
+  std::vector<std::string> gen_extra;
+  std::optional<std::string> gen_checkpoint, gen_config, gen_tokenizer, gen_prompt, gen_prompts;
+  std::optional<std::int64_t> gen_max, gen_topk, gen_seed;
+  std::optional<double> gen_temp, gen_topp;
+  gen->add_option("--checkpoint", gen_checkpoint, "checkpoint (.h5)");
+  gen->add_option("--config", gen_config, "deck the model was trained with");
+  gen->add_option("--tokenizer", gen_tokenizer, "tokenizer.json");
+  gen->add_option("--prompt", gen_prompt, "one prompt");
+  gen->add_option("--prompts-file", gen_prompts, "prompts JSONL for batch generation");
+  gen->add_option("--max-tokens", gen_max, "new tokens per prompt");
+  gen->add_option("--temperature", gen_temp, "sampling temperature (0: greedy)");
+  gen->add_option("--top-k", gen_topk, "top-k sampling");
+  gen->add_option("--top-p", gen_topp, "nucleus sampling mass");
+  gen->add_option("--seed", gen_seed, "sampling seed");
+  gen->add_option("overrides", gen_extra, "section.key=value overrides");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // Only rank 0 speaks; every rank returns the same code.
+    std::ostringstream sink;
+    return comm.is_root() ? app.exit(e) : app.exit(e, sink, sink);
+  }
+  if (version) {
+    print_version();
+    return 0;
+  }
+
+  if (*run) {
+    const DeckArgs a = split_positionals(run_words);
+    const deck::Deck d = deck::load_deck_collective(comm, a.path, a.overrides);
+    log::set_level(log::parse_level(d.run.log_level));
+    return run_deck(d, {.force = force, .keep_run_dir = true}, comm);
+  }
+
+  if (*info) {
+    const auto precision = model::parse_precision(info_precision);
+    if (!info_words.empty()) {
+      const DeckArgs a = split_positionals(info_words);
+      deck::Deck d = deck::load_deck_collective(comm, a.path, a.overrides);
+      auto m = deck::resolve_model(d.model, info_vocab.value_or(0));
+      const std::int64_t t = info_seq.value_or(d.train.seq_len > 0 ? d.train.seq_len : m.context_length);
+      log::info("{}", model::model_report(m, info_batch, t, precision, info_optim == "muon"));
+      return 0;
+    }
+    if (info_preset) {
+      auto m = model::preset(*info_preset);
+      if (info_vocab) m.vocab_size = *info_vocab;
+      model::validate(m);
+      log::info("{}", model::model_report(m, info_batch, info_seq.value_or(m.context_length), precision,
+                                          info_optim == "muon"));
+      return 0;
+    }
+    log::info("{}", model::presets_table(info_vocab.value_or(0), info_batch, info_seq.value_or(0), precision));
+    return 0;
+  }
+
+  if (*tok) {
+    std::vector<std::string> o = {"tokenizer.inputs=" + deck::toml_string_array(tok_inputs)};
+    flag_override(o, "tokenizer.path", tok_output);
+    flag_override(o, "tokenizer.vocab_size", tok_vocab);
+    flag_override(o, "tokenizer.min_frequency", tok_minfreq);
+    flag_override(o, "tokenizer.pattern", tok_pattern);
+    flag_override(o, "tokenizer.format", tok_format);
+    flag_override(o, "tokenizer.text_field", tok_field);
+    o.insert(o.end(), tok_extra.begin(), tok_extra.end());
+    const auto d = deck::load_deck_collective(comm, "", o, subcommand_deck("train-tokenizer", "tokenizer"),
+                                              "train-tokenizer flags");
+    return run_deck(d, {.keep_run_dir = false}, comm);
+  }
+
+  if (*train) {
+    std::vector<std::string> o;
+    if (!train_config) o.push_back("run.stages=[\"pretrain\"]");
+    flag_override(o, "data.output_dir", train_data);
+    flag_override(o, "tokenizer.path", train_tokenizer);
+    flag_override(o, "model.preset", train_preset);
+    flag_override(o, "train.batch_size", train_batch);
+    flag_override(o, "train.seq_len", train_seq);
+    flag_override(o, "train.grad_accum", train_accum);
+    flag_override(o, "train.max_steps", train_steps);
+    flag_override(o, "train.epochs", train_epochs);
+    flag_override(o, "optim.lr", train_lr);
+    flag_override(o, "optim.name", train_optim);
+    flag_override(o, "run.name", train_name);
+    flag_override(o, "run.resume", train_resume);
+    o.insert(o.end(), train_extra.begin(), train_extra.end());
+    const auto d = deck::load_deck_collective(comm, train_config.value_or(""), o,
+                                              subcommand_deck("train", "pretrain"), "train flags");
+    return run_deck(d, {.force = train_force, .keep_run_dir = true}, comm);
+  }
+
+  if (*gen) {
+    std::vector<std::string> o;
+    if (!gen_config) o.push_back("run.stages=[\"generate\"]");
+    if (gen_prompt) o.push_back("generate.prompts_file=" + deck::toml_string("-"));  // one prompt, below
+    flag_override(o, "generate.prompts_file", gen_prompts);
+    flag_override(o, "generate.checkpoint", gen_checkpoint);
+    flag_override(o, "tokenizer.path", gen_tokenizer);
+    flag_override(o, "generate.max_tokens", gen_max);
+    flag_override(o, "generate.temperature", gen_temp);
+    flag_override(o, "generate.top_k", gen_topk);
+    flag_override(o, "generate.top_p", gen_topp);
+    flag_override(o, "generate.seed", gen_seed);
+    o.insert(o.end(), gen_extra.begin(), gen_extra.end());
+    const auto d = deck::load_deck_collective(comm, gen_config.value_or(""), o,
+                                              subcommand_deck("generate", "generate"), "generate flags");
+    return run_deck(d, {.keep_run_dir = false}, comm);
+  }
+
+  if (comm.is_root()) std::cout << app.help();
+  return 0;
+}
+
+}  // namespace hermes::app

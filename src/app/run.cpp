@@ -1,0 +1,109 @@
+#include "hermes/app/run.hpp"
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <unistd.h>
+
+#include "hermes/core/error.hpp"
+#include "hermes/core/log.hpp"
+#include "hermes/deck/parser.hpp"
+#include "hermes/stages/stage.hpp"
+#include "hermes/version.hpp"
+
+namespace hermes::app {
+namespace fs = std::filesystem;
+
+void on_root_collectively(const dist::Communicator& comm, const std::function<void()>& work) {
+  std::string message;
+  int ok = 1;
+  if (comm.is_root()) {
+    try {
+      work();
+    } catch (const Error& e) {
+      ok = 0;
+      message = e.what();
+    } catch (const fs::filesystem_error& e) {
+      ok = 0;
+      message = e.what();
+    }
+  }
+  HERMES_MPI_CHECK(MPI_Bcast(&ok, 1, MPI_INT, 0, comm.handle()));
+  if (ok) return;
+  comm.broadcast(message);
+  throw deck::CollectiveError(message);
+}
+
+fs::path prepare_run_directory(const deck::Deck& deck, bool force, const dist::Communicator& comm) {
+  const fs::path dir = deck.run_dir();
+  on_root_collectively(comm, [&] {
+    const bool exists = fs::exists(dir);
+    if (deck.run.resume) {
+      if (!exists)
+        fail("{}: run.resume = true but there is no run to resume at {}; drop run.resume to start it",
+             deck.where("run.resume"), dir.string());
+      if (force) fail("--force and run.resume = true contradict each other; choose one");
+    } else if (exists && !fs::is_empty(dir)) {
+      if (!force)
+        fail("run directory {} already exists; resume it with run.resume=true, start over with --force, "
+             "or choose another run.name",
+             dir.string());
+      fs::remove_all(dir);
+    }
+    fs::create_directories(dir);
+  });
+  comm.barrier();
+  return dir;
+}
+
+namespace {
+
+std::string host_name() {
+  char name[256] = {0};
+  gethostname(name, sizeof(name) - 1);
+  return name;
+}
+
+// A one-shot failure for testing error paths under mpirun: HERMES_INJECT_FAILURE=rank:N makes
+// rank N fail before its first stage, as a real rank-local error would.
+void maybe_inject_failure(const dist::Communicator& comm) {
+  const char* spec = std::getenv("HERMES_INJECT_FAILURE");
+  if (!spec) return;
+  const std::string s(spec);
+  if (s.rfind("rank:", 0) == 0 && std::stoi(s.substr(5)) == comm.rank())
+    fail("injected failure on rank {} (HERMES_INJECT_FAILURE={})", comm.rank(), s);
+}
+
+}  // namespace
+
+int run_deck(const deck::Deck& deck, const RunOptions& options, const dist::Communicator& comm) {
+  using clock = std::chrono::steady_clock;
+  const auto start = clock::now();
+  fs::path run_dir;
+  if (options.keep_run_dir) {
+    run_dir = prepare_run_directory(deck, options.force, comm);
+    if (comm.is_root()) {
+      std::ofstream(run_dir / "deck.toml") << deck::to_toml(deck);
+      log::add_file(run_dir / "hermes.log");
+    }
+  }
+  log::info("hermes {} ({}) | {} rank{} on {} ({} per node) | deck {}", kVersion, kGitRevision,
+            comm.size(), comm.size() == 1 ? "" : "s", host_name(), comm.local_size(), deck.source);
+  if (!run_dir.empty()) log::info("run directory {}{}", run_dir.string(), deck.run.resume ? " (resuming)" : "");
+  log::debug("effective deck:\n{}", deck::to_toml(deck));
+
+  maybe_inject_failure(comm);
+  stages::StageContext context{deck, comm, run_dir};
+  for (const auto& stage : deck.run.stages) {
+    const auto stage_start = clock::now();
+    log::info("== stage {} ==", stage);
+    stages::run_stage(stage, context);
+    log::info("== stage {} done in {:.1f} s ==", stage,
+              std::chrono::duration<double>(clock::now() - stage_start).count());
+  }
+  log::info("run finished in {:.1f} s{}", std::chrono::duration<double>(clock::now() - start).count(),
+            run_dir.empty() ? "" : "; outputs in " + run_dir.string());
+  return 0;
+}
+
+}  // namespace hermes::app

@@ -1,0 +1,185 @@
+#include "hermes/model/config.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include "hermes/core/error.hpp"
+#include "hermes/core/strings.hpp"
+#include "hermes/deck/deck.hpp"
+
+namespace hermes::model {
+namespace {
+
+struct PresetEntry {
+  ModelConfig config;
+  std::int64_t reference_vocab;
+};
+
+ModelConfig make(const char* name, std::int64_t layers, std::int64_t width, std::int64_t heads,
+                 std::int64_t kv_heads, std::int64_t ffn_hidden, std::int64_t context, Ffn ffn,
+                 bool bias) {
+  ModelConfig c;
+  c.preset = name;
+  c.n_layer = layers;
+  c.n_embd = width;
+  c.n_head = heads;
+  c.n_kv_head = kv_heads;
+  c.ffn_hidden = ffn_hidden;
+  c.context_length = context;
+  c.ffn = ffn;
+  c.bias = bias;
+  return c;
+}
+
+// GPT-style presets use GELU and biases (GPT-2's layout, with RMSNorm and RoPE in place of
+// LayerNorm and learned positions); LLaMA-style presets use SwiGLU, no biases, optional GQA.
+const std::vector<std::pair<std::string, PresetEntry>>& table() {
+  static const std::vector<std::pair<std::string, PresetEntry>> presets = {
+      {"nano", {make("nano", 2, 64, 4, 4, 256, 128, Ffn::gelu, true), 512}},
+      {"tiny", {make("tiny", 4, 128, 4, 4, 512, 256, Ffn::gelu, true), 2048}},
+      {"gpt2-small", {make("gpt2-small", 12, 768, 12, 12, 3072, 1024, Ffn::gelu, true), 50257}},
+      {"gpt2-medium", {make("gpt2-medium", 24, 1024, 16, 16, 4096, 1024, Ffn::gelu, true), 50257}},
+      {"gpt2-large", {make("gpt2-large", 36, 1280, 20, 20, 5120, 1024, Ffn::gelu, true), 50257}},
+      {"llama-small", {make("llama-small", 12, 768, 12, 4, 2048, 2048, Ffn::swiglu, false), 32000}},
+      {"agentic-50m", {make("agentic-50m", 6, 384, 8, 8, 1536, 512, Ffn::swiglu, false), 49152}},
+  };
+  return presets;
+}
+
+const PresetEntry& find(const std::string& name) {
+  for (const auto& [n, e] : table())
+    if (n == name) return e;
+  const auto& names = preset_names();
+  const std::string hint = closest_match(name, names);
+  fail("unknown model preset '{}'{}; presets: {}", name,
+       hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint), join(names, ", "));
+}
+
+}  // namespace
+
+const std::vector<std::string>& preset_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> n;
+    for (const auto& [name, entry] : table()) n.push_back(name);
+    return n;
+  }();
+  return names;
+}
+
+ModelConfig preset(const std::string& name) {
+  ModelConfig c = find(name).config;
+  c.vocab_size = find(name).reference_vocab;
+  return c;
+}
+
+std::int64_t preset_reference_vocab(const std::string& name) { return find(name).reference_vocab; }
+
+std::string to_string(Ffn ffn) { return ffn == Ffn::gelu ? "gelu" : "swiglu"; }
+
+Ffn parse_ffn(const std::string& name) {
+  if (name == "gelu") return Ffn::gelu;
+  if (name == "swiglu") return Ffn::swiglu;
+  fail("unknown ffn '{}': use gelu or swiglu", name);
+}
+
+void validate(const ModelConfig& c) {
+  if (c.n_embd % c.n_head != 0)
+    fail("model: n_embd = {} is not divisible by n_head = {}; choose n_head dividing the width",
+         c.n_embd, c.n_head);
+  if (c.head_dim() % 2 != 0)
+    fail("model: head dimension n_embd / n_head = {} is odd; RoPE rotates pairs, so it must be even",
+         c.head_dim());
+  if (c.n_kv_head > c.n_head || c.n_head % c.n_kv_head != 0)
+    fail("model: n_kv_head = {} must divide n_head = {} (grouped-query attention shares each KV head "
+         "among n_head / n_kv_head query heads)",
+         c.n_kv_head, c.n_head);
+  if (c.vocab_size < 256) fail("model: vocab_size = {} is below the 256 byte tokens", c.vocab_size);
+}
+
+std::int64_t ParamSpec::numel() const {
+  std::int64_t n = 1;
+  for (auto d : shape) n *= d;
+  return n;
+}
+
+std::vector<ParamSpec> parameter_layout(const ModelConfig& c) {
+  std::vector<ParamSpec> p;
+  const std::int64_t C = c.n_embd, F = c.ffn_hidden;
+  p.push_back({"tok_emb.weight", {c.vocab_size, C}, false, false});
+  auto linear = [&](const std::string& name, std::int64_t out, std::int64_t in) {
+    p.push_back({name + ".weight", {out, in}, true, true});
+    if (c.bias) p.push_back({name + ".bias", {out}, false, false});
+  };
+  for (std::int64_t l = 0; l < c.n_layer; ++l) {
+    const std::string b = fmt::format("layers.{}.", l);
+    p.push_back({b + "attn_norm.weight", {C}, false, false});
+    linear(b + "attn.qkv", c.qkv_dim(), C);
+    linear(b + "attn.proj", C, C);
+    p.push_back({b + "ffn_norm.weight", {C}, false, false});
+    if (c.ffn == Ffn::swiglu) linear(b + "ffn.gate", F, C);
+    linear(b + "ffn.up", F, C);
+    linear(b + "ffn.down", C, F);
+  }
+  p.push_back({"final_norm.weight", {C}, false, false});
+  return p;
+}
+
+std::int64_t parameter_count(const ModelConfig& c) {
+  std::int64_t n = 0;
+  for (const auto& s : parameter_layout(c)) n += s.numel();
+  return n;
+}
+
+std::int64_t embedding_parameter_count(const ModelConfig& c) { return c.vocab_size * c.n_embd; }
+
+double training_flops_per_token(const ModelConfig& c, std::int64_t seq_len) {
+  const double n = static_cast<double>(parameter_count(c));
+  return 6.0 * n + 12.0 * static_cast<double>(c.n_layer) * static_cast<double>(c.n_head) *
+                       static_cast<double>(c.head_dim()) * static_cast<double>(seq_len);
+}
+
+Precision parse_precision(const std::string& name) {
+  if (name == "fp32") return Precision::fp32;
+  if (name == "bf16") return Precision::bf16;
+  fail("unknown precision '{}': use fp32 or bf16", name);
+}
+
+std::string to_string(Precision p) { return p == Precision::fp32 ? "fp32" : "bf16"; }
+
+MemoryEstimate training_memory(const ModelConfig& c, std::int64_t batch, std::int64_t seq_len,
+                               Precision precision, bool muon) {
+  const double e = precision == Precision::fp32 ? 4.0 : 2.0;  // activation/weight element bytes
+  MemoryEstimate m;
+  const auto layout = parameter_layout(c);
+  double n = 0, hidden = 0;
+  for (const auto& s : layout) {
+    n += static_cast<double>(s.numel());
+    if (s.is_hidden_matrix) hidden += static_cast<double>(s.numel());
+  }
+  m.weights = n * e;
+  m.master_weights = precision == Precision::bf16 ? n * 4.0 : 0.0;
+  m.gradients = n * e;
+  // AdamW keeps two fp32 moments; Muon keeps one momentum buffer for the hidden matrices.
+  m.optimizer = muon ? (hidden * 4.0 + (n - hidden) * 8.0) : n * 8.0;
+
+  const double bt = static_cast<double>(batch * seq_len);
+  const double C = static_cast<double>(c.n_embd), F = static_cast<double>(c.ffn_hidden);
+  const double Q = static_cast<double>(c.qkv_dim()), H = static_cast<double>(c.n_head);
+  const double T = static_cast<double>(seq_len);
+  // Per block: block input, attn-norm output, qkv, attention output, post-attention residual,
+  // ffn-norm output, FFN hidden (2 tensors for GELU, 3 for SwiGLU), plus fp32 rstd per norm.
+  const double ffn_tensors = c.ffn == Ffn::swiglu ? 3.0 : 2.0;
+  double per_layer = bt * (5.0 * C + Q + ffn_tensors * F) * e + 2.0 * bt * 4.0;
+  // Attention: the host backend keeps the softmax probabilities (B·H·T·T fp32); the CUDA
+  // backend's fused attention keeps only the row log-sum-exp (B·H·T fp32).
+  per_layer += precision == Precision::fp32 ? bt * H * T * 4.0 : bt * H * 4.0;
+  double act = per_layer * static_cast<double>(c.n_layer);
+  // Final norm output and rstd, fp32 logits (the loss gradient is written over them), and two
+  // scratch buffers the backward pass reuses across blocks.
+  act += bt * C * e + bt * 4.0 + bt * static_cast<double>(c.vocab_size) * 4.0;
+  act += 2.0 * bt * std::max({C, Q, F}) * e;
+  m.activations = act;
+  return m;
+}
+
+}  // namespace hermes::model

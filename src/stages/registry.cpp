@@ -1,0 +1,35 @@
+#include <algorithm>
+
+#include "hermes/core/error.hpp"
+#include "hermes/core/log.hpp"
+#include "hermes/core/strings.hpp"
+#include "hermes/stages/stage.hpp"
+#include "hermes/version.hpp"
+
+namespace hermes::stages {
+
+const std::vector<StageInfo>& registry() {
+  // Order matches deck::kStageNames. A stage without a function is declared but not built yet.
+  static const std::vector<StageInfo> stages = {
+      {"synth", "write the synthetic agentic tool-use corpus (ShareGPT JSONL)", {}},
+      {"tokenizer", "train a byte-level BPE tokenizer and write tokenizer.json", {}},
+      {"prepare", "tokenize corpora into sharded HDF5 train/val/test splits", {}},
+      {"pretrain", "train the model with data parallelism over ranks", {}},
+      {"evaluate", "loss, accuracy, perplexity on val/test; tool-calling evaluation", {}},
+      {"generate", "batch generation from a prompts file, spread over ranks", {}},
+      {"info", "print the model's shape, parameter count, FLOPs and memory estimate", run_info},
+  };
+  return stages;
+}
+
+void run_stage(const std::string& name, StageContext& context) {
+  const auto& stages = registry();
+  const auto it = std::find_if(stages.begin(), stages.end(), [&](const auto& s) { return s.name == name; });
+  if (it == stages.end()) fail("unknown stage '{}'", name);
+  if (!it->run)
+    fail("stage '{}' ({}) is not built yet in hermes {} ({}); remove it from [run] stages in {}", name,
+         it->summary, kVersion, kGitRevision, context.deck.where("run.stages"));
+  it->run(context);
+}
+
+}  // namespace hermes::stages
