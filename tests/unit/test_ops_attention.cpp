@@ -1,0 +1,86 @@
+// Finite-difference checks (double) of RoPE and causal attention (multi-head and grouped-query),
+// and the forward against a direct, loop-based evaluation.
+#include <cmath>
+
+#include "hermes/backend/ops.hpp"
+#include "ops_check.hpp"
+
+using namespace hermes::backend::host;
+using namespace hermes::testing;
+
+TEST(OpsRope, BackwardIsTheTransposeAndForwardRotates) {
+  const Index B = 2, T = 5, H = 2, KVH = 1, D = 6, W = (H + 2 * KVH) * D;
+  std::vector<double> cs(T * D / 2), sn(T * D / 2);
+  rope_table(cs.data(), sn.data(), T, D, 10000.0);
+  auto x = randn(B * T * W, 20), R = randn(B * T * W, 21);
+  std::vector<double> y;
+  auto loss = [&] {
+    y = x;
+    rope_forward(y.data(), cs.data(), sn.data(), B, T, H, KVH, D);
+    return dot(y, R);
+  };
+  loss();
+  // Position 3, head 1, pair 1 by hand; v (the last D columns) untouched.
+  const Index row = 3, i = 1, half = D / 2;
+  const double ang = 3.0 * std::pow(10000.0, -2.0 * i / D);
+  const double x1 = x[row * W + D + i], x2 = x[row * W + D + i + half];
+  EXPECT_NEAR(y[row * W + D + i], x1 * std::cos(ang) - x2 * std::sin(ang), 1e-12);
+  EXPECT_NEAR(y[row * W + D + i + half], x1 * std::sin(ang) + x2 * std::cos(ang), 1e-12);
+  EXPECT_EQ(y[row * W + W - 1], x[row * W + W - 1]);
+  auto dx = R;
+  rope_backward(dx.data(), cs.data(), sn.data(), B, T, H, KVH, D);
+  check_grad("dx", x, dx, loss);
+}
+
+namespace {
+// Straightforward attention for one (b, h): the independent reference for the forward.
+std::vector<double> naive_attention(const std::vector<double>& qkv, Index B, Index T, Index H, Index KVH, Index D) {
+  const Index W = (H + 2 * KVH) * D, C = H * D;
+  std::vector<double> out(B * T * C, 0.0);
+  for (Index b = 0; b < B; ++b)
+    for (Index h = 0; h < H; ++h) {
+      const Index g = h / (H / KVH);
+      for (Index t = 0; t < T; ++t) {
+        std::vector<double> s(t + 1);
+        double mx = -1e300;
+        for (Index j = 0; j <= t; ++j) {
+          double d = 0;
+          for (Index k = 0; k < D; ++k) d += qkv[(b * T + t) * W + h * D + k] * qkv[(b * T + j) * W + C + g * D + k];
+          s[j] = d / std::sqrt(static_cast<double>(D));
+          mx = std::max(mx, s[j]);
+        }
+        double z = 0;
+        for (auto& v : s) z += (v = std::exp(v - mx));
+        for (Index j = 0; j <= t; ++j)
+          for (Index k = 0; k < D; ++k)
+            out[(b * T + t) * C + h * D + k] += s[j] / z * qkv[(b * T + j) * W + C + KVH * D + g * D + k];
+      }
+    }
+  return out;
+}
+}  // namespace
+
+class OpsAttention : public ::testing::TestWithParam<Index> {};
+
+TEST_P(OpsAttention, ForwardMatchesLoopsAndBackwardMatchesFiniteDifferences) {
+  const Index B = 2, T = 6, H = 4, KVH = GetParam(), D = 4, W = (H + 2 * KVH) * D, C = H * D;
+  auto qkv = randn(B * T * W, 30 + KVH), R = randn(B * T * C, 40);
+  std::vector<double> out(B * T * C), probs(B * H * T * T), scratch(T * T);
+  auto loss = [&] {
+    attention_forward(out.data(), probs.data(), qkv.data(), B, T, H, KVH, D);
+    return dot(out, R);
+  };
+  loss();
+  const auto ref = naive_attention(qkv, B, T, H, KVH, D);
+  for (std::size_t i = 0; i < ref.size(); ++i) ASSERT_NEAR(out[i], ref[i], 1e-12) << i;
+  std::vector<double> dqkv(B * T * W, 7.0);  // garbage: the op must overwrite all of it
+  attention_backward(dqkv.data(), scratch.data(), R.data(), qkv.data(), probs.data(), B, T, H, KVH, D);
+  check_grad("dqkv", qkv, dqkv, loss);
+
+  std::vector<float> of(out.size()), pf(probs.size());
+  auto qf = to_float(qkv);
+  attention_forward(of.data(), pf.data(), qf.data(), B, T, H, KVH, D);
+  expect_float_matches("attention float", of, out);
+}
+
+INSTANTIATE_TEST_SUITE_P(HeadsAndGroups, OpsAttention, ::testing::Values(Index{4}, Index{2}, Index{1}));
