@@ -1,0 +1,88 @@
+#pragma once
+// The transformer as a sequence of backend ops over three arenas sized at construction:
+// parameters and gradients (one contiguous block each, laid out exactly as
+// model::parameter_layout), and activations for one micro-batch (batch, seq_len). forward() and
+// backward() allocate nothing.
+//
+// Block l (pre-norm, GPT-2 layout with RMSNorm and RoPE):
+//   h = rmsnorm(x_l); qkv = h Wqkv^T (+b); rope(q, k); a = attention(qkv); x_mid = x_l + a Wproj^T (+b)
+//   h2 = rmsnorm(x_mid); f = ffn(h2); x_{l+1} = x_mid + f
+// Head: logits = rmsnorm(x_L) Wte^T (tied), then the fused cross-entropy.
+#include <Kokkos_Core.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "hermes/backend/host/cross_entropy.hpp"
+#include "hermes/model/config.hpp"
+
+namespace hermes::model {
+
+struct ParamSlot {
+  ParamSpec spec;
+  std::int64_t offset = 0;  // into the parameter (and gradient) arena
+};
+
+template <class T>
+class Transformer {
+ public:
+  using Index = std::int64_t;
+  // Called during backward with an arena offset: every gradient at or after it is final for this
+  // micro-batch (used to start bucketed all-reduces while backward continues).
+  using GradReady = std::function<void(Index ready_from)>;
+
+  Transformer(const ModelConfig& config, Index batch, Index seq_len);
+
+  const ModelConfig& config() const { return config_; }
+  Index batch() const { return B_; }
+  Index seq_len() const { return T_; }
+  const std::vector<ParamSlot>& slots() const { return slots_; }
+  const ParamSlot& slot(const std::string& name) const;
+  Index num_params() const { return n_params_; }
+  T* params() { return params_.data(); }
+  const T* params() const { return params_.data(); }
+  T* grads() { return grads_.data(); }
+  const T* grads() const { return grads_.data(); }
+  // Bytes held by the activation arena (what `info`'s estimate must match).
+  std::size_t activation_bytes() const;
+
+  // GPT-2 initialisation: N(0, init_std) for matrices and the embedding, residual projections
+  // (attn.proj, ffn.down) scaled by 1/sqrt(2 n_layer), biases 0, norm weights 1.
+  void init(std::uint64_t seed);
+  void zero_grads();
+
+  // inputs/targets/mask: (batch, seq_len). With want_grad the logits are replaced by
+  // d(loss_sum)/d(logits) (unnormalised: the caller scales gradients by 1/tokens later).
+  backend::host::CrossEntropyStats forward(const std::int32_t* inputs, const std::int32_t* targets,
+                                           const std::uint8_t* mask, bool want_grad);
+  // Accumulates (+=) parameter gradients of the last forward's loss sum.
+  void backward(const GradReady& ready = {});
+
+ private:
+  T* act(Index offset) { return acts_.data() + offset; }
+  ModelConfig config_;
+  Index B_, T_, N_;
+  std::vector<ParamSlot> slots_;
+  Index n_params_ = 0;
+  Kokkos::View<T*> params_, grads_, acts_;
+  Kokkos::View<std::int32_t*> tokens_, row_correct_;
+  // Activation arena offsets (elements): per layer, then the head and backward scratch.
+  struct LayerActs {
+    Index res, ln1, rstd1, qkv, probs, atty, res_mid, ln2, rstd2, gate, up, act;
+  };
+  struct LayerParams {
+    Index ln1, qkv_w, qkv_b, proj_w, proj_b, ln2, gate_w, gate_b, up_w, up_b, down_w, down_b;
+  };
+  std::vector<LayerActs> la_;
+  std::vector<LayerParams> lp_;
+  Index wte_ = 0, lnf_w_ = 0;
+  Index res_final_, lnf_, rstdf_, logits_, row_loss_, rope_cos_, rope_sin_;
+  Index s_dres_, s_dc_, s_dc2_, s_datt_, s_dqkv_, s_df1_, s_df2_, s_tt_, s_out_;
+  Index act_elems_ = 0;
+};
+
+extern template class Transformer<float>;
+extern template class Transformer<double>;
+
+}  // namespace hermes::model

@@ -1,0 +1,103 @@
+// The transformer: allocation follows parameter_layout exactly, GPT-2 init statistics, and the
+// whole model's gradient (double) against finite differences for GELU+bias and SwiGLU+GQA.
+#include <cmath>
+
+#include "hermes/model/transformer.hpp"
+#include "ops_check.hpp"
+
+using hermes::model::ModelConfig;
+using hermes::model::Transformer;
+
+namespace {
+ModelConfig small(hermes::model::Ffn ffn, bool bias, std::int64_t kv) {
+  ModelConfig c;
+  c.vocab_size = 256;
+  c.n_layer = 2;
+  c.n_embd = 16;
+  c.n_head = 4;
+  c.n_kv_head = kv;
+  c.ffn_hidden = 24;
+  c.context_length = 16;
+  c.ffn = ffn;
+  c.bias = bias;
+  c.init_std = 0.2;  // large weights so every path contributes visibly to the gradient
+  return c;
+}
+}  // namespace
+
+TEST(ModelTransformer, AllocatesExactlyTheParameterLayout) {
+  for (const char* name : {"nano", "tiny", "agentic-50m"}) {
+    auto c = hermes::model::preset(name);
+    Transformer<float> m(c, 1, 8);
+    EXPECT_EQ(m.num_params(), hermes::model::parameter_count(c)) << name;
+    const auto layout = hermes::model::parameter_layout(c);
+    ASSERT_EQ(m.slots().size(), layout.size());
+    std::int64_t off = 0;
+    for (std::size_t i = 0; i < layout.size(); ++i) {
+      EXPECT_EQ(m.slots()[i].spec.name, layout[i].name);
+      EXPECT_EQ(m.slots()[i].offset, off);
+      off += layout[i].numel();
+    }
+  }
+}
+
+TEST(ModelTransformer, Gpt2Initialisation) {
+  auto c = hermes::model::preset("tiny");
+  Transformer<float> m(c, 1, 8);
+  m.init(42);
+  auto stats = [&](const std::string& name) {
+    const auto& s = m.slot(name);
+    double sum = 0, sq = 0;
+    for (std::int64_t i = 0; i < s.spec.numel(); ++i) {
+      sum += m.params()[s.offset + i];
+      sq += m.params()[s.offset + i] * m.params()[s.offset + i];
+    }
+    const double n = static_cast<double>(s.spec.numel());
+    return std::make_pair(sum / n, std::sqrt(sq / n - (sum / n) * (sum / n)));
+  };
+  EXPECT_NEAR(stats("tok_emb.weight").second, 0.02, 0.001);
+  EXPECT_NEAR(stats("layers.0.attn.qkv.weight").second, 0.02, 0.001);
+  EXPECT_NEAR(stats("layers.1.ffn.down.weight").second, 0.02 / std::sqrt(8.0), 0.0005);
+  EXPECT_NEAR(stats("layers.1.attn.proj.weight").second, 0.02 / std::sqrt(8.0), 0.0005);
+  EXPECT_EQ(stats("layers.0.attn_norm.weight").first, 1.0);
+  EXPECT_EQ(stats("layers.0.attn_norm.weight").second, 0.0);
+  EXPECT_EQ(stats("layers.0.attn.qkv.bias").first, 0.0);
+}
+
+class ModelGrad : public ::testing::TestWithParam<int> {};
+
+TEST_P(ModelGrad, WholeModelGradientMatchesFiniteDifferences) {
+  const auto c = GetParam() == 0 ? small(hermes::model::Ffn::gelu, true, 4) : small(hermes::model::Ffn::swiglu, false, 2);
+  const std::int64_t B = 2, T = 5;
+  Transformer<double> m(c, B, T);
+  m.init(7);
+  std::vector<std::int32_t> in(B * T), tg(B * T);
+  for (std::int64_t i = 0; i < B * T; ++i) {
+    in[i] = static_cast<std::int32_t>((i * 37 + 11) % 256);
+    tg[i] = static_cast<std::int32_t>((i * 53 + 5) % 256);
+  }
+  std::vector<std::uint8_t> mask(B * T, 1);
+  mask[3] = 0;
+  m.zero_grads();
+  m.forward(in.data(), tg.data(), mask.data(), true);
+  m.backward();
+  std::vector<double> analytic(m.grads(), m.grads() + m.num_params());
+  std::vector<double> params(m.params(), m.params() + m.num_params());
+  auto loss = [&] {
+    std::copy(params.begin(), params.end(), m.params());
+    return m.forward(in.data(), tg.data(), mask.data(), false).loss_sum;
+  };
+  // Check each tensor separately so a failure names it.
+  for (const auto& s : m.slots()) {
+    std::vector<double> x(params.begin() + s.offset, params.begin() + s.offset + s.spec.numel());
+    std::vector<double> a(analytic.begin() + s.offset, analytic.begin() + s.offset + s.spec.numel());
+    auto sub_loss = [&] {
+      std::copy(x.begin(), x.end(), params.begin() + s.offset);
+      return loss();
+    };
+    hermes::testing::check_grad(s.spec.name.c_str(), x, a, sub_loss, 1e-5, 40);
+    std::copy(x.begin(), x.end(), params.begin() + s.offset);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(GeluAndSwiglu, ModelGrad, ::testing::Values(0, 1));
