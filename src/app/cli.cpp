@@ -75,6 +75,11 @@ int main(int argc, char** argv, const dist::Communicator& comm) {
   run->add_option("deck_and_overrides", run_words, "DECK.toml, then section.key=value overrides");
   run->add_flag("--force", force, "start over in an existing run directory (deletes it)");
 
+  // deck
+  auto* deck_cmd = app.add_subcommand("deck", "print the effective deck (every key, its value and its meaning)");
+  std::vector<std::string> deck_words;
+  deck_cmd->add_option("deck_and_overrides", deck_words, "DECK.toml (default: the quickstart), then overrides");
+
   // info
   auto* info = app.add_subcommand("info", "presets, parameter counts, FLOPs per token, memory estimate");
   std::vector<std::string> info_words;
@@ -163,6 +168,13 @@ int main(int argc, char** argv, const dist::Communicator& comm) {
     const deck::Deck d = deck::load_deck_collective(comm, a.path, a.overrides);
     log::set_level(log::parse_level(d.run.log_level));
     return run_deck(d, {.force = force, .keep_run_dir = true}, comm);
+  }
+
+  if (*deck_cmd) {
+    const DeckArgs a = split_positionals(deck_words);
+    const deck::Deck d = deck::load_deck_collective(comm, a.path, a.overrides);
+    if (comm.is_root()) std::cout << deck::to_toml(d);
+    return 0;
   }
 
   if (*info) {
