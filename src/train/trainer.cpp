@@ -219,23 +219,28 @@ StepRecord Trainer::train_step() {
   return r;
 }
 
-EvalResult Trainer::evaluate(BatchSource& source, std::int64_t batches) {
+EvalResult evaluate(model::Transformer<float>& model, BatchSource& source, std::int64_t batches,
+                    const dist::Communicator& comm) {
   double red[3] = {0, 0, 0};
   data::Batch b;
   for (std::int64_t i = 0; i < batches; ++i) {
     source.next(b);
-    const auto st = model_->forward(b.inputs.data(), b.targets.data(), b.mask.data(), false);
+    const auto st = model.forward(b.inputs.data(), b.targets.data(), b.mask.data(), false);
     red[0] += st.loss_sum;
     red[1] += static_cast<double>(st.correct);
     red[2] += static_cast<double>(st.count);
   }
-  comm_.allreduce_sum(std::span<double>(red, 3));
+  comm.allreduce_sum(std::span<double>(red, 3));
   EvalResult r;
   r.tokens = static_cast<std::int64_t>(red[2]);
   r.loss = red[2] > 0 ? red[0] / red[2] : 0.0;
   r.accuracy = red[2] > 0 ? red[1] / red[2] : 0.0;
   r.perplexity = std::exp(r.loss);
   return r;
+}
+
+EvalResult Trainer::evaluate(BatchSource& source, std::int64_t batches) {
+  return train::evaluate(*model_, source, batches, comm_);
 }
 
 io::CheckpointData Trainer::checkpoint_data() {

@@ -101,6 +101,11 @@ class Trainer {
   double peak_flops_ = 0;
 };
 
+// Loss, token accuracy and perplexity of `model` over `batches` micro-batches of `source`, summed
+// over every rank of `comm` (forward only; the model's logits buffer is overwritten).
+EvalResult evaluate(model::Transformer<float>& model, BatchSource& source, std::int64_t batches,
+                    const dist::Communicator& comm);
+
 // Measured single-rank SGEMM rate (FLOP/s) on a 512^3 problem: MFU's denominator on the host.
 double measure_sgemm_flops();
 
