@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "hermes/app/run.hpp"
 #include "hermes/backend/host/common.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/log.hpp"
@@ -293,6 +294,8 @@ bool Trainer::resume() {
   std::string name;
   std::ifstream(latest) >> name;
   auto d = checkpoint_data();
+  // Every rank would refuse a mismatching checkpoint alike: say it once (rank 0), exit together.
+  app::on_root_collectively(comm_, [&] { io::check_checkpoint(ckpt_dir_ / name, d, true); });
   io::load_checkpoint(ckpt_dir_ / name, d, true);
   step_ = d.state.step;
   tokens_seen_ = d.state.tokens_seen;
