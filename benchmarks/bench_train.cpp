@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 
 #include <Kokkos_Core.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -71,7 +72,8 @@ int main(int argc, char** argv) {
   const double tokens = static_cast<double>(steps * batch * seq * comm.size());
   const double tok_s = tokens / secs;
   const double flops = model::training_flops_per_token(m, seq) * tok_s;
-  const double sgemm = train::measure_sgemm_flops();
+  // The SGEMM rate at the end and at the start (the trainer's): the larger, as load varies.
+  const double sgemm = std::max(train::measure_sgemm_flops(), t.peak_flops());
   struct rusage ru {};
   getrusage(RUSAGE_SELF, &ru);
   const double rss = static_cast<double>(comm.allreduce_max(static_cast<double>(ru.ru_maxrss) * 1024.0));
