@@ -128,7 +128,10 @@ void save_checkpoint(const fs::path& path, const CheckpointData& d) {
   if (!path.parent_path().empty()) fs::create_directories(path.parent_path());
   const fs::path tmp = path.string() + ".tmp";
   {
-    H5 file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose, "H5Fcreate");
+    // The 1.8+ format stores attributes over 64 KiB densely: a tokenizer.json is often larger.
+    H5 fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "H5Pcreate");
+    H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST);
+    H5 file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), H5Fclose, "H5Fcreate");
     write_attr_string(file, "format", "hermes-checkpoint");
     write_attr<std::int64_t>(file, "version", 1, H5T_NATIVE_INT64);
     write_attr_string(file, "optimizer", d.optimizer);

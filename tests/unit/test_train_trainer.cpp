@@ -120,6 +120,16 @@ TEST(TrainTrainer, CheckpointRefusesAnotherModelShapeOrTokenizer) {
   EXPECT_EQ(header.model.n_embd, 32);
   EXPECT_NE(header.deck_toml.find("n_embd = 32"), std::string::npos);
   EXPECT_EQ(header.tokenizer_json, "{\"model\": \"test tokenizer\"}");
+  // A real tokenizer.json is far over HDF5's 64 KiB compact-attribute limit.
+  {
+    io::CheckpointData big;
+    big.model = header.model;
+    big.optimizer = "adamw";
+    big.tokenizer_json = std::string(300000, 'x');
+    big.deck_toml = "[run]";
+    io::save_checkpoint(dir / "big.h5", big);
+    EXPECT_EQ(io::read_checkpoint_header(dir / "big.h5").tokenizer_json.size(), 300000u);
+  }
 
   auto other = deck::resolve_model(train_deck(dir.string(), {"model.n_embd=64"}).model);
   model::Transformer<float> m(other, 1, 8);
