@@ -229,6 +229,9 @@ EvalResult evaluate(model::Transformer<float>& model, BatchSource& source, std::
                     const dist::Communicator& comm) {
   double red[3] = {0, 0, 0};
   data::Batch b;
+  // At most one pass over the split: a small test split must not be counted twice.
+  const std::int64_t per_epoch = source.batches_per_epoch();
+  if (per_epoch > 0) batches = std::min(batches, per_epoch);
   for (std::int64_t i = 0; i < batches; ++i) {
     source.next(b);
     const auto st = model.forward(b.inputs.data(), b.targets.data(), b.mask.data(), false);

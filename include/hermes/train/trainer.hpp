@@ -102,7 +102,8 @@ class Trainer {
   double peak_flops_ = 0;
 };
 
-// Loss, token accuracy and perplexity of `model` over `batches` micro-batches of `source`, summed
+// Loss, token accuracy and perplexity of `model` over `batches` micro-batches of `source` (at
+// most one epoch of it), summed
 // over every rank of `comm` (forward only; the model's logits buffer is overwritten).
 EvalResult evaluate(model::Transformer<float>& model, BatchSource& source, std::int64_t batches,
                     const dist::Communicator& comm);
