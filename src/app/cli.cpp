@@ -237,7 +237,7 @@ int main(int argc, char** argv, const dist::Communicator& comm) {
   if (*gen) {
     std::vector<std::string> o;
     if (!gen_config) o.push_back("run.stages=[\"generate\"]");
-    if (gen_prompt) o.push_back("generate.prompts_file=" + deck::toml_string("-"));  // one prompt, below
+    flag_override(o, "generate.prompt", gen_prompt);
     flag_override(o, "generate.prompts_file", gen_prompts);
     flag_override(o, "generate.checkpoint", gen_checkpoint);
     flag_override(o, "tokenizer.path", gen_tokenizer);
