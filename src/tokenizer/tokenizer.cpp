@@ -325,8 +325,9 @@ std::string Tokenizer::fingerprint() const {
   for (const auto& m : impl_->merge_list) feed(fmt::format("{} {} {}", m.left, m.right, m.merged));
   for (const auto& a : impl_->added)
     feed(fmt::format("{}:{}:{}{}{}{}{}", a.id, a.content, a.special, a.single_word, a.lstrip, a.rstrip, a.normalized));
-  feed(impl_->normalizer_json.dump());
-  feed(impl_->pre_tokenizer_json.dump());
+  // Key order differs between files that mean the same thing: hash the sorted form.
+  feed(nlohmann::json::parse(impl_->normalizer_json.dump()).dump());
+  feed(nlohmann::json::parse(impl_->pre_tokenizer_json.dump()).dump());
   feed(impl_->ignore_merges ? "ignore_merges" : "merges");
   return fmt::format("{:016x}{:016x}", h1, h2);
 }
