@@ -1,5 +1,7 @@
 // The `tokenizer` stage: train byte-level BPE on the corpus (every rank counts its byte range)
 // and write tokenizer.json (rank 0, temporary name then rename).
+#include <sys/resource.h>
+
 #include <filesystem>
 
 #include "hermes/core/error.hpp"
@@ -48,6 +50,10 @@ void run_tokenizer(StageContext& ctx) {
   log::info("tokenizer: {} in {} records, {} distinct pre-tokens, {} merges; counting {:.2f} s, merging {:.2f} s",
             format_bytes(report.bytes), report.records, report.distinct_pretokens, report.merges, report.count_seconds,
             report.merge_seconds);
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  const double peak = ctx.comm.allreduce_max(static_cast<double>(usage.ru_maxrss) * 1024.0);
+  log::info("tokenizer: peak memory {} (largest rank)", format_bytes(peak));
   log::info("tokenizer: wrote {} (vocab {}, fingerprint {})", path.string(), tok.vocab_size(), tok.fingerprint());
   if (tok.vocab_size() < options.vocab_size)
     log::warn("tokenizer: the corpus ran out of pairs at {} tokens (asked for {}); more text or a lower min_frequency gives more",

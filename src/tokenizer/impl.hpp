@@ -132,6 +132,7 @@ struct Tokenizer::Impl {
   void encode_into(std::string_view text, std::vector<TokenId>& out) const;
   void encode_piece(std::string_view piece, std::vector<TokenId>& out) const;
   void bpe(std::string_view piece, std::vector<TokenId>& out) const;
+  void bpe_long(std::vector<TokenId>& out) const;
 };
 
 template <class Piece, class Token>

@@ -2,6 +2,7 @@
 // each piece, with a per-thread cache of pieces already encoded.
 #include <algorithm>
 #include <atomic>
+#include <queue>
 #include <thread>
 
 #include <fmt/format.h>
@@ -128,6 +129,13 @@ void AddedMatcher::split(std::string_view text, std::vector<Segment>& out) const
 }
 
 // ---- BPE -------------------------------------------------------------------------------------
+namespace {
+std::vector<TokenId>& bpe_symbols() {
+  thread_local std::vector<TokenId> symbols;
+  return symbols;
+}
+}  // namespace
+
 void Tokenizer::Impl::finalize() {
   model_bytes_to_id.clear();
   // Byte tokens come from the model's vocabulary only: an added token "a" must not replace them.
@@ -148,7 +156,7 @@ void Tokenizer::Impl::bpe(std::string_view piece, std::vector<TokenId>& out) con
   // Symbols and the rank of the pair each forms with its right neighbour; merge the lowest rank,
   // leftmost first, until no pair merges (HuggingFace's order).
   constexpr std::uint32_t kNone = 0xFFFFFFFFu;
-  thread_local std::vector<TokenId> sym;
+  auto& sym = bpe_symbols();
   thread_local std::vector<std::uint32_t> rank;
   thread_local std::vector<TokenId> merged;
   sym.clear();
@@ -159,6 +167,10 @@ void Tokenizer::Impl::bpe(std::string_view piece, std::vector<TokenId>& out) con
   std::size_t n = sym.size();
   if (n < 2) {
     out.insert(out.end(), sym.begin(), sym.end());
+    return;
+  }
+  if (n > 96) {  // long pieces: a heap keeps the merge loop O(n log n)
+    bpe_long(out);
     return;
   }
   rank.resize(n);
@@ -185,6 +197,44 @@ void Tokenizer::Impl::bpe(std::string_view piece, std::vector<TokenId>& out) con
     if (best > 0) look(best - 1);
   }
   out.insert(out.end(), sym.begin(), sym.begin() + n);
+}
+
+// Symbols in a doubly linked list; candidate merges in a min-heap of (rank, position), checked
+// against the list when popped (stale entries are skipped). Same order as the short path:
+// lowest rank first, leftmost among equals.
+void Tokenizer::Impl::bpe_long(std::vector<TokenId>& out) const {
+  auto& s = bpe_symbols();
+  const std::size_t n = s.size();
+  std::vector<std::int64_t> prev(n), next(n);
+  std::vector<bool> alive(n, true);
+  for (std::size_t i = 0; i < n; ++i) prev[i] = static_cast<std::int64_t>(i) - 1, next[i] = i + 1 < n ? static_cast<std::int64_t>(i) + 1 : -1;
+  struct Cand {
+    std::uint32_t rank;
+    std::uint32_t pos;
+    TokenId left, right, merged;
+    bool operator>(const Cand& o) const { return rank != o.rank ? rank > o.rank : pos > o.pos; }
+  };
+  std::priority_queue<Cand, std::vector<Cand>, std::greater<Cand>> heap;
+  auto push = [&](std::int64_t i) {
+    if (i < 0 || next[i] < 0) return;
+    if (const auto* e = merges.find(s[i], s[next[i]]))
+      heap.push({e->rank, static_cast<std::uint32_t>(i), s[i], s[next[i]], e->merged});
+  };
+  for (std::size_t i = 0; i + 1 < n; ++i) push(static_cast<std::int64_t>(i));
+  while (!heap.empty()) {
+    const Cand c = heap.top();
+    heap.pop();
+    const std::int64_t i = c.pos;
+    if (!alive[i] || next[i] < 0 || s[i] != c.left || s[next[i]] != c.right) continue;  // stale
+    const std::int64_t j = next[i];
+    s[i] = c.merged;
+    alive[j] = false;
+    next[i] = next[j];
+    if (next[j] >= 0) prev[next[j]] = i;
+    push(prev[i]);
+    push(i);
+  }
+  for (std::int64_t i = 0; i >= 0; i = next[i]) out.push_back(s[i]);
 }
 
 namespace {
