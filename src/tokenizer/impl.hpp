@@ -20,10 +20,23 @@ inline constexpr TokenId kNoToken = 0xFFFFFFFFu;
 struct StringHash {
   using is_transparent = void;
   std::size_t operator()(std::string_view s) const noexcept {
-    // FNV-1a: short keys, no allocation.
-    std::uint64_t h = 1469598103934665603ULL;
-    for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
-    return static_cast<std::size_t>(h ^ (h >> 29));
+    // 8 bytes per step, multiply-xorshift mixing: short keys, no allocation.
+    std::uint64_t h = 0x9E3779B97F4A7C15ULL ^ (s.size() * 0xff51afd7ed558ccdULL);
+    const char* p = s.data();
+    std::size_t n = s.size();
+    while (n >= 8) {
+      std::uint64_t w;
+      __builtin_memcpy(&w, p, 8);
+      h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+      h ^= h >> 31;
+      p += 8;
+      n -= 8;
+    }
+    std::uint64_t w = 0;
+    __builtin_memcpy(&w, p, n);
+    h = (h ^ w) * 0x94d049bb133111ebULL;
+    h ^= h >> 29;
+    return static_cast<std::size_t>(h);
   }
 };
 template <class V>

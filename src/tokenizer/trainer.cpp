@@ -172,7 +172,9 @@ Tokenizer train(const PretokenCounter& counter, const TrainerOptions& o) {
   for (const auto& [k, c] : pair_count) heap.push({c, k});
 
   std::vector<Merge> merges;
-  std::unordered_map<std::uint64_t, std::int64_t> delta;
+  // Count changes of one merge step, aggregated by sorting (an unordered_map's clear() costs its
+  // bucket count every step).
+  std::vector<std::pair<std::uint64_t, std::int64_t>> delta;
   while (token_bytes.size() < o.vocab_size && !heap.empty()) {
     const HeapEntry top = heap.top();
     heap.pop();
@@ -205,24 +207,28 @@ Tokenizer train(const PretokenCounter& counter, const TrainerOptions& o) {
           continue;
         }
         if (i > 0) {
-          delta[key(s[i - 1], left)] -= f;
-          delta[key(s[i - 1], merged)] += f;
+          delta.emplace_back(key(s[i - 1], left), -f);
+          delta.emplace_back(key(s[i - 1], merged), f);
           auto& v = where[key(s[i - 1], merged)];
           if (v.empty() || v.back() != w) v.push_back(w);
         }
         if (i + 2 < s.size()) {
-          delta[key(right, s[i + 2])] -= f;
-          delta[key(merged, s[i + 2])] += f;
+          delta.emplace_back(key(right, s[i + 2]), -f);
+          delta.emplace_back(key(merged, s[i + 2]), f);
           auto& v = where[key(merged, s[i + 2])];
           if (v.empty() || v.back() != w) v.push_back(w);
         }
-        delta[top.pair] -= f;
+        delta.emplace_back(top.pair, -f);
         s[i] = merged;
         s.erase(s.begin() + static_cast<std::ptrdiff_t>(i) + 1);
         ++i;
       }
     }
-    for (const auto& [k, d] : delta) {
+    std::sort(delta.begin(), delta.end());
+    for (std::size_t a = 0; a < delta.size();) {
+      const std::uint64_t k = delta[a].first;
+      std::int64_t d = 0;
+      for (; a < delta.size() && delta[a].first == k; ++a) d += delta[a].second;
       if (d == 0) continue;
       auto& c = pair_count[k];
       c += d;
