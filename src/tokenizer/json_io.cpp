@@ -85,9 +85,16 @@ void add_steps(const json& j, const std::string& path, const std::string& file, 
       bad(file, join_path(path, "pattern"), e.what());
     }
     steps.push_back(std::move(s));
+  } else if (type == "Digits") {
+    // SmolLM/StarCoder style: digits cut off the text, one by one or as runs (Rust's
+    // char::is_numeric is Unicode N, as PCRE2's \p{N}).
+    PreTokenizerStep s;
+    s.kind = PreTokenizerStep::Kind::split;
+    s.regex = std::make_shared<const Regex>(flag(j, "individual_digits", false, path, file) ? "\\p{N}" : "\\p{N}+");
+    steps.push_back(std::move(s));
   } else {
     bad(file, join_path(path, "type"),
-        fmt::format("pre-tokenizer \"{}\" is not supported; hermes supports ByteLevel, Split and Sequence", type));
+        fmt::format("pre-tokenizer \"{}\" is not supported; hermes supports ByteLevel, Split, Digits and Sequence", type));
   }
 }
 

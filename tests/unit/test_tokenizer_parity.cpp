@@ -50,7 +50,7 @@ TEST_P(Parity, MatchesHuggingFace) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, Parity,
-                         ::testing::Values("gpt2", "qwen25-trim", "hf-llama3", "hf-gpt2-prefix", "hermes-trained",
+                         ::testing::Values("gpt2", "qwen25-trim", "hf-llama3", "hf-gpt2-prefix", "hf-smollm-style", "hermes-trained",
                                            "hermes-trained-llama3"),
                          [](const auto& info) {
                            std::string n = info.param;
