@@ -34,12 +34,50 @@ MatchScratch& scratch() {
   return s;
 }
 
+// HuggingFace's regexes (Oniguruma, Rust) take \s as Unicode White_Space; PCRE2's UCP \s also
+// matches U+180E MONGOLIAN VOWEL SEPARATOR (through \h). Spell the White_Space set out so both
+// engines cut the same pieces: \s outside and inside classes, \S outside classes.
+constexpr std::string_view kWhiteSpace = "\\t-\\r \\x{85}\\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}";
+
+std::string hf_whitespace(const std::string& p) {
+  std::string out;
+  bool in_class = false;
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    const char c = p[i];
+    if (c == '\\' && i + 1 < p.size()) {
+      const char e = p[i + 1];
+      if (e == 's') {
+        out += in_class ? std::string(kWhiteSpace) : "[" + std::string(kWhiteSpace) + "]";
+      } else if (e == 'S' && !in_class) {
+        out += "[^" + std::string(kWhiteSpace) + "]";
+      } else {
+        out += c;
+        out += e;
+      }
+      ++i;
+      continue;
+    }
+    if (c == '[' && !in_class) {
+      in_class = true;
+      out += c;
+      // A ']' right after '[' or '[^' is literal.
+      if (i + 1 < p.size() && p[i + 1] == '^') out += p[++i];
+      if (i + 1 < p.size() && p[i + 1] == ']') out += p[++i];
+      continue;
+    }
+    if (c == ']' && in_class) in_class = false;
+    out += c;
+  }
+  return out;
+}
+
 }  // namespace
 
 Regex::Regex(std::string pattern) : pattern_(std::move(pattern)) {
   int error = 0;
   PCRE2_SIZE offset = 0;
-  auto* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern_.data()), pattern_.size(),
+  const std::string compiled = hf_whitespace(pattern_);
+  auto* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(compiled.data()), compiled.size(),
                              PCRE2_UTF | PCRE2_UCP | PCRE2_NO_UTF_CHECK, &error, &offset, nullptr);
   if (!code) {
     PCRE2_UCHAR message[256];
@@ -81,6 +119,13 @@ void Regex::split_isolated(std::string_view text, std::vector<std::string_view>&
     emitted = pos = e;
   }
   if (emitted < n) pieces.push_back(text.substr(emitted));
+}
+
+bool Regex::matches_at(std::string_view text, std::size_t pos) const {
+  auto& s = scratch();
+  const int rc = pcre2_match(static_cast<pcre2_code*>(code_), reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), pos,
+                             PCRE2_ANCHORED | PCRE2_NO_UTF_CHECK, s.data, s.context);
+  return rc >= 0;
 }
 
 namespace {

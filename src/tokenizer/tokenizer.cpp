@@ -66,10 +66,15 @@ std::size_t trailing_whitespace_start(std::string_view s, std::size_t end) {
   return pos;
 }
 
+// single_word's notion of a word character is Rust regex's Unicode \w (checked against HF):
+// Alphabetic (letters, Nl), marks, decimal digits, connector punctuation, ZWNJ/ZWJ.
 bool is_word_byte_at(std::string_view s, std::size_t i) {
   const auto c = static_cast<unsigned char>(s[i]);
   if (c < 0x80) return std::isalnum(c) || c == '_';
-  return whitespace_length(s, i) == 0;  // other scripts: letters in practice
+  const std::size_t len = utf8::sequence_length(s, i);
+  if (len == 0) return false;
+  static const Regex word(R"([\p{L}\p{Nl}\p{M}\p{Nd}\p{Pc}\x{200C}\x{200D}])");
+  return word.matches_at(s.substr(0, i + len), i);
 }
 
 }  // namespace

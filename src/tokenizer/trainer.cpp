@@ -156,6 +156,8 @@ Tokenizer train(const PretokenCounter& counter, const TrainerOptions& o) {
   std::vector<std::int64_t> freq(sorted.size());
   std::unordered_map<std::uint64_t, std::int64_t> pair_count;
   std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> where;
+  pair_count.reserve(sorted.size() * 2);
+  where.reserve(sorted.size() * 2);
   for (std::size_t w = 0; w < sorted.size(); ++w) {
     const auto& [bytes, count] = sorted[w];
     freq[w] = static_cast<std::int64_t>(count);

@@ -31,6 +31,8 @@ class Regex {
   // Appends the Isolated split of `text` (matches and the gaps between them, in order, none
   // empty) to `pieces`. `text` must be valid UTF-8.
   void split_isolated(std::string_view text, std::vector<std::string_view>& pieces) const;
+  // Whether the pattern matches at exactly `pos` (anchored). `text` must be valid UTF-8 there.
+  bool matches_at(std::string_view text, std::size_t pos) const;
 
  private:
   std::string pattern_;
