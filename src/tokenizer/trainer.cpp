@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fstream>
 #include <queue>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -35,9 +36,60 @@ void validate(const TrainerOptions& o) {
 }
 
 // ---- counting --------------------------------------------------------------------------------
+namespace {
+
+// Pre-token -> count, open addressing over one key arena: the counting loop's hot lookup
+// (no node per key, one probe usually, keys compared only when the full hashes agree).
+class FlatCounts {
+ public:
+  FlatCounts() { slots_.resize(1 << 16); }
+  void add(std::string_view key, std::uint64_t count) {
+    const std::uint64_t h = StringHash{}(key) | 1;  // 0 marks an empty slot
+    std::size_t i = h & (slots_.size() - 1);
+    while (slots_[i].hash != 0) {
+      const Slot& s = slots_[i];
+      if (s.hash == h && s.len == key.size() && std::memcmp(arena_.data() + s.offset, key.data(), key.size()) == 0) {
+        slots_[i].count += count;
+        return;
+      }
+      i = (i + 1) & (slots_.size() - 1);
+    }
+    slots_[i] = {h, count, arena_.size(), static_cast<std::uint32_t>(key.size())};
+    arena_.append(key);
+    if (++size_ * 2 > slots_.size()) grow();
+  }
+  std::size_t size() const { return size_; }
+  template <class F>
+  void for_each(F&& f) const {
+    for (const auto& s : slots_)
+      if (s.hash != 0) f(std::string_view(arena_.data() + s.offset, s.len), s.count);
+  }
+
+ private:
+  struct Slot {
+    std::uint64_t hash = 0, count = 0, offset = 0;
+    std::uint32_t len = 0;
+  };
+  void grow() {
+    std::vector<Slot> old(slots_.size() * 2);
+    old.swap(slots_);
+    for (const auto& s : old) {
+      if (s.hash == 0) continue;
+      std::size_t i = s.hash & (slots_.size() - 1);
+      while (slots_[i].hash != 0) i = (i + 1) & (slots_.size() - 1);
+      slots_[i] = s;
+    }
+  }
+  std::vector<Slot> slots_;
+  std::string arena_;
+  std::size_t size_ = 0;
+};
+
+}  // namespace
+
 struct PretokenCounter::State {
   Tokenizer::Impl splitter;  // specials + pre-tokenizer only
-  StringMap<std::uint64_t> counts;
+  FlatCounts counts;
 };
 
 PretokenCounter::PretokenCounter(const TrainerOptions& o) : state_(std::make_unique<State>()) {
@@ -59,16 +111,7 @@ void PretokenCounter::add_text(std::string_view text) {
     if (pos < text.size()) ++invalid_bytes_, ++pos;
   }
   auto& counts = state_->counts;
-  state_->splitter.walk(
-      text,
-      [&](std::string_view p) {
-        auto it = counts.find(p);
-        if (it != counts.end())
-          ++it->second;
-        else
-          counts.emplace(std::string(p), 1);
-      },
-      [](TokenId) {});
+  state_->splitter.walk(text, [&](std::string_view p) { counts.add(p, 1); }, [](TokenId) {});
 }
 
 std::size_t PretokenCounter::distinct() const { return state_->counts.size(); }
@@ -77,11 +120,11 @@ std::string PretokenCounter::serialize() const {
   std::string out;
   auto put = [&](std::uint64_t v) { out.append(reinterpret_cast<const char*>(&v), 8); };
   put(bytes_), put(invalid_bytes_), put(records_), put(state_->counts.size());
-  for (const auto& [k, v] : state_->counts) {
+  state_->counts.for_each([&](std::string_view k, std::uint64_t v) {
     put(k.size());
     out += k;
     put(v);
-  }
+  });
   return out;
 }
 
@@ -103,17 +146,14 @@ void PretokenCounter::add_serialized(std::string_view data) {
     HERMES_ASSERT(pos + len <= data.size());
     const std::string_view key = data.substr(pos, len);
     pos += len;
-    const std::uint64_t v = get();
-    auto it = state_->counts.find(key);
-    if (it != state_->counts.end())
-      it->second += v;
-    else
-      state_->counts.emplace(std::string(key), v);
+    state_->counts.add(key, get());
   }
 }
 
 std::vector<std::pair<std::string, std::uint64_t>> PretokenCounter::sorted() const {
-  std::vector<std::pair<std::string, std::uint64_t>> v(state_->counts.begin(), state_->counts.end());
+  std::vector<std::pair<std::string, std::uint64_t>> v;
+  v.reserve(state_->counts.size());
+  state_->counts.for_each([&](std::string_view k, std::uint64_t c) { v.emplace_back(std::string(k), c); });
   std::sort(v.begin(), v.end());
   return v;
 }
@@ -346,6 +386,39 @@ void count_record(PretokenCounter& counter, const CorpusOptions& c, std::string_
   }
 }
 
+// Open MPI spins inside blocking collectives. A rank that waits for rank 0's merge phase (or for a
+// slower rank's counting) would burn a core the busy rank could use, so waits here poll with sleeps.
+void wait_patiently(MPI_Request& request) {
+  int done = 0;
+  while (true) {
+    HERMES_MPI_CHECK(MPI_Test(&request, &done, MPI_STATUS_IGNORE));
+    if (done) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
+bool any_patiently(bool flag, const dist::Communicator& comm) {
+  int local = flag ? 1 : 0, global = 0;
+  MPI_Request r;
+  HERMES_MPI_CHECK(MPI_Iallreduce(&local, &global, 1, MPI_INT, MPI_MAX, comm.handle(), &r));
+  wait_patiently(r);
+  return global != 0;
+}
+
+void broadcast_patiently(std::string& text, const dist::Communicator& comm) {
+  std::uint64_t size = text.size();
+  MPI_Request r;
+  HERMES_MPI_CHECK(MPI_Ibcast(&size, 1, MPI_UINT64_T, 0, comm.handle(), &r));
+  wait_patiently(r);
+  text.resize(size);
+  constexpr std::uint64_t kChunk = 1 << 30;
+  for (std::uint64_t off = 0; off < size; off += kChunk) {
+    const int n = static_cast<int>(std::min(kChunk, size - off));
+    HERMES_MPI_CHECK(MPI_Ibcast(text.data() + off, n, MPI_CHAR, 0, comm.handle(), &r));
+    wait_patiently(r);
+  }
+}
+
 }  // namespace
 
 Tokenizer train_from_corpus(const CorpusOptions& corpus, const TrainerOptions& options, const dist::Communicator& comm,
@@ -381,32 +454,33 @@ Tokenizer train_from_corpus(const CorpusOptions& corpus, const TrainerOptions& o
   } catch (const Error& e) {
     error = e.what();
   }
-  if (comm.any(!error.empty())) {
+  if (any_patiently(!error.empty(), comm)) {
     if (!error.empty()) throw Error(error);
     fail("tokenizer training stopped: another rank failed reading the corpus (see its message)");
   }
 
   // Sum the counts on rank 0, which merges and broadcasts the tokenizer.json text.
-  std::string payload = counter.serialize();
   const int n = comm.size();
-  PretokenCounter total_counts(options);
-  if (n == 1) {
-    total_counts.add_serialized(payload);
-  } else {
+  PretokenCounter& total_counts = counter;  // rank 0 adds the other ranks' counts to its own
+  if (n > 1) {
+    const std::string payload = comm.is_root() ? std::string() : counter.serialize();
     const int count = static_cast<int>(payload.size());
     if (payload.size() > (1u << 31) - 1) fail("pre-token counts on rank {} exceed 2 GiB; use fewer distinct pre-tokens (max_bytes)", comm.rank());
     std::vector<int> sizes(n), displs(n);
-    HERMES_MPI_CHECK(MPI_Gather(&count, 1, MPI_INT, sizes.data(), 1, MPI_INT, 0, comm.handle()));
+    MPI_Request r;
+    HERMES_MPI_CHECK(MPI_Igather(&count, 1, MPI_INT, sizes.data(), 1, MPI_INT, 0, comm.handle(), &r));
+    wait_patiently(r);
     std::string all;
     if (comm.is_root()) {
       std::size_t sum = 0;
       for (int r = 0; r < n; ++r) displs[r] = static_cast<int>(sum), sum += sizes[r];
       all.resize(sum);
     }
-    HERMES_MPI_CHECK(MPI_Gatherv(payload.data(), count, MPI_CHAR, all.data(), sizes.data(), displs.data(), MPI_CHAR, 0,
-                                 comm.handle()));
+    HERMES_MPI_CHECK(MPI_Igatherv(payload.data(), count, MPI_CHAR, all.data(), sizes.data(), displs.data(), MPI_CHAR, 0,
+                                  comm.handle(), &r));
+    wait_patiently(r);
     if (comm.is_root())
-      for (int r = 0; r < n; ++r) total_counts.add_serialized(std::string_view(all).substr(displs[r], sizes[r]));
+      for (int r = 1; r < n; ++r) total_counts.add_serialized(std::string_view(all).substr(displs[r], sizes[r]));
   }
   const auto t1 = std::chrono::steady_clock::now();
   std::string text;
@@ -417,7 +491,7 @@ Tokenizer train_from_corpus(const CorpusOptions& corpus, const TrainerOptions& o
   }
   const auto t2 = std::chrono::steady_clock::now();
   if (n > 1) {
-    comm.broadcast(text);
+    broadcast_patiently(text, comm);
     if (!comm.is_root()) {
       const auto j = nlohmann::json::parse(text);
       load_json(tok.impl(), j, "<trained tokenizer>");
