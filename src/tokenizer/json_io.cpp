@@ -1,5 +1,6 @@
 // tokenizer.json reader and writer (HuggingFace tokenizers format, byte-level BPE family).
 // Every refusal names the file and the JSON path of the offending value.
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -277,6 +278,9 @@ void load_json(Tokenizer::Impl& impl, const json& root, const std::string& file)
   }
   impl.pre_tokenizer_json = ordered(root.value("pre_tokenizer", json()));
   impl.pretokenizer = pretokenizer_from_json(root.value("pre_tokenizer", json()), "pre_tokenizer", file);
+  const auto& steps = impl.pretokenizer.steps();
+  if (std::none_of(steps.begin(), steps.end(), [](const auto& s) { return s.kind == PreTokenizerStep::Kind::byte_level; }))
+    bad(file, "pre_tokenizer", "has no ByteLevel step; hermes reads byte-level BPE tokenizers only (GPT-2, Llama-3, Qwen, SmolLM)");
   impl.decoder_json = ordered(root.value("decoder", json()));
   if (!impl.decoder_json.is_null()) {
     const std::string type = type_of(root["decoder"], "decoder", file);

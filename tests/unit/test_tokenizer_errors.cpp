@@ -87,6 +87,9 @@ TEST(TokenizerJson, ErrorsNameTheJsonPath) {
   j["added_tokens"][0].erase("content");
   EXPECT_NE(load_error(j).find("added_tokens[0].content"), std::string::npos);
   j = tiny();
+  j["pre_tokenizer"] = nullptr;
+  EXPECT_NE(load_error(j).find("ByteLevel"), std::string::npos);
+  j = tiny();
   j.erase("model");
   EXPECT_NE(load_error(j).find("model"), std::string::npos);
   EXPECT_NE(load_error(json(), "{\"model\": [1, 2").find("not valid JSON"), std::string::npos);
