@@ -158,6 +158,10 @@ std::vector<std::pair<std::string, std::uint64_t>> PretokenCounter::sorted() con
   return v;
 }
 
+void PretokenCounter::for_each(const std::function<void(std::string_view, std::uint64_t)>& f) const {
+  state_->counts.for_each(f);
+}
+
 // ---- merging ---------------------------------------------------------------------------------
 namespace {
 
@@ -190,26 +194,30 @@ Tokenizer train(const PretokenCounter& counter, const TrainerOptions& o) {
   StringMap<TokenId> bytes_to_id;
   for (TokenId id = static_cast<TokenId>(o.special_tokens.size()); id < token_bytes.size(); ++id) bytes_to_id.emplace(token_bytes[id], id);
 
-  // Words.
-  const auto sorted = counter.sorted();
-  std::vector<std::vector<TokenId>> words(sorted.size());
-  std::vector<std::int64_t> freq(sorted.size());
+  // Words, in whatever order the counts come: the merges depend only on the counts (every step
+  // takes the best (count, pair) over all words), not on word order.
+  const std::size_t distinct = counter.distinct();
+  std::vector<std::vector<TokenId>> words;
+  std::vector<std::int64_t> freq;
+  words.reserve(distinct);
+  freq.reserve(distinct);
   std::unordered_map<std::uint64_t, std::int64_t> pair_count;
   std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> where;
-  pair_count.reserve(sorted.size() * 2);
-  where.reserve(sorted.size() * 2);
-  for (std::size_t w = 0; w < sorted.size(); ++w) {
-    const auto& [bytes, count] = sorted[w];
-    freq[w] = static_cast<std::int64_t>(count);
-    words[w].reserve(bytes.size());
-    for (char c : bytes) words[w].push_back(byte_id[static_cast<unsigned char>(c)]);
-    for (std::size_t i = 0; i + 1 < words[w].size(); ++i) {
-      const auto k = key(words[w][i], words[w][i + 1]);
+  pair_count.reserve(distinct * 2);
+  where.reserve(distinct * 2);
+  counter.for_each([&](std::string_view bytes, std::uint64_t count) {
+    const auto w = static_cast<std::uint32_t>(words.size());
+    auto& word = words.emplace_back();
+    freq.push_back(static_cast<std::int64_t>(count));
+    word.reserve(bytes.size());
+    for (char c : bytes) word.push_back(byte_id[static_cast<unsigned char>(c)]);
+    for (std::size_t i = 0; i + 1 < word.size(); ++i) {
+      const auto k = key(word[i], word[i + 1]);
       pair_count[k] += freq[w];
       auto& v = where[k];
-      if (v.empty() || v.back() != w) v.push_back(static_cast<std::uint32_t>(w));
+      if (v.empty() || v.back() != w) v.push_back(w);
     }
-  }
+  });
   std::priority_queue<HeapEntry> heap;
   for (const auto& [k, c] : pair_count) heap.push({c, k});
 

@@ -13,6 +13,7 @@
 // ties go to the pair whose (left id, right id) is smallest. Training stops at vocab_size or
 // when the best count is below min_frequency.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -53,6 +54,8 @@ class PretokenCounter {
   std::size_t distinct() const;
   // (pre-token bytes, count), sorted by bytes.
   std::vector<std::pair<std::string, std::uint64_t>> sorted() const;
+  // Every (pre-token bytes, count), in no particular order.
+  void for_each(const std::function<void(std::string_view, std::uint64_t)>& f) const;
 
  private:
   struct State;
