@@ -196,22 +196,28 @@ Tokenizer train(const PretokenCounter& counter, const TrainerOptions& o) {
 
   // Words, in whatever order the counts come: the merges depend only on the counts (every step
   // takes the best (count, pair) over all words), not on word order.
+  // All words live in one arena (offset, length per word): the merge loop walks the words of a
+  // pair in increasing index, so in increasing memory order.
   const std::size_t distinct = counter.distinct();
-  std::vector<std::vector<TokenId>> words;
+  std::vector<TokenId> arena;
+  std::vector<std::uint64_t> word_offset;
+  std::vector<std::uint32_t> word_length;
   std::vector<std::int64_t> freq;
-  words.reserve(distinct);
+  word_offset.reserve(distinct);
+  word_length.reserve(distinct);
   freq.reserve(distinct);
   std::unordered_map<std::uint64_t, std::int64_t> pair_count;
   std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> where;
   pair_count.reserve(distinct * 2);
   where.reserve(distinct * 2);
   counter.for_each([&](std::string_view bytes, std::uint64_t count) {
-    const auto w = static_cast<std::uint32_t>(words.size());
-    auto& word = words.emplace_back();
+    const auto w = static_cast<std::uint32_t>(freq.size());
     freq.push_back(static_cast<std::int64_t>(count));
-    word.reserve(bytes.size());
-    for (char c : bytes) word.push_back(byte_id[static_cast<unsigned char>(c)]);
-    for (std::size_t i = 0; i + 1 < word.size(); ++i) {
+    word_offset.push_back(arena.size());
+    word_length.push_back(static_cast<std::uint32_t>(bytes.size()));
+    for (char c : bytes) arena.push_back(byte_id[static_cast<unsigned char>(c)]);
+    const TokenId* word = arena.data() + word_offset[w];
+    for (std::size_t i = 0; i + 1 < bytes.size(); ++i) {
       const auto k = key(word[i], word[i + 1]);
       pair_count[k] += freq[w];
       auto& v = where[k];
@@ -249,9 +255,10 @@ Tokenizer train(const PretokenCounter& counter, const TrainerOptions& o) {
     positions.erase(std::unique(positions.begin(), positions.end()), positions.end());
     delta.clear();
     for (const std::uint32_t w : positions) {
-      auto& s = words[w];
+      TokenId* s = arena.data() + word_offset[w];
+      std::uint32_t& len = word_length[w];
       const std::int64_t f = freq[w];
-      for (std::size_t i = 0; i + 1 < s.size();) {
+      for (std::size_t i = 0; i + 1 < len;) {
         if (s[i] != left || s[i + 1] != right) {
           ++i;
           continue;
@@ -262,7 +269,7 @@ Tokenizer train(const PretokenCounter& counter, const TrainerOptions& o) {
           auto& v = where[key(s[i - 1], merged)];
           if (v.empty() || v.back() != w) v.push_back(w);
         }
-        if (i + 2 < s.size()) {
+        if (i + 2 < len) {
           delta.emplace_back(key(right, s[i + 2]), -f);
           delta.emplace_back(key(merged, s[i + 2]), f);
           auto& v = where[key(merged, s[i + 2])];
@@ -270,7 +277,8 @@ Tokenizer train(const PretokenCounter& counter, const TrainerOptions& o) {
         }
         delta.emplace_back(top.pair, -f);
         s[i] = merged;
-        s.erase(s.begin() + static_cast<std::ptrdiff_t>(i) + 1);
+        std::memmove(s + i + 1, s + i + 2, (len - i - 2) * sizeof(TokenId));
+        --len;
         ++i;
       }
     }
