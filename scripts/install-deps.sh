@@ -14,7 +14,7 @@ packages=(
 )
 if [[ "${1:-}" == "--test" ]]; then
   # References the tests compare against (PyTorch, h5py) and the BLAS that makes PyTorch fast.
-  packages+=(python3 python3-numpy python3-h5py python3-torch libopenblas0-pthread)
+  packages+=(python3 python3-numpy python3-h5py python3-torch python3-matplotlib libopenblas0-pthread)
 fi
 
 missing=()

@@ -127,9 +127,11 @@ TEST(DeckErrors, KeyOutsideAnySection) {
 TEST(DeckErrors, WrongTypeSaysWhatWasExpected) {
   expect_error(std::string(kMinimal) + "[train]\nbatch_size = \"16\"\n",
                {"deck.toml:6:14", "batch_size must be an integer", "got a string"});
-  expect_error(std::string(kMinimal) + "[run]\n", {"TOML syntax error"});  // duplicate table
-  expect_error(std::string(kMinimal) + "[optim]\nlr = \"fast\"\n", {"lr must be a number"});
-  expect_error(std::string(kMinimal) + "[run]\n", {"deck.toml"});
+  expect_error(std::string(kMinimal) + "[optim]\nlr = \"fast\"\n", {"deck.toml:6:6", "lr must be a number"});
+  expect_error(std::string(kMinimal) + "resume = 1\n", {"deck.toml:5:10", "resume must be a boolean (true or false)"});
+  expect_error(std::string(kMinimal) + "[data]\ninputs = \"a.txt\"\n", {"inputs must be an array of strings"});
+  expect_error(std::string(kMinimal) + "[data]\ninputs = [\"a\", 3]\n", {"deck.toml:6:16", "this element"});
+  expect_error("train = 3\n" + std::string(kMinimal), {"deck.toml:1:9", "'train' must be a section [train]"});
 }
 
 TEST(DeckErrors, OutOfRangeNamesTheBound) {
@@ -151,6 +153,7 @@ TEST(DeckErrors, MissingRequiredKey) {
 
 TEST(DeckErrors, SyntaxErrorHasLineAndColumn) {
   expect_error("[run]\nname = \"x\nstages = []\n", {"deck.toml:2:", "TOML syntax error"});
+  expect_error(std::string(kMinimal) + "[run]\n", {"deck.toml:5:", "TOML syntax error"});  // table twice
 }
 
 TEST(DeckErrors, BadOverrides) {
