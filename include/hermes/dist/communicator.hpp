@@ -27,6 +27,8 @@ class Communicator {
   // The world communicator, plus the node-local split (MPI_Comm_split_type SHARED) that maps
   // local ranks to GPUs.
   static Communicator world();
+  // This process alone (MPI_COMM_SELF): a 1-rank reference inside a multi-rank job (tests).
+  static Communicator self();
 
   int rank() const { return rank_; }
   int size() const { return size_; }
