@@ -89,7 +89,7 @@ void write_strings_attribute(hid_t obj, const char* name, const std::vector<std:
                     H5Aclose);
   std::vector<const char*> ptrs;
   for (const auto& v : values) ptrs.push_back(v.c_str());
-  check(H5Awrite(attr, type, ptrs.data()), "H5Awrite", path);
+  if (!ptrs.empty()) check(H5Awrite(attr, type, ptrs.data()), "H5Awrite", path);
 }
 
 template <typename T>
@@ -111,6 +111,7 @@ std::vector<std::string> read_strings_attribute(hid_t obj, const char* name, con
   const Handle space(check(H5Aget_space(attr), "H5Aget_space", path), H5Sclose);
   const auto n = static_cast<std::size_t>(check(H5Sget_simple_extent_npoints(space), "H5Sget_simple_extent_npoints", path));
   std::vector<std::string> out;
+  if (n == 0) return out;
   if (H5Tis_variable_str(ftype) > 0) {
     const Handle mtype = vlen_string_type(path);
     std::vector<char*> ptrs(n, nullptr);
@@ -207,7 +208,7 @@ void write_shard(const fs::path& path, ShardHeader h, const ShardData& d) {
   h.documents = d.doc_offsets.size() - 1;
   h.tokens = n;
   const fs::path tmp = path.string() + ".tmp";
-  {
+  try {
     const Handle file(check(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), "H5Fcreate", tmp),
                       H5Fclose);
     // Narrowest type that holds every id: half the bytes for vocabularies up to 65536.
@@ -228,6 +229,10 @@ void write_shard(const fs::path& path, ShardHeader h, const ShardData& d) {
     write_scalar_attribute(file, "documents", H5T_STD_U64LE, h.documents, tmp);
     write_scalar_attribute(file, "tokens", H5T_STD_U64LE, h.tokens, tmp);
     check(H5Fflush(file, H5F_SCOPE_GLOBAL), "H5Fflush", tmp);
+  } catch (...) {
+    std::error_code ignored;
+    fs::remove(tmp, ignored);
+    throw;
   }
   fs::rename(tmp, path);
 }
