@@ -75,6 +75,11 @@ int main(int argc, char** argv, const dist::Communicator& comm) {
   run->add_option("deck_and_overrides", run_words, "DECK.toml, then section.key=value overrides");
   run->add_flag("--force", force, "start over in an existing run directory (deletes it)");
 
+  // deck
+  auto* deck_cmd = app.add_subcommand("deck", "print the effective deck (every key, its value and its meaning)");
+  std::vector<std::string> deck_words;
+  deck_cmd->add_option("deck_and_overrides", deck_words, "DECK.toml (default: the quickstart), then overrides");
+
   // info
   auto* info = app.add_subcommand("info", "presets, parameter counts, FLOPs per token, memory estimate");
   std::vector<std::string> info_words;
@@ -165,6 +170,13 @@ int main(int argc, char** argv, const dist::Communicator& comm) {
     return run_deck(d, {.force = force, .keep_run_dir = true}, comm);
   }
 
+  if (*deck_cmd) {
+    const DeckArgs a = split_positionals(deck_words);
+    const deck::Deck d = deck::load_deck_collective(comm, a.path, a.overrides);
+    if (comm.is_root()) std::cout << deck::to_toml(d);
+    return 0;
+  }
+
   if (*info) {
     const auto precision = model::parse_precision(info_precision);
     if (!info_words.empty()) {
@@ -225,7 +237,7 @@ int main(int argc, char** argv, const dist::Communicator& comm) {
   if (*gen) {
     std::vector<std::string> o;
     if (!gen_config) o.push_back("run.stages=[\"generate\"]");
-    if (gen_prompt) o.push_back("generate.prompts_file=" + deck::toml_string("-"));  // one prompt, below
+    flag_override(o, "generate.prompt", gen_prompt);
     flag_override(o, "generate.prompts_file", gen_prompts);
     flag_override(o, "generate.checkpoint", gen_checkpoint);
     flag_override(o, "tokenizer.path", gen_tokenizer);

@@ -214,22 +214,20 @@ class SectionWriter {
   }
 
  private:
-  template <typename T>
-  void emit(const char* key, T&& toml_value, const char* help) {
-    toml::table t;
-    t.insert(key, std::forward<T>(toml_value));
-    std::ostringstream line;
-    line << t;
-    os_ << line.str() << "  # " << help << "\n";
+  void emit(const char* key, const std::string& literal, const char* help) {
+    os_ << key << " = " << literal << "  # " << help << "\n";
   }
-  void write(const char* key, bool v, const char* help) { emit(key, v, help); }
-  void write(const char* key, std::int64_t v, const char* help) { emit(key, v, help); }
-  void write(const char* key, double v, const char* help) { emit(key, v, help); }
-  void write(const char* key, const std::string& v, const char* help) { emit(key, v, help); }
+  void write(const char* key, bool v, const char* help) { emit(key, v ? "true" : "false", help); }
+  void write(const char* key, std::int64_t v, const char* help) { emit(key, fmt::format("{}", v), help); }
+  void write(const char* key, double v, const char* help) {
+    // Shortest text that reads back to the same double; keep it a TOML float, not an integer.
+    std::string text = fmt::format("{}", v);
+    if (text.find_first_of(".eEn") == std::string::npos) text += ".0";
+    emit(key, text, help);
+  }
+  void write(const char* key, const std::string& v, const char* help) { emit(key, toml_string(v), help); }
   void write(const char* key, const std::vector<std::string>& v, const char* help) {
-    toml::array a;
-    for (const auto& s : v) a.push_back(s);
-    emit(key, std::move(a), help);
+    emit(key, toml_string_array(v), help);
   }
   template <typename T>
   void write(const char* key, const std::optional<T>& v, const char* help) {
@@ -252,7 +250,8 @@ std::string toml_string(const std::string& raw) {
   std::string out = "\"";
   for (const char c : raw) {
     if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && c != '\t') || u == 0x7f) {
       out += fmt::format("\\u{:04x}", static_cast<int>(c));
       continue;
     }

@@ -72,8 +72,8 @@ void validate(const Deck& d, const std::string& /*source_name*/) {
     fail("{}: [tokenizer] inputs and [data] inputs are both empty but stage 'tokenizer' needs a corpus; "
          "add inputs = [\"corpus.txt\"] to [tokenizer] or [data]",
          d.where("tokenizer"));
-  if (d.has_stage("generate") && d.generate.prompts_file.empty())
-    fail("{}: [generate] prompts_file is empty but stage 'generate' needs prompts; add "
+  if (d.has_stage("generate") && d.generate.prompts_file.empty() && d.generate.prompt.empty())
+    fail("{}: [generate] prompts_file and prompt are empty but stage 'generate' needs prompts; add "
          "prompts_file = \"prompts.jsonl\"",
          d.where("generate"));
   for (const char c : d.run.name)

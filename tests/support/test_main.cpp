@@ -1,6 +1,6 @@
 // Shared main for every test binary: MPI (a singleton run without mpiexec), Kokkos, GoogleTest.
-// Under mpiexec only rank 0 prints GoogleTest's report, but every rank's failures decide the
-// exit code, so a failure on rank 1 fails the test.
+// Under mpiexec rank 0 prints GoogleTest's report and the others only their failures; every
+// rank's failures decide the exit code, so a failure on rank 1 fails the test.
 #include <gtest/gtest.h>
 
 #include <Kokkos_Core.hpp>
@@ -14,10 +14,8 @@ int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
   const auto comm = hermes::dist::Communicator::world();
   hermes::log::init(comm.rank(), comm.size(), hermes::log::Level::warn);
-  if (comm.rank() != 0) {
-    auto& listeners = ::testing::UnitTest::GetInstance()->listeners();
-    delete listeners.Release(listeners.default_result_printer());
-  }
+  // Other ranks print only their failures.
+  if (comm.rank() != 0) GTEST_FLAG_SET(brief, true);
   int failed = RUN_ALL_TESTS();
   failed = comm.any(failed != 0) ? 1 : 0;
   if (failed && comm.rank() != 0)

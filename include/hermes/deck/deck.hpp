@@ -203,6 +203,7 @@ struct CheckpointSection {
 
 struct GenerateSection {
   std::string prompts_file;
+  std::string prompt;  // one prompt given on the command line instead of a file
   std::string output_file = "{run_dir}/generations.jsonl";
   std::string checkpoint;  // empty: the run's final (or latest) checkpoint
   std::int64_t max_tokens = 128;
@@ -216,6 +217,7 @@ struct GenerateSection {
 
   template <class V> void fields(V& v) {
     v("prompts_file", prompts_file, "JSONL prompts for batch generation", rule());
+    v("prompt", prompt, "a single prompt instead of prompts_file", rule());
     v("output_file", output_file, "JSONL outputs, one record per prompt in input order", rule().filled());
     v("checkpoint", checkpoint, "checkpoint to generate from (empty: the run's latest)", rule());
     v("max_tokens", max_tokens, "new tokens per prompt", rule().at_least(1));
@@ -271,7 +273,6 @@ struct Deck {
     v("generate", generate);
     v("parallel", parallel);
   }
-  template <class V> void sections(V& v) const { const_cast<Deck*>(this)->sections(v); }
 
   // <output_dir>/<name>
   std::string run_dir() const;

@@ -1,0 +1,15 @@
+# Bad decks and rank-local failures: one clear message, a non-zero exit, no hang.
+include("${CMAKE_CURRENT_LIST_DIR}/expect.cmake")
+fresh_work_dir()
+file(WRITE "${WORK_DIR}/bad.toml" "[run]\nname = \"x\"\nstages = [\"info\"]\n[train]\nbach_size = 4\n")
+expect_run(bad_deck EXIT 2 ONCE "bad.toml:5:1: \\[train\\] unknown key 'bach_size'; did you mean 'batch_size'\\?"
+           COMMAND "${MPIEXEC}" -n 2 "${HERMES}" run bad.toml)
+file(WRITE "${WORK_DIR}/good.toml" "[run]\nname = \"x\"\nstages = [\"info\"]\n")
+expect_run(bad_override EXIT 2 ONCE "command-line override 'optim.lr=-1': \\[optim\\] lr = -1 is out of range"
+           COMMAND "${HERMES}" run good.toml optim.lr=-1)
+expect_run(missing_deck EXIT 2 CONTAINS "cannot open deck 'nope.toml': no such file"
+           COMMAND "${HERMES}" run nope.toml)
+expect_run(rank_error EXIT nonzero ONCE "hermes: error \\[rank 1\\]: injected failure on rank 1"
+           ENV HERMES_INJECT_FAILURE=rank:1
+           COMMAND "${MPIEXEC}" -n 2 "${HERMES}" run --force)
+expect_run(bad_flag EXIT nonzero CONTAINS "--no-such-flag" COMMAND "${HERMES}" run --no-such-flag)
