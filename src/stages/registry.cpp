@@ -11,7 +11,7 @@ namespace hermes::stages {
 const std::vector<StageInfo>& registry() {
   // Order matches deck::kStageNames. A stage without a function is declared but not built yet.
   static const std::vector<StageInfo> stages = {
-      {"synth", "write the synthetic agentic tool-use corpus (ShareGPT JSONL)", {}},
+      {"synth", "write the synthetic agentic tool-use corpus (ShareGPT JSONL)", run_synth},
       {"tokenizer", "train a byte-level BPE tokenizer and write tokenizer.json", {}},
       {"prepare", "tokenize corpora into sharded HDF5 train/val/test splits", {}},
       {"pretrain", "train the model with data parallelism over ranks", {}},
