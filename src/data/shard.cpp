@@ -145,8 +145,10 @@ T read_scalar_attribute(hid_t obj, const char* name, hid_t mem_type, const fs::p
 void write_dataset(hid_t file, const char* name, hid_t file_type, hid_t mem_type, const void* data, hsize_t n,
                    const fs::path& path) {
   const Handle space(check(H5Screate_simple(1, &n, nullptr), "H5Screate_simple", path), H5Sclose);
-  const Handle set(check(H5Dcreate2(file, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                         "H5Dcreate2", path),
+  // No modification times in object headers: the same data gives a byte-identical file.
+  const Handle dcpl(check(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate", path), H5Pclose);
+  check(H5Pset_obj_track_times(dcpl, false), "H5Pset_obj_track_times", path);
+  const Handle set(check(H5Dcreate2(file, name, file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), "H5Dcreate2", path),
                    H5Dclose);
   if (n > 0) check(H5Dwrite(set, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "H5Dwrite", path);
 }
@@ -209,8 +211,9 @@ void write_shard(const fs::path& path, ShardHeader h, const ShardData& d) {
   h.tokens = n;
   const fs::path tmp = path.string() + ".tmp";
   try {
-    const Handle file(check(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), "H5Fcreate", tmp),
-                      H5Fclose);
+    const Handle fcpl(check(H5Pcreate(H5P_FILE_CREATE), "H5Pcreate", tmp), H5Pclose);
+    check(H5Pset_obj_track_times(fcpl, false), "H5Pset_obj_track_times", tmp);
+    const Handle file(check(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, fcpl, H5P_DEFAULT), "H5Fcreate", tmp), H5Fclose);
     // Narrowest type that holds every id: half the bytes for vocabularies up to 65536.
     if (h.vocab_size <= 65536) {
       std::vector<std::uint16_t> narrow(d.tokens.begin(), d.tokens.end());
