@@ -780,6 +780,10 @@ nlohmann::json synth_conversation(std::uint64_t seed, std::uint64_t index) {
   return json::parse(r.dump());
 }
 
+nlohmann::json synth_heldout_conversation(std::uint64_t seed, std::uint64_t index) {
+  return synth_conversation(derive_seed(seed, "synth-heldout"), index);
+}
+
 std::uint64_t write_synth_corpus(const std::filesystem::path& path, std::uint64_t seed, std::uint64_t count) {
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
   const std::filesystem::path tmp = path.string() + ".tmp";

@@ -86,7 +86,8 @@ void run_prepare(StageContext& ctx) {
     log::info("prepare: {} of input in {:.2f} s ({:.2f} MB/s per rank over {} rank{}){}", format_bytes(static_cast<double>(r.input_bytes)),
               r.total_seconds, static_cast<double>(r.input_bytes) / 1e6 / std::max(slowest, 1e-9) / ctx.comm.size(),
               ctx.comm.size(), ctx.comm.size() == 1 ? "" : "s",
-              r.skipped_records ? fmt::format("; skipped {} bad records", r.skipped_records) : "");
+              r.skipped_records ? fmt::format("; skipped {} bad record{}", r.skipped_records, r.skipped_records == 1 ? "" : "s")
+                                : "");
   }
   for (const auto& split : data::kSplits) {
     const auto& s = r.splits.at(split);

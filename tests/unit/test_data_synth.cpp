@@ -301,3 +301,15 @@ TEST(DataSynth, ToolBackendsRejectBadCalls) {
   EXPECT_EQ(format_number(2.5), "2.5");
   EXPECT_EQ(format_number(1.0 / 3.0), "0.3333");
 }
+
+TEST(DataSynth, HeldOutSetIsAnotherStream) {
+  std::set<std::string> train;
+  for (std::uint64_t i = 0; i < 300; ++i) train.insert(synth_conversation(5, i).dump());
+  int seen = 0;
+  for (std::uint64_t i = 0; i < 300; ++i) {
+    const json h = synth_heldout_conversation(5, i);
+    seen += train.count(h.dump()) > 0;
+    EXPECT_EQ(h.dump(), synth_heldout_conversation(5, i).dump());
+  }
+  EXPECT_LT(seen, 30) << "held-out conversations mostly differ from the training ones";
+}

@@ -38,6 +38,11 @@ nlohmann::json run_synth_tool(const std::string& name, const nlohmann::json& arg
 // Conversation `index` of the corpus generated from `seed`.
 nlohmann::json synth_conversation(std::uint64_t seed, std::uint64_t index);
 
+// The held-out set for the tool-call evaluation: conversations from a seed stream of its own
+// (derive_seed(seed, "synth-heldout")), so a model trained on the corpus of `seed` is scored on
+// conversations it has not seen (same generator, different draws).
+nlohmann::json synth_heldout_conversation(std::uint64_t seed, std::uint64_t index);
+
 // Writes conversations [0, count) as JSONL (temporary name, then rename). Returns bytes written.
 std::uint64_t write_synth_corpus(const std::filesystem::path& path, std::uint64_t seed, std::uint64_t count);
 
