@@ -282,11 +282,27 @@ struct Exchange {
   std::string task, category;
 };
 
+// JSON as Python's json.dumps writes it (", " and ": " separators), the style of the published
+// dataset's tool calls, responses and schemas.
+std::string py_dump(const ojson& j) {
+  if (j.is_object()) {
+    std::string s = "{";
+    for (auto it = j.begin(); it != j.end(); ++it) s += (it == j.begin() ? "" : ", ") + ojson(it.key()).dump() + ": " + py_dump(*it);
+    return s + "}";
+  }
+  if (j.is_array()) {
+    std::string s = "[";
+    for (std::size_t i = 0; i < j.size(); ++i) s += (i ? ", " : "") + py_dump(j[i]);
+    return s + "]";
+  }
+  return j.dump();
+}
+
 std::string call_text(const std::string& tool, const json& arguments) {
   ojson call;
   call["name"] = tool;
   call["arguments"] = ojson::parse(arguments.dump());
-  return call.dump();
+  return py_dump(call);
 }
 
 std::string assistant_call(const std::string& thought, const std::string& tool, const json& arguments) {
@@ -297,7 +313,7 @@ std::string tool_turn(const std::string& tool, const json& content) {
   ojson r;
   r["name"] = tool;
   r["content"] = ojson::parse(content.dump());
-  return "<tool_response>\n" + r.dump() + "\n</tool_response>";
+  return "<tool_response>\n" + py_dump(r) + "\n</tool_response>";
 }
 
 const std::vector<std::string> kWords = {
@@ -506,7 +522,7 @@ std::string tools_text(Rng& rng, std::vector<std::string> needed, std::size_t to
   for (std::size_t i = needed.size(); i > 1; --i) std::swap(needed[i - 1], needed[rng.below(i)]);
   ojson tools = ojson::array();
   for (const auto& t : needed) tools.push_back(schema_of(t));
-  return tools.dump();
+  return py_dump(tools);
 }
 
 const char* kSystem =
