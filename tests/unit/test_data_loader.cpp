@@ -229,3 +229,29 @@ TEST(DataLoader, TooSmallSplitSaysWhatToChange) {
   o.split = "validation";
   EXPECT_THROW(Loader{o}, hermes::Error);
 }
+
+TEST(DataLoader, AnEpochOfSingleWindowsVisitsEveryWindowOnce) {
+  TempDir dir;
+  const auto data = make_dataset(dir, false);
+  const Stream s = stream_of(data);
+  for (const std::uint64_t seed : {1u, 2u, 3u}) {
+    auto o = options(data);
+    o.batch = 1;
+    o.seed = seed;
+    Loader l(o);
+    const std::int64_t windows = (static_cast<std::int64_t>(s.tokens.size()) - 1) / T;
+    ASSERT_EQ(l.batches_per_epoch(), windows);
+    std::set<std::int64_t> seen;
+    std::int64_t in_order = 0, previous = -1;
+    Batch b;
+    for (std::int64_t i = 0; i < windows; ++i) {
+      l.next(b);
+      const auto w = window_of(s, b, 0);
+      seen.insert(w);
+      in_order += w == previous + 1;
+      previous = w;
+    }
+    EXPECT_EQ(static_cast<std::int64_t>(seen.size()), windows) << "a permutation of all windows";
+    EXPECT_LT(in_order, windows / 4) << "shuffled, not the stream order";
+  }
+}
