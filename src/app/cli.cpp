@@ -14,9 +14,11 @@
 #include "hermes/deck/parser.hpp"
 #include "hermes/model/report.hpp"
 #include "hermes/stages/stage.hpp"
+#include "hermes/tokenizer/tokenize_command.hpp"
 #include "hermes/version.hpp"
 
 namespace hermes::app {
+using tokenizer::tokenize_command;
 namespace {
 
 // Positional words: a deck path (at most one, no '=') and section.key=value overrides.
@@ -118,6 +120,18 @@ int main(int argc, char** argv, const dist::Communicator& comm) {
   tok->add_option("--format", tok_format, "text, jsonl or sharegpt");
   tok->add_option("--text-field", tok_field, "JSONL text field");
   tok->add_option("overrides", tok_extra, "section.key=value overrides");
+
+  // tokenize
+  auto* tokz = app.add_subcommand("tokenize", "encode text with a tokenizer.json and print the ids as JSON (or --decode)");
+  std::string tokz_tokenizer, tokz_file, tokz_jsonl, tokz_field = "text";
+  std::optional<std::string> tokz_text;
+  bool tokz_decode = false;
+  tokz->add_option("--tokenizer", tokz_tokenizer, "tokenizer.json")->required();
+  tokz->add_option("text", tokz_text, "the text to encode (with --decode: a JSON array of ids)");
+  tokz->add_option("--file", tokz_file, "encode a whole file as one text (newlines included)");
+  tokz->add_option("--jsonl", tokz_jsonl, "encode each JSONL record's text field; one JSON array per line");
+  tokz->add_option("--text-field", tokz_field, "JSONL field holding the text");
+  tokz->add_flag("--decode", tokz_decode, "decode JSON id arrays back to text");
 
   // train
   auto* train = app.add_subcommand("train", "pretrain a model on prepared shards");
@@ -231,6 +245,12 @@ int main(int argc, char** argv, const dist::Communicator& comm) {
     const auto d = deck::load_deck_collective(comm, "", o, subcommand_deck("train-tokenizer", "tokenizer"),
                                               "train-tokenizer flags");
     return run_deck(d, {.keep_run_dir = false}, comm);
+  }
+
+  if (*tokz) {
+    if (!comm.is_root()) return 0;
+    return tokenize_command({.tokenizer = tokz_tokenizer, .text = tokz_text, .file = tokz_file, .jsonl = tokz_jsonl,
+                             .text_field = tokz_field, .decode = tokz_decode});
   }
 
   if (*train) {

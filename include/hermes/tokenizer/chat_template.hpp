@@ -1,9 +1,10 @@
 #pragma once
 // The one chat template used by prepare, evaluate and chat.
-// CONTRACT (issue 3 implements it):
-//   <|system|>{system text}\n{tools block if any}<|endoftext|>
+//   <|system|>{system text}\n<tools>\n{tools json}\n</tools><|endoftext|>   (tools part only when
+//                                                                  tools exist; the "\n" before it
+//                                                                  only when there is system text)
 //   <|user|>{text}<|endoftext|>   <|assistant|>{text}<|endoftext|>   <|tool|>{text}<|endoftext|>
-// Exact rendering (newlines, tools block) is defined and documented by the implementation.
+// Blocks follow each other with nothing in between; docs/tokenizer.md shows an example.
 #include <string>
 #include <vector>
 
@@ -35,6 +36,11 @@ struct EncodedConversation {
   std::vector<std::uint8_t> assistant_mask;  // 1 where the token belongs to the assistant
 };
 EncodedConversation encode_conversation(const Tokenizer& tokenizer, const Conversation& conversation);
+
+// One ShareGPT record: {"conversations": [{"from": ..., "value": ...}, ...], "tools": ...,
+// "system": ...} ("messages" with "role"/"content" is accepted too). `tools` may be a JSON string
+// or any JSON value (then written compactly). Errors name `where` (file:line) and the field.
+Conversation conversation_from_sharegpt(std::string_view json_line, const std::string& where);
 
 // The prompt for generation: the rendered conversation followed by an open "<|assistant|>".
 std::string render_generation_prompt(const Conversation& conversation);

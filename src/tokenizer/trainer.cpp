@@ -1,0 +1,538 @@
+#include "hermes/tokenizer/trainer.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <queue>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <mpi.h>
+#include <nlohmann/json.hpp>
+
+#include "hermes/core/error.hpp"
+#include "hermes/core/log.hpp"
+#include "hermes/core/strings.hpp"
+#include "hermes/tokenizer/byte_level.hpp"
+#include "hermes/tokenizer/chat_template.hpp"
+#include "impl.hpp"
+
+namespace hermes::tokenizer {
+
+void validate(const TrainerOptions& o) {
+  std::unordered_set<std::string> seen;
+  for (const auto& s : o.special_tokens) {
+    if (s.empty()) fail("{}: special_tokens holds an empty string; remove it", o.where);
+    if (!seen.insert(s).second) fail("{}: special token '{}' is listed twice; remove one", o.where, s);
+  }
+  const std::size_t floor = 256 + o.special_tokens.size();
+  if (o.vocab_size < floor)
+    fail("{}: vocab_size {} is smaller than the 256 byte tokens plus {} special tokens; use vocab_size >= {}", o.where,
+         o.vocab_size, o.special_tokens.size(), floor);
+  if (o.pattern.empty()) fail("{}: pattern is empty; use gpt2, llama3, qwen2 or a regex", o.where);
+  (void)pretokenizer_for_pattern(o.pattern);  // compiles the regex: bad patterns fail here
+}
+
+// ---- counting --------------------------------------------------------------------------------
+namespace {
+
+// Pre-token -> count, open addressing over one key arena: the counting loop's hot lookup
+// (no node per key, one probe usually, keys compared only when the full hashes agree).
+class FlatCounts {
+ public:
+  FlatCounts() { slots_.resize(1 << 16); }
+  void add(std::string_view key, std::uint64_t count) {
+    const std::uint64_t h = StringHash{}(key) | 1;  // 0 marks an empty slot
+    std::size_t i = h & (slots_.size() - 1);
+    while (slots_[i].hash != 0) {
+      const Slot& s = slots_[i];
+      if (s.hash == h && s.len == key.size() && std::memcmp(arena_.data() + s.offset, key.data(), key.size()) == 0) {
+        slots_[i].count += count;
+        return;
+      }
+      i = (i + 1) & (slots_.size() - 1);
+    }
+    slots_[i] = {h, count, arena_.size(), static_cast<std::uint32_t>(key.size())};
+    arena_.append(key);
+    if (++size_ * 2 > slots_.size()) grow();
+  }
+  std::size_t size() const { return size_; }
+  template <class F>
+  void for_each(F&& f) const {
+    for (const auto& s : slots_)
+      if (s.hash != 0) f(std::string_view(arena_.data() + s.offset, s.len), s.count);
+  }
+
+ private:
+  struct Slot {
+    std::uint64_t hash = 0, count = 0, offset = 0;
+    std::uint32_t len = 0;
+  };
+  void grow() {
+    std::vector<Slot> old(slots_.size() * 2);
+    old.swap(slots_);
+    for (const auto& s : old) {
+      if (s.hash == 0) continue;
+      std::size_t i = s.hash & (slots_.size() - 1);
+      while (slots_[i].hash != 0) i = (i + 1) & (slots_.size() - 1);
+      slots_[i] = s;
+    }
+  }
+  std::vector<Slot> slots_;
+  std::string arena_;
+  std::size_t size_ = 0;
+};
+
+}  // namespace
+
+struct PretokenCounter::State {
+  Tokenizer::Impl splitter;  // specials + pre-tokenizer only
+  FlatCounts counts;
+};
+
+PretokenCounter::PretokenCounter(const TrainerOptions& o) : state_(std::make_unique<State>()) {
+  auto& s = state_->splitter;
+  s.pretokenizer = pretokenizer_for_pattern(o.pattern);
+  TokenId id = 0;
+  for (const auto& sp : o.special_tokens) s.added.push_back({sp, id++, true, false, false, false, false});
+  s.raw_matcher.build(s.added, false);
+  s.normalized_matcher.build(s.added, true);
+}
+PretokenCounter::~PretokenCounter() = default;
+PretokenCounter::PretokenCounter(PretokenCounter&&) noexcept = default;
+
+void PretokenCounter::add_text(std::string_view text) {
+  bytes_ += text.size();
+  ++records_;
+  for (std::size_t pos = 0; pos < text.size();) {
+    pos += utf8::valid_prefix(text.substr(pos));
+    if (pos < text.size()) ++invalid_bytes_, ++pos;
+  }
+  auto& counts = state_->counts;
+  state_->splitter.walk(text, [&](std::string_view p) { counts.add(p, 1); }, [](TokenId) {});
+}
+
+std::size_t PretokenCounter::distinct() const { return state_->counts.size(); }
+
+std::string PretokenCounter::serialize() const {
+  std::string out;
+  auto put = [&](std::uint64_t v) { out.append(reinterpret_cast<const char*>(&v), 8); };
+  put(bytes_), put(invalid_bytes_), put(records_), put(state_->counts.size());
+  state_->counts.for_each([&](std::string_view k, std::uint64_t v) {
+    put(k.size());
+    out += k;
+    put(v);
+  });
+  return out;
+}
+
+void PretokenCounter::add_serialized(std::string_view data) {
+  std::size_t pos = 0;
+  auto get = [&] {
+    std::uint64_t v;
+    HERMES_ASSERT(pos + 8 <= data.size());
+    std::memcpy(&v, data.data() + pos, 8);
+    pos += 8;
+    return v;
+  };
+  bytes_ += get();
+  invalid_bytes_ += get();
+  records_ += get();
+  const std::uint64_t n = get();
+  for (std::uint64_t i = 0; i < n; ++i) {
+    const std::uint64_t len = get();
+    HERMES_ASSERT(pos + len <= data.size());
+    const std::string_view key = data.substr(pos, len);
+    pos += len;
+    state_->counts.add(key, get());
+  }
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> PretokenCounter::sorted() const {
+  std::vector<std::pair<std::string, std::uint64_t>> v;
+  v.reserve(state_->counts.size());
+  state_->counts.for_each([&](std::string_view k, std::uint64_t c) { v.emplace_back(std::string(k), c); });
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+void PretokenCounter::for_each(const std::function<void(std::string_view, std::uint64_t)>& f) const {
+  state_->counts.for_each(f);
+}
+
+// ---- merging ---------------------------------------------------------------------------------
+namespace {
+
+inline std::uint64_t key(TokenId a, TokenId b) { return (std::uint64_t(a) << 32) | b; }
+
+struct HeapEntry {
+  std::int64_t count;
+  std::uint64_t pair;
+  // Highest count first; ties: the smallest (left, right) pair first.
+  bool operator<(const HeapEntry& o) const { return count != o.count ? count < o.count : pair > o.pair; }
+};
+
+}  // namespace
+
+Tokenizer train(const PretokenCounter& counter, const TrainerOptions& o) {
+  validate(o);
+  // Vocabulary: specials, then bytes ordered by their byte-level code point.
+  std::vector<std::string> token_bytes;
+  for (const auto& s : o.special_tokens) token_bytes.push_back(s);
+  std::array<int, 256> order{};
+  for (int b = 0; b < 256; ++b) order[b] = b;
+  std::sort(order.begin(), order.end(), [](int a, int b) {
+    return byte_level::byte_to_codepoint(static_cast<std::uint8_t>(a)) < byte_level::byte_to_codepoint(static_cast<std::uint8_t>(b));
+  });
+  std::array<TokenId, 256> byte_id{};
+  for (int b : order) {
+    byte_id[b] = static_cast<TokenId>(token_bytes.size());
+    token_bytes.push_back(std::string(1, static_cast<char>(b)));
+  }
+  StringMap<TokenId> bytes_to_id;
+  for (TokenId id = static_cast<TokenId>(o.special_tokens.size()); id < token_bytes.size(); ++id) bytes_to_id.emplace(token_bytes[id], id);
+
+  // Words, in whatever order the counts come: the merges depend only on the counts (every step
+  // takes the best (count, pair) over all words), not on word order.
+  // All words live in one arena (offset, length per word): the merge loop walks the words of a
+  // pair in increasing index, so in increasing memory order.
+  const std::size_t distinct = counter.distinct();
+  std::vector<TokenId> arena;
+  std::vector<std::uint64_t> word_offset;
+  std::vector<std::uint32_t> word_length;
+  std::vector<std::int64_t> freq;
+  word_offset.reserve(distinct);
+  word_length.reserve(distinct);
+  freq.reserve(distinct);
+  std::unordered_map<std::uint64_t, std::int64_t> pair_count;
+  std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> where;
+  pair_count.reserve(distinct * 2);
+  where.reserve(distinct * 2);
+  counter.for_each([&](std::string_view bytes, std::uint64_t count) {
+    const auto w = static_cast<std::uint32_t>(freq.size());
+    freq.push_back(static_cast<std::int64_t>(count));
+    word_offset.push_back(arena.size());
+    word_length.push_back(static_cast<std::uint32_t>(bytes.size()));
+    for (char c : bytes) arena.push_back(byte_id[static_cast<unsigned char>(c)]);
+    const TokenId* word = arena.data() + word_offset[w];
+    for (std::size_t i = 0; i + 1 < bytes.size(); ++i) {
+      const auto k = key(word[i], word[i + 1]);
+      pair_count[k] += freq[w];
+      auto& v = where[k];
+      if (v.empty() || v.back() != w) v.push_back(w);
+    }
+  });
+  std::priority_queue<HeapEntry> heap;
+  for (const auto& [k, c] : pair_count) heap.push({c, k});
+
+  std::vector<Merge> merges;
+  // Count changes of one merge step, aggregated by sorting (an unordered_map's clear() costs its
+  // bucket count every step).
+  std::vector<std::pair<std::uint64_t, std::int64_t>> delta;
+  while (token_bytes.size() < o.vocab_size && !heap.empty()) {
+    const HeapEntry top = heap.top();
+    heap.pop();
+    auto pc = pair_count.find(top.pair);
+    if (pc == pair_count.end() || pc->second != top.count) continue;  // stale entry
+    if (top.count <= 0 || static_cast<std::uint64_t>(top.count) < o.min_frequency) break;
+    const TokenId left = static_cast<TokenId>(top.pair >> 32), right = static_cast<TokenId>(top.pair);
+    std::string merged_bytes = token_bytes[left] + token_bytes[right];
+    TokenId merged;
+    if (auto it = bytes_to_id.find(merged_bytes); it != bytes_to_id.end()) {
+      merged = it->second;
+    } else {
+      merged = static_cast<TokenId>(token_bytes.size());
+      bytes_to_id.emplace(merged_bytes, merged);
+      token_bytes.push_back(std::move(merged_bytes));
+    }
+    merges.push_back({left, right, merged});
+
+    std::vector<std::uint32_t> positions = std::move(where[top.pair]);
+    where.erase(top.pair);
+    std::sort(positions.begin(), positions.end());
+    positions.erase(std::unique(positions.begin(), positions.end()), positions.end());
+    delta.clear();
+    for (const std::uint32_t w : positions) {
+      TokenId* s = arena.data() + word_offset[w];
+      std::uint32_t& len = word_length[w];
+      const std::int64_t f = freq[w];
+      for (std::size_t i = 0; i + 1 < len;) {
+        if (s[i] != left || s[i + 1] != right) {
+          ++i;
+          continue;
+        }
+        if (i > 0) {
+          delta.emplace_back(key(s[i - 1], left), -f);
+          delta.emplace_back(key(s[i - 1], merged), f);
+          auto& v = where[key(s[i - 1], merged)];
+          if (v.empty() || v.back() != w) v.push_back(w);
+        }
+        if (i + 2 < len) {
+          delta.emplace_back(key(right, s[i + 2]), -f);
+          delta.emplace_back(key(merged, s[i + 2]), f);
+          auto& v = where[key(merged, s[i + 2])];
+          if (v.empty() || v.back() != w) v.push_back(w);
+        }
+        delta.emplace_back(top.pair, -f);
+        s[i] = merged;
+        std::memmove(s + i + 1, s + i + 2, (len - i - 2) * sizeof(TokenId));
+        --len;
+        ++i;
+      }
+    }
+    std::sort(delta.begin(), delta.end());
+    for (std::size_t a = 0; a < delta.size();) {
+      const std::uint64_t k = delta[a].first;
+      std::int64_t d = 0;
+      for (; a < delta.size() && delta[a].first == k; ++a) d += delta[a].second;
+      if (d == 0) continue;
+      auto& c = pair_count[k];
+      c += d;
+      if (c > 0) heap.push({c, k});
+    }
+    pair_count.erase(top.pair);
+  }
+
+  // Build the tokenizer through the same path tokenizer.json takes.
+  Tokenizer tok;
+  auto& impl = tok.impl();
+  impl.source = "<trained tokenizer>";
+  const std::size_t n = token_bytes.size();
+  impl.id_text.resize(n);
+  impl.id_bytes = token_bytes;
+  impl.id_present.assign(n, true);
+  impl.id_in_model.assign(n, true);
+  for (std::size_t id = 0; id < n; ++id) {
+    impl.id_text[id] = id < o.special_tokens.size() ? token_bytes[id] : byte_level::encode(token_bytes[id]);
+    impl.text_to_id.emplace(impl.id_text[id], static_cast<TokenId>(id));
+  }
+  impl.model_vocab_entries = n;
+  impl.merges.reserve(merges.size());
+  for (std::size_t r = 0; r < merges.size(); ++r)
+    impl.merges.insert(merges[r].left, merges[r].right, static_cast<std::uint32_t>(r), merges[r].merged);
+  impl.merge_list = std::move(merges);
+  for (std::size_t i = 0; i < o.special_tokens.size(); ++i)
+    impl.added.push_back({o.special_tokens[i], static_cast<TokenId>(i), true, false, false, false, false});
+  impl.normalization = Normalization::none;
+  impl.normalizer_json = nullptr;
+  impl.pre_tokenizer_json = pre_tokenizer_json_for_pattern(o.pattern);
+  impl.pretokenizer = pretokenizer_for_pattern(o.pattern);
+  impl.post_processor_json = byte_level_post_processor_json();
+  impl.decoder_json = byte_level_decoder_json();
+  impl.extra_model_fields = nlohmann::ordered_json::object();
+  impl.finalize();
+  return tok;
+}
+
+// ---- corpus reading --------------------------------------------------------------------------
+namespace {
+
+struct Source {
+  std::string file;
+  std::uint64_t size;
+};
+
+// Calls record(line, byte offset) for every line whose first byte lies in [begin, end) of the
+// file, streaming in blocks. Lines keep their '\n'.
+template <class F>
+void for_each_line(const std::string& file, std::uint64_t begin, std::uint64_t end, F&& record) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) fail("cannot open corpus file {}; check [tokenizer] inputs", file);
+  std::uint64_t pos = begin;
+  if (begin > 0) {  // a line that started before begin belongs to the previous rank
+    in.seekg(static_cast<std::streamoff>(begin - 1));
+    char c = 0;
+    in.get(c);
+    if (c != '\n') {
+      std::string skip;
+      std::getline(in, skip);
+      pos = begin + skip.size() + (in.eof() ? 0 : 1);
+    }
+  } else {
+    in.seekg(0);
+  }
+  constexpr std::size_t kBlock = 1 << 22;
+  std::string buffer;
+  std::vector<char> block(kBlock);
+  std::size_t start = 0;  // first unconsumed byte in buffer; buffer[0] is at file offset `pos`
+  while (pos < end) {
+    in.read(block.data(), kBlock);
+    const std::size_t got = static_cast<std::size_t>(in.gcount());
+    buffer.erase(0, start);
+    start = 0;
+    buffer.append(block.data(), got);
+    std::size_t nl;
+    while (pos < end && (nl = buffer.find('\n', start)) != std::string::npos) {
+      record(std::string_view(buffer).substr(start, nl + 1 - start), pos);
+      pos += nl + 1 - start;
+      start = nl + 1;
+    }
+    if (got < kBlock) {  // end of file: a last line without '\n'
+      if (pos < end && start < buffer.size()) record(std::string_view(buffer).substr(start), pos);
+      break;
+    }
+  }
+}
+
+void count_record(PretokenCounter& counter, const CorpusOptions& c, std::string_view line, const std::string& file,
+                  std::uint64_t offset) {
+  if (c.format == "text") {
+    counter.add_text(line);
+    return;
+  }
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
+  if (line.find_first_not_of(" \t") == std::string_view::npos) return;
+  const std::string where = fmt::format("{} (record at byte {})", file, offset);
+  if (c.format == "jsonl") {
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(line);
+    } catch (const nlohmann::json::parse_error& e) {
+      fail("{}: not valid JSON ({}); fix the record or use format = \"text\"", where, e.what());
+    }
+    if (!j.is_object() || !j.contains(c.text_field) || !j[c.text_field].is_string())
+      fail("{}: no string field \"{}\"; set [tokenizer] text_field", where, c.text_field);
+    counter.add_text(j[c.text_field].get_ref<const std::string&>());
+  } else if (c.format == "sharegpt") {
+    counter.add_text(render(conversation_from_sharegpt(line, where)).text);
+  } else {
+    fail("[tokenizer] format '{}' is not known; use text, jsonl or sharegpt", c.format);
+  }
+}
+
+// Open MPI spins inside blocking collectives. A rank that waits for rank 0's merge phase (or for a
+// slower rank's counting) would burn a core the busy rank could use, so waits here poll with sleeps.
+void wait_patiently(MPI_Request& request) {
+  int done = 0;
+  while (true) {
+    HERMES_MPI_CHECK(MPI_Test(&request, &done, MPI_STATUS_IGNORE));
+    if (done) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
+bool any_patiently(bool flag, const dist::Communicator& comm) {
+  int local = flag ? 1 : 0, global = 0;
+  MPI_Request r;
+  HERMES_MPI_CHECK(MPI_Iallreduce(&local, &global, 1, MPI_INT, MPI_MAX, comm.handle(), &r));
+  wait_patiently(r);
+  return global != 0;
+}
+
+void broadcast_patiently(std::string& text, const dist::Communicator& comm) {
+  std::uint64_t size = text.size();
+  MPI_Request r;
+  HERMES_MPI_CHECK(MPI_Ibcast(&size, 1, MPI_UINT64_T, 0, comm.handle(), &r));
+  wait_patiently(r);
+  text.resize(size);
+  constexpr std::uint64_t kChunk = 1 << 30;
+  for (std::uint64_t off = 0; off < size; off += kChunk) {
+    const int n = static_cast<int>(std::min(kChunk, size - off));
+    HERMES_MPI_CHECK(MPI_Ibcast(text.data() + off, n, MPI_CHAR, 0, comm.handle(), &r));
+    wait_patiently(r);
+  }
+}
+
+}  // namespace
+
+Tokenizer train_from_corpus(const CorpusOptions& corpus, const TrainerOptions& options, const dist::Communicator& comm,
+                            TrainingReport* report) {
+  validate(options);
+  if (corpus.files.empty()) fail("{}: no corpus files to train on; set [tokenizer] inputs or [data] inputs", options.where);
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<Source> sources;
+  std::uint64_t total = 0;
+  for (const auto& f : corpus.files) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(f, ec);
+    if (ec) fail("cannot read corpus file {} ({}); check [tokenizer] inputs", f, ec.message());
+    sources.push_back({f, size});
+    total += size;
+  }
+  if (corpus.max_bytes > 0) total = std::min<std::uint64_t>(total, corpus.max_bytes);
+  // This rank's byte range of the concatenated inputs.
+  const std::uint64_t begin = total * static_cast<std::uint64_t>(comm.rank()) / comm.size();
+  const std::uint64_t end = total * static_cast<std::uint64_t>(comm.rank() + 1) / comm.size();
+
+  PretokenCounter counter(options);
+  std::string error;
+  try {
+    std::uint64_t offset = 0;
+    for (const auto& s : sources) {
+      const std::uint64_t fb = std::max(begin, offset), fe = std::min(end, offset + s.size);
+      if (fb < fe)
+        for_each_line(s.file, fb - offset, fe - offset,
+                      [&](std::string_view line, std::uint64_t at) { count_record(counter, corpus, line, s.file, at); });
+      offset += s.size;
+    }
+  } catch (const Error& e) {
+    error = e.what();
+  }
+  if (any_patiently(!error.empty(), comm)) {
+    if (!error.empty()) throw Error(error);
+    fail("tokenizer training stopped: another rank failed reading the corpus (see its message)");
+  }
+
+  // Sum the counts on rank 0, which merges and broadcasts the tokenizer.json text.
+  const int n = comm.size();
+  PretokenCounter& total_counts = counter;  // rank 0 adds the other ranks' counts to its own
+  if (n > 1) {
+    const std::string payload = comm.is_root() ? std::string() : counter.serialize();
+    const int count = static_cast<int>(payload.size());
+    if (payload.size() > (1u << 31) - 1) fail("pre-token counts on rank {} exceed 2 GiB; use fewer distinct pre-tokens (max_bytes)", comm.rank());
+    std::vector<int> sizes(n), displs(n);
+    MPI_Request r;
+    HERMES_MPI_CHECK(MPI_Igather(&count, 1, MPI_INT, sizes.data(), 1, MPI_INT, 0, comm.handle(), &r));
+    wait_patiently(r);
+    std::string all;
+    if (comm.is_root()) {
+      std::size_t sum = 0;
+      for (int r = 0; r < n; ++r) displs[r] = static_cast<int>(sum), sum += sizes[r];
+      all.resize(sum);
+    }
+    HERMES_MPI_CHECK(MPI_Igatherv(payload.data(), count, MPI_CHAR, all.data(), sizes.data(), displs.data(), MPI_CHAR, 0,
+                                  comm.handle(), &r));
+    wait_patiently(r);
+    if (comm.is_root())
+      for (int r = 1; r < n; ++r) total_counts.add_serialized(std::string_view(all).substr(displs[r], sizes[r]));
+  }
+  const auto t1 = std::chrono::steady_clock::now();
+  std::string text;
+  Tokenizer tok;
+  if (comm.is_root()) {
+    tok = train(total_counts, options);
+    text = to_json_text(tok.impl());
+  }
+  const auto t2 = std::chrono::steady_clock::now();
+  if (n > 1) {
+    broadcast_patiently(text, comm);
+    if (!comm.is_root()) {
+      const auto j = nlohmann::json::parse(text);
+      load_json(tok.impl(), j, "<trained tokenizer>");
+    }
+  }
+  // Statistics for everyone (rank 0 has the sums).
+  std::array<std::uint64_t, 4> stats{total_counts.bytes(), total_counts.records(), total_counts.invalid_bytes(),
+                                     total_counts.distinct()};
+  if (n > 1) {
+    std::string s(reinterpret_cast<const char*>(stats.data()), sizeof stats);
+    comm.broadcast(s);
+    std::memcpy(stats.data(), s.data(), sizeof stats);
+  }
+  if (report) {
+    report->bytes = stats[0];
+    report->records = stats[1];
+    report->invalid_bytes = stats[2];
+    report->distinct_pretokens = stats[3];
+    report->merges = tok.impl().merge_list.size();
+    report->count_seconds = std::chrono::duration<double>(t1 - t0).count();
+    report->merge_seconds = std::chrono::duration<double>(t2 - t1).count();
+  }
+  if (stats[2] > 0 && comm.is_root())
+    log::warn("tokenizer corpus held {} bytes of invalid UTF-8; they were counted as single bytes", stats[2]);
+  return tok;
+}
+
+}  // namespace hermes::tokenizer
