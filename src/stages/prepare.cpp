@@ -8,34 +8,12 @@
 #include "hermes/core/log.hpp"
 #include "hermes/core/strings.hpp"
 #include "hermes/data/random.hpp"
+#include "hermes/data/tokenizer_encoder.hpp"
 #include "hermes/deck/parser.hpp"
 #include "hermes/stages/stage.hpp"
-#include "hermes/tokenizer/chat_template.hpp"
 #include "hermes/tokenizer/tokenizer.hpp"
 
 namespace hermes::stages {
-
-// The real tokenizer behind the pipeline's seam: text gets an end token appended; conversations
-// are rendered by the chat template, which ends every block with one.
-data::Encoder tokenizer_encoder(const tokenizer::Tokenizer& tok) {
-  data::Encoder e;
-  e.vocab_size = tok.vocab_size();
-  e.fingerprint = tok.fingerprint();
-  const tokenizer::TokenId end = tok.special_id("<|endoftext|>");
-  e.encode = [&tok, end](const data::Document& doc) {
-    data::EncodedDocument out;
-    if (doc.is_conversation) {
-      auto c = tokenizer::encode_conversation(tok, doc.conversation);
-      out.ids = std::move(c.ids);
-      out.mask = std::move(c.assistant_mask);
-    } else {
-      out.ids = tok.encode(doc.text);
-      out.ids.push_back(end);
-    }
-    return out;
-  };
-  return e;
-}
 
 void run_prepare(StageContext& ctx) {
   const auto& d = ctx.deck;
@@ -72,7 +50,7 @@ void run_prepare(StageContext& ctx) {
 
   // Every rank loads the tokenizer (each encodes its own documents).
   const auto tok = tokenizer::Tokenizer::load(o.tokenizer_path);
-  const data::Encoder encoder = tokenizer_encoder(tok);
+  const data::Encoder encoder = data::tokenizer_encoder(tok);
   log::info("prepare: {} input{} ({}) -> {} with tokenizer {} (vocab {}, fingerprint {})", o.inputs.size(),
             o.inputs.size() == 1 ? "" : "s", d.data.format, o.output_dir.string(), o.tokenizer_path,
             encoder.vocab_size, encoder.fingerprint);
