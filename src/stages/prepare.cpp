@@ -9,7 +9,6 @@
 #include "hermes/core/strings.hpp"
 #include "hermes/data/random.hpp"
 #include "hermes/data/tokenizer_encoder.hpp"
-#include "hermes/deck/parser.hpp"
 #include "hermes/stages/stage.hpp"
 #include "hermes/tokenizer/tokenizer.hpp"
 
@@ -19,16 +18,6 @@ void run_prepare(StageContext& ctx) {
   const auto& d = ctx.deck;
   data::PrepareOptions o;
   o.inputs = d.data.inputs;
-  if (o.inputs.empty()) {
-    if (!d.has_stage("synth"))
-      throw deck::CollectiveError(fmt::format(
-          "{}: data.inputs is empty; list corpus files in [data] inputs, or add the synth stage to run.stages",
-          d.where("data.inputs")));
-    if (d.data.format != "sharegpt")
-      throw deck::CollectiveError(fmt::format("{}: the synth corpus is ShareGPT JSONL; set data.format = \"sharegpt\"",
-                                              d.where("data.format")));
-    o.inputs = {d.expand(d.data.synth_output)};
-  }
   for (auto& p : o.inputs) p = d.expand(p);
   o.corpus.format = d.data.format;
   o.corpus.text_field = d.data.text_field;
