@@ -354,10 +354,10 @@ PrepareResult prepare_dataset(const PrepareOptions& o, const Encoder& enc, const
     }
   });
   result.encode_seconds = std::chrono::duration<double>(clock_type::now() - encode_start).count();
-  std::uint64_t counts[2] = {skipped, static_cast<std::uint64_t>(hi - lo)};
-  comm.allreduce_sum(std::span<std::uint64_t>(counts, 2));
-  result.skipped_records = counts[0];
-  if (counts[0] > 0 && skipped > 0)
+  std::uint64_t total_skipped = skipped;
+  comm.allreduce_sum(std::span<std::uint64_t>(&total_skipped, 1));
+  result.skipped_records = total_skipped;
+  if (skipped > 0)
     log::warn("skipped {} malformed record{} (data.skip_bad_records = true), the first at {}", skipped,
               skipped == 1 ? "" : "s", first_skipped);
   comm.barrier();
