@@ -33,3 +33,12 @@ expect_run(bad_record EXIT nonzero ONCE "bad.jsonl:2: malformed JSON"
            COMMAND "${MPIEXEC}" -n 2 "${HERMES}" run deck.toml run.name=bad "data.inputs=[\"bad.jsonl\"]")
 expect_run(skip_record EXIT 0 CONTAINS "skipped 1 malformed record"
            COMMAND "${HERMES}" run deck.toml run.name=skip "data.inputs=[\"bad.jsonl\"]" data.skip_bad_records=true)
+# The documented schema, as a plain HDF5 tool sees it (no hermes involved).
+find_program(H5DUMP NAMES h5dump)
+if(H5DUMP)
+  list(GET shards 0 first)
+  expect_run(h5dump EXIT 0 CONTAINS "DATASET \"tokens\"" "H5T_STD_U16LE" "DATASET \"doc_offsets\"" "H5T_STD_U64LE"
+             "DATASET \"loss_mask\"" "H5T_STD_U8LE" "ATTRIBUTE \"tokenizer_fingerprint\"" "ATTRIBUTE \"format_version\""
+             "ATTRIBUTE \"sources\"" "ATTRIBUTE \"split\"" "ATTRIBUTE \"vocab_size\""
+             COMMAND "${H5DUMP}" -H "runs/one/data/${first}")
+endif()
