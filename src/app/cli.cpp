@@ -97,6 +97,16 @@ int main(int argc, char** argv, const dist::Communicator& comm) {
   info->add_option("--precision", info_precision, "fp32 or bf16")->check(CLI::IsMember({"fp32", "bf16"}));
   info->add_option("--optim", info_optim, "adamw or muon")->check(CLI::IsMember({"adamw", "muon"}));
 
+  // synth
+  auto* synth = app.add_subcommand("synth", "write the synthetic agentic tool-use corpus (ShareGPT JSONL)");
+  std::vector<std::string> synth_extra;
+  std::optional<std::string> synth_output;
+  std::optional<std::int64_t> synth_count, synth_seed;
+  synth->add_option("--output", synth_output, "JSONL file to write (data.synth_output)");
+  synth->add_option("--count", synth_count, "conversations (data.synth_conversations)");
+  synth->add_option("--seed", synth_seed, "seed (run.seed)");
+  synth->add_option("overrides", synth_extra, "section.key=value overrides");
+
   // train-tokenizer
   auto* tok = app.add_subcommand("train-tokenizer", "train a byte-level BPE tokenizer");
   std::vector<std::string> tok_inputs, tok_extra;
@@ -211,6 +221,16 @@ int main(int argc, char** argv, const dist::Communicator& comm) {
     }
     log::info("{}", model::presets_table(info_vocab.value_or(0), info_batch, info_seq.value_or(0), precision));
     return 0;
+  }
+
+  if (*synth) {
+    std::vector<std::string> o;
+    flag_override(o, "data.synth_output", synth_output);
+    flag_override(o, "data.synth_conversations", synth_count);
+    flag_override(o, "run.seed", synth_seed);
+    o.insert(o.end(), synth_extra.begin(), synth_extra.end());
+    const auto d = deck::load_deck_collective(comm, "", o, subcommand_deck("synth", "synth"), "synth flags");
+    return run_deck(d, {.keep_run_dir = false}, comm);
   }
 
   if (*tok) {

@@ -11,9 +11,9 @@ namespace hermes::stages {
 const std::vector<StageInfo>& registry() {
   // Order matches deck::kStageNames. A stage without a function is declared but not built yet.
   static const std::vector<StageInfo> stages = {
-      {"synth", "write the synthetic agentic tool-use corpus (ShareGPT JSONL)", {}},
+      {"synth", "write the synthetic agentic tool-use corpus (ShareGPT JSONL)", run_synth},
       {"tokenizer", "train a byte-level BPE tokenizer and write tokenizer.json", run_tokenizer},
-      {"prepare", "tokenize corpora into sharded HDF5 train/val/test splits", {}},
+      {"prepare", "tokenize corpora into sharded HDF5 train/val/test splits", run_prepare},
       {"pretrain", "train the model with data parallelism over ranks", {}},
       {"evaluate", "loss, accuracy, perplexity on val/test; tool-calling evaluation", {}},
       {"generate", "batch generation from a prompts file, spread over ranks", {}},

@@ -30,5 +30,7 @@ void run_stage(const std::string& name, StageContext& context);
 // Stage entry points, one per file in src/stages/.
 void run_info(StageContext& context);
 void run_tokenizer(StageContext& context);
+void run_synth(StageContext& context);
+void run_prepare(StageContext& context);
 
 }  // namespace hermes::stages

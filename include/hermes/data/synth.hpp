@@ -1,0 +1,53 @@
+#pragma once
+// The synthetic agentic corpus: ShareGPT conversations in the schema of
+// interstellarninja/hermes_reasoning_tool_use, generated deterministically from a seed.
+//
+// Record (one JSON object per line):
+//   {"conversations": [{"from": "system"|"human"|"gpt"|"tool", "value": "..."}, ...],
+//    "tools": "<JSON text: array of {type: function, function: {name, description, parameters}}>",
+//    "task": "...", "category": "...", "source": "hermes-synth",
+//    "scenario_category": "single_turn"|"multi_turn"|"multi_step"|"relevance"}
+// The assistant ("gpt") reasons in <think>...</think>, calls tools as
+// <tool_call>{"name": ..., "arguments": {...}}</tool_call>; tool turns hold
+// <tool_response>{"name": ..., "content": {...}}</tool_response>. Every number in a final answer
+// comes from running the tool backends below, so answers are right.
+//
+// Conversation i depends only on (seed, i): any slice can be generated alone (ranks, evaluation).
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace hermes::data {
+
+inline const std::vector<std::string> kScenarioCategories = {"single_turn", "multi_turn", "multi_step",
+                                                             "relevance"};
+
+// The tools the generator uses: calculator, word_frequency, convert_units, date_calculator,
+// element_lookup.
+const std::vector<std::string>& synth_tool_names();
+// JSON schema object {type: function, function: {name, description, parameters}} of a tool.
+nlohmann::json synth_tool_schema(const std::string& name);
+
+// Runs a tool's deterministic backend. Returns the `content` object of the tool response; bad or
+// missing arguments give {"error": "..."} (what a tool would answer a wrong call with).
+nlohmann::json run_synth_tool(const std::string& name, const nlohmann::json& arguments);
+
+// Conversation `index` of the corpus generated from `seed`.
+nlohmann::json synth_conversation(std::uint64_t seed, std::uint64_t index);
+
+// The held-out set for the tool-call evaluation: conversations from a seed stream of its own
+// (derive_seed(seed, "synth-heldout")), so a model trained on the corpus of `seed` is scored on
+// conversations it has not seen (same generator, different draws).
+nlohmann::json synth_heldout_conversation(std::uint64_t seed, std::uint64_t index);
+
+// Writes conversations [0, count) as JSONL (temporary name, then rename). Returns bytes written.
+std::uint64_t write_synth_corpus(const std::filesystem::path& path, std::uint64_t seed, std::uint64_t count);
+
+// Number formatting used in tool responses and answers: integers without a decimal point, other
+// values rounded to 4 decimals with trailing zeros dropped.
+std::string format_number(double value);
+
+}  // namespace hermes::data

@@ -1,0 +1,22 @@
+# `hermes synth` and the synth stage: the same seed gives the same corpus on 1 and 2 ranks.
+include("${CMAKE_CURRENT_LIST_DIR}/expect.cmake")
+fresh_work_dir()
+expect_run(synth_one EXIT 0 CONTAINS "synth: 300 conversations"
+           COMMAND "${HERMES}" synth --output one.jsonl --count 300 --seed 11)
+expect_run(synth_two EXIT 0 ONCE "synth: 300 conversations"
+           COMMAND "${MPIEXEC}" -n 2 "${HERMES}" synth --output two.jsonl --count 300 --seed 11)
+file(SHA256 "${WORK_DIR}/one.jsonl" a)
+file(SHA256 "${WORK_DIR}/two.jsonl" b)
+if(NOT a STREQUAL b)
+  message(FATAL_ERROR "synth output differs between 1 and 2 ranks")
+endif()
+file(STRINGS "${WORK_DIR}/one.jsonl" lines)
+list(LENGTH lines n)
+if(NOT n EQUAL 300)
+  message(FATAL_ERROR "expected 300 lines, got ${n}")
+endif()
+expect_run(synth_seed EXIT 0 COMMAND "${HERMES}" synth --output other.jsonl --count 300 --seed 12)
+file(SHA256 "${WORK_DIR}/other.jsonl" c)
+if(a STREQUAL c)
+  message(FATAL_ERROR "another seed gave the same corpus")
+endif()
