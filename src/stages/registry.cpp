@@ -14,8 +14,8 @@ const std::vector<StageInfo>& registry() {
       {"synth", "write the synthetic agentic tool-use corpus (ShareGPT JSONL)", run_synth},
       {"tokenizer", "train a byte-level BPE tokenizer and write tokenizer.json", run_tokenizer},
       {"prepare", "tokenize corpora into sharded HDF5 train/val/test splits", run_prepare},
-      {"pretrain", "train the model with data parallelism over ranks", {}},
-      {"evaluate", "loss, accuracy, perplexity on val/test; tool-calling evaluation", {}},
+      {"pretrain", "train the model with data parallelism over ranks", run_pretrain},
+      {"evaluate", "loss, accuracy, perplexity on val/test; tool-calling evaluation", run_evaluate},
       {"generate", "batch generation from a prompts file, spread over ranks", {}},
       {"info", "print the model's shape, parameter count, FLOPs and memory estimate", run_info},
   };

@@ -32,5 +32,7 @@ void run_info(StageContext& context);
 void run_tokenizer(StageContext& context);
 void run_synth(StageContext& context);
 void run_prepare(StageContext& context);
+void run_pretrain(StageContext& context);
+void run_evaluate(StageContext& context);
 
 }  // namespace hermes::stages

@@ -1,0 +1,28 @@
+#include "hermes/train/loader_source.hpp"
+
+#include "hermes/core/log.hpp"
+
+namespace hermes::train {
+
+std::unique_ptr<BatchSource> open_split(const deck::Deck& d, const dist::Communicator& comm, const std::string& split,
+                                        std::int64_t seq_len, const std::string& fingerprint) {
+  data::LoaderOptions o;
+  o.dataset_dir = d.expand(d.data.output_dir);
+  o.split = split;
+  o.batch = d.train.batch_size;
+  o.seq_len = seq_len;
+  o.seed = static_cast<std::uint64_t>(d.run.seed);
+  o.rank = comm.rank();
+  o.world = comm.size();
+  o.tokenizer_fingerprint = fingerprint;
+  o.shuffle = split == "train";
+  auto src = std::make_unique<LoaderSource>(o);
+  if (split != "train" && (src->total_tokens() == 0 || src->batches_per_epoch() == 0)) {
+    log::warn("the {} split in {} is too small for one batch of {} x {} tokens; skipping its evaluation", split,
+              o.dataset_dir.string(), o.batch * comm.size(), seq_len + 1);
+    return nullptr;
+  }
+  return src;
+}
+
+}  // namespace hermes::train
