@@ -64,3 +64,25 @@ expect_run(shape EXIT 2 ONCE "was trained with model.n_embd = 64, but the deck's
 expect_run(train_subcommand EXIT 0 CONTAINS "step      5/5" "final validation"
            COMMAND "${HERMES}" train --preset nano --data runs/pipe/data --tokenizer runs/pipe/tokenizer.json
                    --batch-size 2 --seq-len 64 --max-steps 5 --run-name sub model.context_length=64)
+# SIGUSR1 (what SLURM sends before the time limit) through mpiexec: the step finishes, a
+# checkpoint is written, exit code 75; resuming continues from it.
+file(REMOVE_RECURSE "${WORK_DIR}/runs/sig")
+file(WRITE "${WORK_DIR}/signal.sh" "
+\"$1\" -n 2 \"$2\" run deck.toml run.name=sig 'run.stages=[\"pretrain\"]' tokenizer.path=runs/pipe/tokenizer.json \\
+  data.output_dir=runs/pipe/data train.max_steps=1000000 eval.interval=0 checkpoint.interval=0 > sig.log 2>&1 &
+pid=$!
+# Handlers are installed once metrics.csv exists; wait for it, then for a step or two.
+for i in $(seq 1 600); do [ -s runs/sig/metrics.csv ] && break; sleep 0.1; done
+sleep 1
+kill -USR1 $pid
+wait $pid
+echo \"exit code $?\"
+cat sig.log
+")
+expect_run(signal EXIT 0 CONTAINS "exit code 75" "stopped by SIGUSR1 after step" "resume with run.resume=true"
+           COMMAND sh signal.sh "${MPIEXEC}" "${HERMES}")
+file(READ "${WORK_DIR}/runs/sig/checkpoints/latest" latest)
+string(STRIP "${latest}" latest)
+if(NOT latest MATCHES "^step_[0-9]+\\.h5$" OR NOT EXISTS "${WORK_DIR}/runs/sig/checkpoints/${latest}")
+  message(FATAL_ERROR "after SIGUSR1, latest names '${latest}', not a written step checkpoint")
+endif()
