@@ -6,6 +6,8 @@ namespace hermes::train {
 
 std::unique_ptr<BatchSource> open_split(const deck::Deck& d, const dist::Communicator& comm, const std::string& split,
                                         std::int64_t seq_len, const std::string& fingerprint) {
+  // A split the deck asked not to have is simply not evaluated.
+  if ((split == "val" && d.data.val_fraction <= 0) || (split == "test" && d.data.test_fraction <= 0)) return nullptr;
   data::LoaderOptions o;
   o.dataset_dir = d.expand(d.data.output_dir);
   o.split = split;

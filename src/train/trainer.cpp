@@ -393,16 +393,17 @@ Summary Trainer::run() {
   }
   Summary sum;
   sum.steps = step_;
-  sum.val = run_eval("val");
   verify_replicas();
+  // The final checkpoint first: nothing after training may lose it.
+  if (d.checkpoint.save_final) {
+    sum.final_checkpoint = ckpt_dir_ / "final.h5";
+    save(sum.final_checkpoint);
+  }
+  sum.val = run_eval("val");
   if (d.eval.test_at_end) sum.test = run_eval("test");
   if (sum.val && d.checkpoint.save_best && (best_val_ == 0 || sum.val->loss < best_val_)) {
     best_val_ = sum.val->loss;
     save(ckpt_dir_ / "best.h5");
-  }
-  if (d.checkpoint.save_final) {
-    sum.final_checkpoint = ckpt_dir_ / "final.h5";
-    save(sum.final_checkpoint);
   }
   log::info("training done: {} steps, {} tokens in {}", step_, tokens_seen_,
             format_duration(std::chrono::duration<double>(clock_type::now() - start).count()));
