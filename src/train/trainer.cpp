@@ -274,9 +274,12 @@ io::CheckpointData Trainer::checkpoint_data() {
 void Trainer::save(const fs::path& path) {
   if (comm_.is_root()) {
     io::save_checkpoint(path, checkpoint_data());
-    const auto tmp = ckpt_dir_ / "latest.tmp";
-    std::ofstream(tmp) << path.filename().string() << "\n";
-    fs::rename(tmp, ckpt_dir_ / "latest");
+    // `latest` follows the run (periodic, interrupt, final checkpoints), never best.h5.
+    if (path.filename() != "best.h5") {
+      const auto tmp = ckpt_dir_ / "latest.tmp";
+      std::ofstream(tmp) << path.filename().string() << "\n";
+      fs::rename(tmp, ckpt_dir_ / "latest");
+    }
   }
   comm_.barrier();
 }
