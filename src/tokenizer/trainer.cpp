@@ -38,51 +38,18 @@ void validate(const TrainerOptions& o) {
 // ---- counting --------------------------------------------------------------------------------
 namespace {
 
-// Pre-token -> count, open addressing over one key arena: the counting loop's hot lookup
-// (no node per key, one probe usually, keys compared only when the full hashes agree).
+// Pre-token -> count: a flat table, the counting loop's hot lookup.
 class FlatCounts {
  public:
-  FlatCounts() { slots_.resize(1 << 16); }
-  void add(std::string_view key, std::uint64_t count) {
-    const std::uint64_t h = StringHash{}(key) | 1;  // 0 marks an empty slot
-    std::size_t i = h & (slots_.size() - 1);
-    while (slots_[i].hash != 0) {
-      const Slot& s = slots_[i];
-      if (s.hash == h && s.len == key.size() && std::memcmp(arena_.data() + s.offset, key.data(), key.size()) == 0) {
-        slots_[i].count += count;
-        return;
-      }
-      i = (i + 1) & (slots_.size() - 1);
-    }
-    slots_[i] = {h, count, arena_.size(), static_cast<std::uint32_t>(key.size())};
-    arena_.append(key);
-    if (++size_ * 2 > slots_.size()) grow();
-  }
-  std::size_t size() const { return size_; }
+  void add(std::string_view key, std::uint64_t count) { map_.get_or_insert(key, 0) += count; }
+  std::size_t size() const { return map_.size(); }
   template <class F>
   void for_each(F&& f) const {
-    for (const auto& s : slots_)
-      if (s.hash != 0) f(std::string_view(arena_.data() + s.offset, s.len), s.count);
+    map_.for_each(f);
   }
 
  private:
-  struct Slot {
-    std::uint64_t hash = 0, count = 0, offset = 0;
-    std::uint32_t len = 0;
-  };
-  void grow() {
-    std::vector<Slot> old(slots_.size() * 2);
-    old.swap(slots_);
-    for (const auto& s : old) {
-      if (s.hash == 0) continue;
-      std::size_t i = s.hash & (slots_.size() - 1);
-      while (slots_[i].hash != 0) i = (i + 1) & (slots_.size() - 1);
-      slots_[i] = s;
-    }
-  }
-  std::vector<Slot> slots_;
-  std::string arena_;
-  std::size_t size_ = 0;
+  FlatStringMap<std::uint64_t> map_;
 };
 
 }  // namespace
