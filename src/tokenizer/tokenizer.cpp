@@ -2,6 +2,7 @@
 // each piece, with a per-thread cache of pieces already encoded.
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <queue>
 #include <thread>
 
