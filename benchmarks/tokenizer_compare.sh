@@ -7,7 +7,9 @@
 #         tests/fixtures/tokenizer/external/ has it). The id checksums must agree.
 # train:  100 MB prose, vocabulary 30000 (what HF's Node binding trains), no special tokens,
 #         GPT-2 pattern; HF with 1 and 2 threads, hermes with 1 and 2 MPI ranks; hermes also at
-#         32000. Wall time and peak RSS from /usr/bin/time -v (per process; for 2 ranks the max).
+#         32000. Wall time from /usr/bin/time -v; peak RSS from /usr/bin/time -v (HF) and from the
+#         hermes log (largest rank). Ranks are not bound to cores (--bind-to none): the machine is
+#         shared, and a rank pinned to a busy core waits for it.
 set -euo pipefail
 BUILD=$(realpath "$1"); HF=$(realpath "$2"); WORK=${3:-/tmp/hermes-tokenizer-bench}; WHAT=${4:-all}
 SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -56,7 +58,7 @@ if [ "$WHAT" = train ] || [ "$WHAT" = all ]; then
   done
   for vocab in 30000 32000; do
     for ranks in 1 2; do
-      /usr/bin/time -v -o "$WORK/hermes_train_${vocab}_$ranks.time" mpiexec -n $ranks \
+      /usr/bin/time -v -o "$WORK/hermes_train_${vocab}_$ranks.time" mpiexec --bind-to none -n $ranks \
         "$BUILD/hermes" train-tokenizer --input "$C" --output "$WORK/hermes_train.json" --vocab-size $vocab --min-frequency 1 \
         'tokenizer.special_tokens=[]' > "$WORK/hermes_train_${vocab}_$ranks.out" 2>&1
       # mpiexec's RSS is its own; take each rank's from the log line hermes prints.

@@ -1,6 +1,7 @@
 #pragma once
 // The tokenizer's insides, shared by encode/decode, tokenizer.json I/O and the trainer.
 #include <array>
+#include <cstring>
 #include <cstdint>
 #include <deque>
 #include <string>
@@ -41,6 +42,74 @@ struct StringHash {
 };
 template <class V>
 using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
+
+// String -> value, open addressing over one key arena: no node per key, usually one probe, keys
+// compared only when the full 64-bit hashes agree. The hot lookups (piece cache, whole-piece
+// vocabulary hits, pre-token counts) all go through it.
+template <class V>
+class FlatStringMap {
+ public:
+  FlatStringMap() { slots_.resize(16); }
+  const V* find(std::string_view key) const {
+    const std::uint64_t h = StringHash{}(key) | 1;
+    for (std::size_t i = h & (slots_.size() - 1);; i = (i + 1) & (slots_.size() - 1)) {
+      const Slot& s = slots_[i];
+      if (s.hash == 0) return nullptr;
+      if (s.hash == h && s.len == key.size() && std::memcmp(arena_.data() + s.offset, key.data(), key.size()) == 0)
+        return &s.value;
+    }
+  }
+  V* find(std::string_view key) { return const_cast<V*>(static_cast<const FlatStringMap*>(this)->find(key)); }
+  // The value for key, inserted as `init` when absent.
+  V& get_or_insert(std::string_view key, const V& init) {
+    const std::uint64_t h = StringHash{}(key) | 1;  // 0 marks an empty slot
+    std::size_t i = h & (slots_.size() - 1);
+    for (;; i = (i + 1) & (slots_.size() - 1)) {
+      Slot& s = slots_[i];
+      if (s.hash == 0) break;
+      if (s.hash == h && s.len == key.size() && std::memcmp(arena_.data() + s.offset, key.data(), key.size()) == 0)
+        return s.value;
+    }
+    slots_[i] = {h, arena_.size(), static_cast<std::uint32_t>(key.size()), init};
+    arena_.append(key);
+    if (++size_ * 2 > slots_.size()) {
+      grow();
+      return *find(key);
+    }
+    return slots_[i].value;
+  }
+  std::size_t size() const { return size_; }
+  void clear() {
+    slots_.assign(16, Slot{});
+    arena_.clear();
+    size_ = 0;
+  }
+  template <class F>
+  void for_each(F&& f) const {
+    for (const auto& s : slots_)
+      if (s.hash != 0) f(std::string_view(arena_.data() + s.offset, s.len), s.value);
+  }
+
+ private:
+  struct Slot {
+    std::uint64_t hash = 0, offset = 0;
+    std::uint32_t len = 0;
+    V value{};
+  };
+  void grow() {
+    std::vector<Slot> old(slots_.size() * 2);
+    old.swap(slots_);
+    for (const auto& s : old) {
+      if (s.hash == 0) continue;
+      std::size_t i = s.hash & (slots_.size() - 1);
+      while (slots_[i].hash != 0) i = (i + 1) & (slots_.size() - 1);
+      slots_[i] = s;
+    }
+  }
+  std::vector<Slot> slots_;
+  std::string arena_;
+  std::size_t size_ = 0;
+};
 
 // (left id, right id) -> (rank, merged id), open addressing: the merge loop's hot lookup.
 class PairMap {
@@ -117,7 +186,7 @@ struct Tokenizer::Impl {
   std::vector<bool> id_present;
   std::vector<bool> id_in_model;  // listed in model.vocab (not only an added token)
   StringMap<TokenId> text_to_id;
-  StringMap<TokenId> model_bytes_to_id;  // the model's own vocab, by raw bytes
+  FlatStringMap<TokenId> model_bytes_to_id;  // the model's own vocab, by raw bytes
   std::size_t model_vocab_entries = 0;
   std::array<TokenId, 256> byte_id{};
   PairMap merges;

@@ -302,7 +302,8 @@ std::string to_json_text(const Tokenizer::Impl& impl) {
     const auto& a = impl.added[i];
     const ojson t = {{"id", a.id}, {"content", a.content}, {"single_word", a.single_word}, {"lstrip", a.lstrip},
                      {"rstrip", a.rstrip}, {"normalized", a.normalized}, {"special", a.special}};
-    out += (i ? ",\n    " : "\n    ") + component(t);
+    out += i ? ",\n    " : "\n    ";
+    out += component(t);
   }
   out += impl.added.empty() ? "],\n" : "\n  ],\n";
   out += "  \"normalizer\": " + component(impl.normalizer_json) + ",\n";
@@ -318,7 +319,7 @@ std::string to_json_text(const Tokenizer::Impl& impl) {
   for (std::size_t id = 0; id < impl.id_text.size(); ++id) {
     if (!impl.id_in_model[id]) continue;
     out += first ? "\n      " : ",\n      ";
-    out += str(impl.id_text[id]) + ": " + std::to_string(id);
+    out.append(str(impl.id_text[id])).append(": ").append(std::to_string(id));
     first = false;
   }
   out += "\n    },\n    \"merges\": [";
@@ -331,7 +332,7 @@ std::string to_json_text(const Tokenizer::Impl& impl) {
     if (l.find(' ') == std::string::npos && r.find(' ') == std::string::npos)
       out += str(l + " " + r);
     else
-      out += "[" + str(l) + ", " + str(r) + "]";
+      out.append("[").append(str(l)).append(", ").append(str(r)).append("]");
   }
   out += "\n    ]\n  }\n}\n";
   return out;

@@ -2,6 +2,7 @@
 // each piece, with a per-thread cache of pieces already encoded.
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <queue>
 #include <thread>
 
@@ -147,7 +148,7 @@ void Tokenizer::Impl::finalize() {
   byte_id.fill(kNoToken);
   for (std::size_t id = 0; id < id_text.size(); ++id) {
     if (!id_present[id] || id >= id_in_model.size() || !id_in_model[id]) continue;
-    model_bytes_to_id.emplace(id_bytes[id], static_cast<TokenId>(id));
+    model_bytes_to_id.get_or_insert(id_bytes[id], static_cast<TokenId>(id));
     if (id_bytes[id].size() == 1 && byte_id[static_cast<unsigned char>(id_bytes[id][0])] == kNoToken)
       byte_id[static_cast<unsigned char>(id_bytes[id][0])] = static_cast<TokenId>(id);
   }
@@ -246,7 +247,7 @@ namespace {
 
 struct PieceCache {
   std::uint64_t owner = 0;
-  StringMap<std::pair<std::uint32_t, std::uint32_t>> map;  // piece -> (offset, count) in pool
+  FlatStringMap<std::pair<std::uint32_t, std::uint32_t>> map;  // piece -> (offset, count) in pool
   std::vector<TokenId> pool;
 };
 
@@ -259,8 +260,8 @@ void Tokenizer::Impl::encode_piece(std::string_view piece, std::vector<TokenId>&
     return;
   }
   if (ignore_merges) {
-    if (auto it = model_bytes_to_id.find(piece); it != model_bytes_to_id.end()) {
-      out.push_back(it->second);
+    if (const TokenId* id = model_bytes_to_id.find(piece)) {
+      out.push_back(*id);
       return;
     }
   }
@@ -270,8 +271,8 @@ void Tokenizer::Impl::encode_piece(std::string_view piece, std::vector<TokenId>&
     cache.pool.clear();
     cache.owner = serial;
   }
-  if (auto it = cache.map.find(piece); it != cache.map.end()) {
-    const auto [off, cnt] = it->second;
+  if (const auto* hit = cache.map.find(piece)) {
+    const auto [off, cnt] = *hit;
     out.insert(out.end(), cache.pool.begin() + off, cache.pool.begin() + off + cnt);
     return;
   }
@@ -280,7 +281,7 @@ void Tokenizer::Impl::encode_piece(std::string_view piece, std::vector<TokenId>&
   if (piece.size() <= 256) {
     const auto off = static_cast<std::uint32_t>(cache.pool.size());
     cache.pool.insert(cache.pool.end(), out.begin() + before, out.end());
-    cache.map.emplace(std::string(piece), std::make_pair(off, static_cast<std::uint32_t>(out.size() - before)));
+    cache.map.get_or_insert(piece, std::make_pair(off, static_cast<std::uint32_t>(out.size() - before)));
   }
 }
 

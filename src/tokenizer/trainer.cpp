@@ -38,51 +38,18 @@ void validate(const TrainerOptions& o) {
 // ---- counting --------------------------------------------------------------------------------
 namespace {
 
-// Pre-token -> count, open addressing over one key arena: the counting loop's hot lookup
-// (no node per key, one probe usually, keys compared only when the full hashes agree).
+// Pre-token -> count: a flat table, the counting loop's hot lookup.
 class FlatCounts {
  public:
-  FlatCounts() { slots_.resize(1 << 16); }
-  void add(std::string_view key, std::uint64_t count) {
-    const std::uint64_t h = StringHash{}(key) | 1;  // 0 marks an empty slot
-    std::size_t i = h & (slots_.size() - 1);
-    while (slots_[i].hash != 0) {
-      const Slot& s = slots_[i];
-      if (s.hash == h && s.len == key.size() && std::memcmp(arena_.data() + s.offset, key.data(), key.size()) == 0) {
-        slots_[i].count += count;
-        return;
-      }
-      i = (i + 1) & (slots_.size() - 1);
-    }
-    slots_[i] = {h, count, arena_.size(), static_cast<std::uint32_t>(key.size())};
-    arena_.append(key);
-    if (++size_ * 2 > slots_.size()) grow();
-  }
-  std::size_t size() const { return size_; }
+  void add(std::string_view key, std::uint64_t count) { map_.get_or_insert(key, 0) += count; }
+  std::size_t size() const { return map_.size(); }
   template <class F>
   void for_each(F&& f) const {
-    for (const auto& s : slots_)
-      if (s.hash != 0) f(std::string_view(arena_.data() + s.offset, s.len), s.count);
+    map_.for_each(f);
   }
 
  private:
-  struct Slot {
-    std::uint64_t hash = 0, count = 0, offset = 0;
-    std::uint32_t len = 0;
-  };
-  void grow() {
-    std::vector<Slot> old(slots_.size() * 2);
-    old.swap(slots_);
-    for (const auto& s : old) {
-      if (s.hash == 0) continue;
-      std::size_t i = s.hash & (slots_.size() - 1);
-      while (slots_[i].hash != 0) i = (i + 1) & (slots_.size() - 1);
-      slots_[i] = s;
-    }
-  }
-  std::vector<Slot> slots_;
-  std::string arena_;
-  std::size_t size_ = 0;
+  FlatStringMap<std::uint64_t> map_;
 };
 
 }  // namespace
@@ -174,6 +141,56 @@ struct HeapEntry {
   bool operator<(const HeapEntry& o) const { return count != o.count ? count < o.count : pair > o.pair; }
 };
 
+// Count changes of one merge step, summed per pair. Clearing touches only the used slots (an
+// unordered_map's clear() costs its bucket count, every one of ~30k steps).
+class DeltaTable {
+ public:
+  DeltaTable() { resize(1 << 12); }
+  void add(std::uint64_t k, std::int64_t d) {
+    if ((touched_.size() + 1) * 2 > keys_.size()) resize(keys_.size() * 2);
+    std::size_t i = slot(k);
+    if (keys_[i] == kEmpty) {
+      keys_[i] = k;
+      values_[i] = 0;
+      touched_.push_back(static_cast<std::uint32_t>(i));
+    }
+    values_[i] += d;
+  }
+  template <class F>
+  void for_each(F&& f) const {
+    for (auto i : touched_) f(keys_[i], values_[i]);
+  }
+  void clear() {
+    for (auto i : touched_) keys_[i] = kEmpty;
+    touched_.clear();
+  }
+
+ private:
+  static constexpr std::uint64_t kEmpty = ~0ULL;  // no pair key: ids stay below 2^31
+  std::size_t slot(std::uint64_t k) const {
+    std::uint64_t h = k * 0x9E3779B97F4A7C15ULL;
+    std::size_t i = static_cast<std::size_t>(h >> 20) & (keys_.size() - 1);
+    while (keys_[i] != kEmpty && keys_[i] != k) i = (i + 1) & (keys_.size() - 1);
+    return i;
+  }
+  void resize(std::size_t n) {
+    std::vector<std::pair<std::uint64_t, std::int64_t>> live;
+    for (auto i : touched_) live.emplace_back(keys_[i], values_[i]);
+    keys_.assign(n, kEmpty);
+    values_.assign(n, 0);
+    touched_.clear();
+    for (const auto& [k, v] : live) {
+      const std::size_t i = slot(k);
+      keys_[i] = k;
+      values_[i] = v;
+      touched_.push_back(static_cast<std::uint32_t>(i));
+    }
+  }
+  std::vector<std::uint64_t> keys_;
+  std::vector<std::int64_t> values_;
+  std::vector<std::uint32_t> touched_;
+};
+
 }  // namespace
 
 Tokenizer train(const PretokenCounter& counter, const TrainerOptions& o) {
@@ -228,9 +245,7 @@ Tokenizer train(const PretokenCounter& counter, const TrainerOptions& o) {
   for (const auto& [k, c] : pair_count) heap.push({c, k});
 
   std::vector<Merge> merges;
-  // Count changes of one merge step, aggregated by sorting (an unordered_map's clear() costs its
-  // bucket count every step).
-  std::vector<std::pair<std::uint64_t, std::int64_t>> delta;
+  DeltaTable delta;
   while (token_bytes.size() < o.vocab_size && !heap.empty()) {
     const HeapEntry top = heap.top();
     heap.pop();
@@ -264,34 +279,30 @@ Tokenizer train(const PretokenCounter& counter, const TrainerOptions& o) {
           continue;
         }
         if (i > 0) {
-          delta.emplace_back(key(s[i - 1], left), -f);
-          delta.emplace_back(key(s[i - 1], merged), f);
+          delta.add(key(s[i - 1], left), -f);
+          delta.add(key(s[i - 1], merged), f);
           auto& v = where[key(s[i - 1], merged)];
           if (v.empty() || v.back() != w) v.push_back(w);
         }
         if (i + 2 < len) {
-          delta.emplace_back(key(right, s[i + 2]), -f);
-          delta.emplace_back(key(merged, s[i + 2]), f);
+          delta.add(key(right, s[i + 2]), -f);
+          delta.add(key(merged, s[i + 2]), f);
           auto& v = where[key(merged, s[i + 2])];
           if (v.empty() || v.back() != w) v.push_back(w);
         }
-        delta.emplace_back(top.pair, -f);
+        delta.add(top.pair, -f);
         s[i] = merged;
         std::memmove(s + i + 1, s + i + 2, (len - i - 2) * sizeof(TokenId));
         --len;
         ++i;
       }
     }
-    std::sort(delta.begin(), delta.end());
-    for (std::size_t a = 0; a < delta.size();) {
-      const std::uint64_t k = delta[a].first;
-      std::int64_t d = 0;
-      for (; a < delta.size() && delta[a].first == k; ++a) d += delta[a].second;
-      if (d == 0) continue;
+    delta.for_each([&](std::uint64_t k, std::int64_t d) {
+      if (d == 0) return;
       auto& c = pair_count[k];
       c += d;
       if (c > 0) heap.push({c, k});
-    }
+    });
     pair_count.erase(top.pair);
   }
 
