@@ -105,6 +105,16 @@ Trainer::Trainer(TrainerInputs in)
   seq_len_ = d.train.seq_len > 0 ? d.train.seq_len : config_.context_length;
   accum_ = d.train.grad_accum;
   ckpt_dir_ = d.expand(d.checkpoint.dir);
+  // Settings this (host) trainer does not honour yet are said out loud, not silently ignored.
+  if (d.parallel.backend == "cuda")
+    fail("{}: parallel.backend = \"cuda\" is not built yet (the CUDA backend is a later issue); use \"host\"",
+         d.where("parallel.backend"));
+  if (d.train.precision == "bf16")
+    log::warn("{}: train.precision = \"bf16\" applies to the CUDA backend; the host backend trains in fp32",
+              d.where("train.precision"));
+  if (d.parallel.zero1)
+    log::warn("{}: parallel.zero1 is not implemented yet; every rank keeps the whole optimizer state",
+              d.where("parallel.zero1"));
   // Ranks sharing a node split its cores: one BLAS thread each.
   if (comm_.local_size() > 1) backend::host::set_blas_threads(1);
 
