@@ -18,6 +18,9 @@ int main(int argc, char** argv) {
     // Every rank holds the same error (a bad deck, an existing run directory): say it once.
     if (comm.is_root()) std::fprintf(stderr, "hermes: error: %s\n", e.what());
     return 2;
+  } catch (const hermes::CollectiveExit& e) {
+    if (comm.is_root()) std::fprintf(stderr, "hermes: %s\n", e.what());
+    return e.exit_code();
   } catch (const hermes::Error& e) {
     hermes::log::error("{}", e.what());
     if (comm.size() > 1) comm.abort(e.exit_code());

@@ -47,6 +47,12 @@ Communicator Communicator::world() {
   return c;
 }
 
+Communicator Communicator::self() {
+  Communicator c;
+  c.comm_ = MPI_COMM_SELF;
+  return c;  // rank 0 of 1, alone on its "node"
+}
+
 void Communicator::barrier() const { HERMES_MPI_CHECK(MPI_Barrier(comm_)); }
 
 void Communicator::broadcast(std::string& text, int root) const {

@@ -174,10 +174,12 @@ MemoryEstimate training_memory(const ModelConfig& c, std::int64_t batch, std::in
   // backend's fused attention keeps only the row log-sum-exp (B·H·T fp32).
   per_layer += precision == Precision::fp32 ? bt * H * T * 4.0 : bt * H * 4.0;
   double act = per_layer * static_cast<double>(c.n_layer);
-  // Final norm output and rstd, fp32 logits (the loss gradient is written over them), and two
-  // scratch buffers the backward pass reuses across blocks.
-  act += bt * C * e + bt * 4.0 + bt * static_cast<double>(c.vocab_size) * 4.0;
-  act += 2.0 * bt * std::max({C, Q, F}) * e;
+  // The head: final residual, final norm output and rstd, fp32 logits (the loss gradient is
+  // written over them), per-token loss/accuracy/token ids; then the backward scratch the host
+  // backend reuses across blocks: 4 (N, C) buffers, one (N, Q) and two (N, F). (The (T, T)
+  // attention scratch and RoPE tables do not grow with the batch and are left out.)
+  act += 2.0 * bt * C * e + bt * 4.0 + bt * static_cast<double>(c.vocab_size) * 4.0 + 3.0 * bt * 4.0;
+  act += bt * (4.0 * C + Q + 2.0 * F) * e;
   m.activations = act;
   return m;
 }

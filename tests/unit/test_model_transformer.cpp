@@ -41,6 +41,18 @@ TEST(ModelTransformer, AllocatesExactlyTheParameterLayout) {
   }
 }
 
+TEST(ModelTransformer, ActivationArenaMatchesTheInfoEstimate) {
+  for (const char* name : {"tiny", "agentic-50m"}) {
+    auto c = hermes::model::preset(name);
+    c.vocab_size = 4096;  // keep the test's allocation small
+    Transformer<float> m(c, 2, 128);
+    const auto est = hermes::model::training_memory(c, 2, 128, hermes::model::Precision::fp32);
+    const double ratio = static_cast<double>(m.activation_bytes()) / est.activations;
+    EXPECT_GT(ratio, 0.97) << name;
+    EXPECT_LT(ratio, 1.05) << name;
+  }
+}
+
 TEST(ModelTransformer, Gpt2Initialisation) {
   auto c = hermes::model::preset("tiny");
   Transformer<float> m(c, 1, 8);

@@ -19,6 +19,13 @@ class Error : public std::runtime_error {
   int exit_code_;
 };
 
+// A stop every rank reaches together (training diverged, a signal asked to stop): main() prints
+// it once and exits with its code, without MPI_Abort. Codes: docs/training.md.
+class CollectiveExit : public Error {
+ public:
+  using Error::Error;
+};
+
 template <typename... Args>
 [[noreturn]] void fail(fmt::format_string<Args...> format, Args&&... args) {
   throw Error(fmt::format(format, std::forward<Args>(args)...));

@@ -27,6 +27,8 @@ class Communicator {
   // The world communicator, plus the node-local split (MPI_Comm_split_type SHARED) that maps
   // local ranks to GPUs.
   static Communicator world();
+  // This process alone (MPI_COMM_SELF): single-rank references inside a multi-rank test.
+  static Communicator self();
 
   int rank() const { return rank_; }
   int size() const { return size_; }

@@ -1,0 +1,59 @@
+#pragma once
+// HDF5 checkpoints. Schema (format "hermes-checkpoint", version 1):
+//   /model/<param name>            float32, the tensor's shape (parameter_layout order and names)
+//   /optim/<param name>/<state>    float32 (AdamW: m, v; Muon: momentum), flat
+//   /state                         group; attributes step, tokens_seen, loader_epoch,
+//                                  loader_position, loader_seed, best_val_loss, rng (text)
+//   / attributes                   format, version, optimizer, model (JSON of ModelConfig),
+//                                  deck (effective deck, TOML), tokenizer (tokenizer.json text),
+//                                  tokenizer_fingerprint
+// Written by one rank to <path>.tmp, flushed, closed, then renamed over <path>.
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "hermes/data/loader.hpp"
+#include "hermes/model/config.hpp"
+
+namespace hermes::io {
+
+struct TrainState {
+  std::int64_t step = 0;
+  std::int64_t tokens_seen = 0;
+  data::LoaderCursor cursor;
+  double best_val_loss = 0;  // 0 with no evaluation yet is stored as +inf
+  std::string rng;           // std::mt19937_64 state, text form
+};
+
+struct TensorRef {
+  std::string name;
+  std::vector<std::int64_t> shape;
+  float* data;
+};
+
+struct CheckpointData {
+  model::ModelConfig model;
+  std::string optimizer;
+  std::string deck_toml;
+  std::string tokenizer_json;
+  std::string tokenizer_fingerprint;
+  TrainState state;
+  std::vector<TensorRef> weights;  // /model
+  std::vector<TensorRef> optim;    // /optim; name is "<param>/<state>"
+};
+
+std::string model_json(const model::ModelConfig& config);
+// FNV-1a 64 of a text, as 16 hex digits (tokenizer fingerprint until the tokenizer provides one).
+std::string fingerprint(const std::string& text);
+
+void save_checkpoint(const std::filesystem::path& path, const CheckpointData& data);
+
+// Reads the header (model, optimizer, tokenizer, deck, state) without tensors.
+CheckpointData read_checkpoint_header(const std::filesystem::path& path);
+// Fills the tensors named in `into` (weights and optim, data pointers set by the caller) after
+// checking that the checkpoint's model and tokenizer match `into`'s; a mismatch throws one line
+// naming the field and both values. Fills into.state.
+void load_checkpoint(const std::filesystem::path& path, CheckpointData& into, bool load_optim = true);
+
+}  // namespace hermes::io

@@ -1,0 +1,112 @@
+#pragma once
+// The pretraining loop on the host backend: micro-batches with gradient accumulation, bucketed
+// all-reduce over ranks, clipping, the optimizer, periodic evaluation, metrics, checkpoints,
+// resume, divergence and signal stops. The pretrain stage builds one from the deck and a loader;
+// tests build one from a deck string and SyntheticSource.
+#include <csignal>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "hermes/deck/deck.hpp"
+#include "hermes/dist/communicator.hpp"
+#include "hermes/dist/grad_sync.hpp"
+#include "hermes/io/checkpoint.hpp"
+#include "hermes/model/transformer.hpp"
+#include "hermes/optim/optimizer.hpp"
+#include "hermes/train/source.hpp"
+
+namespace hermes::train {
+
+// Exit codes of a collective stop (hermes::CollectiveExit).
+inline constexpr int kExitDiverged = 4;     // NaN/Inf loss or gradient
+inline constexpr int kExitInterrupted = 75;  // SIGTERM/SIGUSR1: checkpoint written, requeue me
+
+struct EvalResult {
+  double loss = 0, accuracy = 0, perplexity = 0;
+  std::int64_t tokens = 0;
+};
+
+struct StepRecord {
+  std::int64_t step = 0;  // 1-based, after the update
+  double loss = 0, accuracy = 0, lr = 0, grad_norm = 0, tokens_per_s = 0;
+};
+
+struct Summary {
+  std::int64_t steps = 0;
+  std::optional<EvalResult> val, test;
+  std::filesystem::path final_checkpoint;
+};
+
+using SourceFactory = std::function<std::unique_ptr<BatchSource>(const std::string& split)>;
+
+struct TrainerInputs {
+  const deck::Deck& deck;
+  const dist::Communicator& comm;
+  std::filesystem::path run_dir;
+  model::ModelConfig model;
+  std::unique_ptr<BatchSource> train;
+  SourceFactory eval_sources;  // "val", "test"; may return nullptr when a split is empty
+  std::string tokenizer_json;  // stored in checkpoints ("" when there is none)
+  std::string tokenizer_fingerprint;
+};
+
+class Trainer {
+ public:
+  explicit Trainer(TrainerInputs inputs);
+  ~Trainer();
+
+  Summary run();
+  EvalResult evaluate(BatchSource& source, std::int64_t batches);
+
+  std::int64_t total_steps() const { return total_steps_; }
+  std::int64_t step() const { return step_; }
+  const std::vector<StepRecord>& history() const { return history_; }
+  model::Transformer<float>& model() { return *model_; }
+  optim::Optimizer& optimizer() { return *optim_; }
+  // Called after every optimizer step (tests raise signals or inspect state from it).
+  std::function<void(const StepRecord&)> on_step;
+  // Checksum of the parameters, identical on every rank (verified at each evaluation).
+  std::uint64_t parameter_checksum() const;
+  std::filesystem::path checkpoint_dir() const { return ckpt_dir_; }
+  std::size_t allocated_bytes() const;
+
+ private:
+  StepRecord train_step();
+  void save(const std::filesystem::path& path);
+  void save_periodic();
+  bool resume();
+  void verify_replicas() const;
+  io::CheckpointData checkpoint_data();
+
+  deck::Deck deck_;  // a copy: the trainer may outlive the caller's deck
+  const dist::Communicator& comm_;
+  std::filesystem::path run_dir_, ckpt_dir_;
+  model::ModelConfig config_;
+  std::unique_ptr<BatchSource> train_;
+  SourceFactory eval_sources_;
+  std::string tokenizer_json_, tokenizer_fp_;
+  std::int64_t batch_, seq_len_, accum_, total_steps_ = 0, step_ = 0, tokens_seen_ = 0;
+  double best_val_ = 0;
+  std::unique_ptr<model::Transformer<float>> model_;
+  std::unique_ptr<optim::Optimizer> optim_;
+  std::unique_ptr<dist::GradSync> sync_;
+  data::Batch batch_buf_;
+  std::mt19937_64 rng_;
+  std::vector<StepRecord> history_;
+  double peak_flops_ = 0;
+};
+
+// Loss, token accuracy and perplexity of `model` over `batches` micro-batches of `source`, summed
+// over every rank of `comm` (forward only; the model's logits buffer is overwritten).
+EvalResult evaluate(model::Transformer<float>& model, BatchSource& source, std::int64_t batches,
+                    const dist::Communicator& comm);
+
+// Measured single-rank SGEMM rate (FLOP/s) on a 512^3 problem: MFU's denominator on the host.
+double measure_sgemm_flops();
+
+}  // namespace hermes::train

@@ -1,0 +1,236 @@
+#include "hermes/io/checkpoint.hpp"
+
+#include <hdf5.h>
+
+#include <cmath>
+#include <limits>
+#include <nlohmann/json.hpp>
+
+#include "hermes/core/error.hpp"
+
+namespace hermes::io {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// One RAII handle for every kind of HDF5 id.
+class H5 {
+ public:
+  H5(hid_t id, herr_t (*close)(hid_t), const char* what) : id_(id), close_(close) {
+    if (id < 0) fail("HDF5: {} failed", what);
+  }
+  ~H5() {
+    if (id_ >= 0) close_(id_);
+  }
+  H5(const H5&) = delete;
+  H5& operator=(const H5&) = delete;
+  operator hid_t() const { return id_; }
+
+ private:
+  hid_t id_;
+  herr_t (*close_)(hid_t);
+};
+
+void check(herr_t r, const char* what, const fs::path& path) {
+  if (r < 0) fail("HDF5: {} failed on {}", what, path.string());
+}
+
+void write_attr_string(hid_t obj, const char* name, const std::string& value) {
+  H5 type(H5Tcopy(H5T_C_S1), H5Tclose, "H5Tcopy");
+  H5Tset_size(type, value.empty() ? 1 : value.size());
+  H5Tset_strpad(type, H5T_STR_NULLPAD);
+  H5 space(H5Screate(H5S_SCALAR), H5Sclose, "H5Screate");
+  H5 attr(H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, "H5Acreate2");
+  const std::string v = value.empty() ? std::string(1, '\0') : value;
+  H5Awrite(attr, type, v.data());
+}
+
+template <class T> void write_attr(hid_t obj, const char* name, T value, hid_t type) {
+  H5 space(H5Screate(H5S_SCALAR), H5Sclose, "H5Screate");
+  H5 attr(H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, "H5Acreate2");
+  H5Awrite(attr, type, &value);
+}
+
+std::string read_attr_string(hid_t obj, const char* name, const fs::path& path) {
+  if (H5Aexists(obj, name) <= 0) fail("checkpoint {} lacks attribute '{}'; it is not a hermes checkpoint", path.string(), name);
+  H5 attr(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose, "H5Aopen");
+  H5 type(H5Aget_type(attr), H5Tclose, "H5Aget_type");
+  const std::size_t n = H5Tget_size(type);
+  std::string s(n, '\0');
+  H5 mem(H5Tcopy(H5T_C_S1), H5Tclose, "H5Tcopy");
+  H5Tset_size(mem, n);
+  H5Tset_strpad(mem, H5T_STR_NULLPAD);
+  check(H5Aread(attr, mem, s.data()), "H5Aread", path);
+  while (!s.empty() && s.back() == '\0') s.pop_back();
+  return s;
+}
+
+template <class T> T read_attr(hid_t obj, const char* name, hid_t type, const fs::path& path) {
+  if (H5Aexists(obj, name) <= 0) fail("checkpoint {} lacks attribute '{}' in /state", path.string(), name);
+  H5 attr(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose, "H5Aopen");
+  T v{};
+  check(H5Aread(attr, type, &v), "H5Aread", path);
+  return v;
+}
+
+void write_tensor(hid_t parent, const std::string& name, const std::vector<std::int64_t>& shape, const float* data) {
+  std::vector<hsize_t> dims(shape.begin(), shape.end());
+  H5 space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose, "H5Screate_simple");
+  H5 lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose, "H5Pcreate");
+  H5Pset_create_intermediate_group(lcpl, 1);
+  H5 ds(H5Dcreate2(parent, name.c_str(), H5T_IEEE_F32LE, space, lcpl, H5P_DEFAULT, H5P_DEFAULT), H5Dclose,
+        "H5Dcreate2");
+  if (H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) fail("HDF5: writing {} failed", name);
+}
+
+void read_tensor(hid_t parent, const std::string& name, std::int64_t numel, float* data, const fs::path& path) {
+  if (H5Lexists(parent, name.c_str(), H5P_DEFAULT) <= 0)
+    fail("checkpoint {} lacks tensor '{}'; it was written by another model or optimizer", path.string(), name);
+  H5 ds(H5Dopen2(parent, name.c_str(), H5P_DEFAULT), H5Dclose, "H5Dopen2");
+  H5 space(H5Dget_space(ds), H5Sclose, "H5Dget_space");
+  const auto n = H5Sget_simple_extent_npoints(space);
+  if (n != numel)
+    fail("checkpoint {}: tensor '{}' holds {} values, the model needs {}", path.string(), name, n, numel);
+  check(H5Dread(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "H5Dread", path);
+}
+
+}  // namespace
+
+std::string model_json(const model::ModelConfig& c) {
+  nlohmann::ordered_json j;
+  j["preset"] = c.preset;
+  j["vocab_size"] = c.vocab_size;
+  j["n_layer"] = c.n_layer;
+  j["n_embd"] = c.n_embd;
+  j["n_head"] = c.n_head;
+  j["n_kv_head"] = c.n_kv_head;
+  j["ffn_hidden"] = c.ffn_hidden;
+  j["context_length"] = c.context_length;
+  j["ffn"] = model::to_string(c.ffn);
+  j["bias"] = c.bias;
+  j["rope_theta"] = c.rope_theta;
+  j["norm_eps"] = c.norm_eps;
+  j["init_std"] = c.init_std;
+  return j.dump();
+}
+
+std::string fingerprint(const std::string& text) {
+  std::uint64_t h = 1469598103934665603ull;
+  for (unsigned char ch : text) {
+    h ^= ch;
+    h *= 1099511628211ull;
+  }
+  return fmt::format("{:016x}", h);
+}
+
+void save_checkpoint(const fs::path& path, const CheckpointData& d) {
+  if (!path.parent_path().empty()) fs::create_directories(path.parent_path());
+  const fs::path tmp = path.string() + ".tmp";
+  {
+    H5 file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose, "H5Fcreate");
+    write_attr_string(file, "format", "hermes-checkpoint");
+    write_attr<std::int64_t>(file, "version", 1, H5T_NATIVE_INT64);
+    write_attr_string(file, "optimizer", d.optimizer);
+    write_attr_string(file, "model", model_json(d.model));
+    write_attr_string(file, "deck", d.deck_toml);
+    write_attr_string(file, "tokenizer", d.tokenizer_json);
+    write_attr_string(file, "tokenizer_fingerprint", d.tokenizer_fingerprint);
+    {
+      H5 g(H5Gcreate2(file, "model", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose, "H5Gcreate2");
+      for (const auto& t : d.weights) write_tensor(g, t.name, t.shape, t.data);
+    }
+    {
+      H5 g(H5Gcreate2(file, "optim", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose, "H5Gcreate2");
+      for (const auto& t : d.optim) write_tensor(g, t.name, t.shape, t.data);
+    }
+    H5 st(H5Gcreate2(file, "state", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose, "H5Gcreate2");
+    write_attr<std::int64_t>(st, "step", d.state.step, H5T_NATIVE_INT64);
+    write_attr<std::int64_t>(st, "tokens_seen", d.state.tokens_seen, H5T_NATIVE_INT64);
+    write_attr<std::uint64_t>(st, "loader_epoch", d.state.cursor.epoch, H5T_NATIVE_UINT64);
+    write_attr<std::uint64_t>(st, "loader_position", d.state.cursor.position, H5T_NATIVE_UINT64);
+    write_attr<std::uint64_t>(st, "loader_seed", d.state.cursor.seed, H5T_NATIVE_UINT64);
+    write_attr<double>(st, "best_val_loss", d.state.best_val_loss, H5T_NATIVE_DOUBLE);
+    write_attr_string(st, "rng", d.state.rng);
+    check(H5Fflush(file, H5F_SCOPE_GLOBAL), "H5Fflush", tmp);
+  }
+  fs::rename(tmp, path);
+}
+
+CheckpointData read_checkpoint_header(const fs::path& path) {
+  if (!fs::exists(path)) fail("checkpoint {} does not exist", path.string());
+  H5 file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose,
+          ("opening checkpoint " + path.string()).c_str());
+  CheckpointData d;
+  if (read_attr_string(file, "format", path) != "hermes-checkpoint")
+    fail("{} is not a hermes checkpoint (format attribute differs)", path.string());
+  d.optimizer = read_attr_string(file, "optimizer", path);
+  d.deck_toml = read_attr_string(file, "deck", path);
+  d.tokenizer_json = read_attr_string(file, "tokenizer", path);
+  d.tokenizer_fingerprint = read_attr_string(file, "tokenizer_fingerprint", path);
+  const auto j = nlohmann::json::parse(read_attr_string(file, "model", path));
+  auto& m = d.model;
+  m.preset = j.at("preset");
+  m.vocab_size = j.at("vocab_size");
+  m.n_layer = j.at("n_layer");
+  m.n_embd = j.at("n_embd");
+  m.n_head = j.at("n_head");
+  m.n_kv_head = j.at("n_kv_head");
+  m.ffn_hidden = j.at("ffn_hidden");
+  m.context_length = j.at("context_length");
+  m.ffn = model::parse_ffn(j.at("ffn"));
+  m.bias = j.at("bias");
+  m.rope_theta = j.at("rope_theta");
+  m.norm_eps = j.at("norm_eps");
+  m.init_std = j.at("init_std");
+  H5 st(H5Gopen2(file, "state", H5P_DEFAULT), H5Gclose, "opening /state");
+  d.state.step = read_attr<std::int64_t>(st, "step", H5T_NATIVE_INT64, path);
+  d.state.tokens_seen = read_attr<std::int64_t>(st, "tokens_seen", H5T_NATIVE_INT64, path);
+  d.state.cursor.epoch = read_attr<std::uint64_t>(st, "loader_epoch", H5T_NATIVE_UINT64, path);
+  d.state.cursor.position = read_attr<std::uint64_t>(st, "loader_position", H5T_NATIVE_UINT64, path);
+  d.state.cursor.seed = read_attr<std::uint64_t>(st, "loader_seed", H5T_NATIVE_UINT64, path);
+  d.state.best_val_loss = read_attr<double>(st, "best_val_loss", H5T_NATIVE_DOUBLE, path);
+  d.state.rng = read_attr_string(st, "rng", path);
+  return d;
+}
+
+void load_checkpoint(const fs::path& path, CheckpointData& into, bool load_optim) {
+  const auto h = read_checkpoint_header(path);
+  // The shape must match field by field; name the first difference.
+  const auto a = nlohmann::json::parse(model_json(h.model)), b = nlohmann::json::parse(model_json(into.model));
+  for (const char* key : {"vocab_size", "n_layer", "n_embd", "n_head", "n_kv_head", "ffn_hidden", "ffn", "bias"}) {
+    if (a.at(key) != b.at(key))
+      fail("checkpoint {} was trained with model.{} = {}, but the deck's model has {} = {}; use the "
+           "checkpoint's deck or start a new run",
+           path.string(), key, a.at(key).dump(), key, b.at(key).dump());
+  }
+  if (!into.tokenizer_fingerprint.empty() && !h.tokenizer_fingerprint.empty() &&
+      h.tokenizer_fingerprint != into.tokenizer_fingerprint)
+    fail("checkpoint {} was trained with tokenizer fingerprint {}, but {} has fingerprint {}; use the "
+         "tokenizer the checkpoint was trained with",
+         path.string(), h.tokenizer_fingerprint, "the deck's tokenizer", into.tokenizer_fingerprint);
+  if (load_optim && h.optimizer != into.optimizer)
+    fail("checkpoint {} holds {} optimizer state, but the deck asks for optim.name = {}; resume with "
+         "the same optimizer",
+         path.string(), h.optimizer, into.optimizer);
+  H5 file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, "H5Fopen");
+  {
+    H5 g(H5Gopen2(file, "model", H5P_DEFAULT), H5Gclose, "opening /model");
+    for (auto& t : into.weights) {
+      std::int64_t n = 1;
+      for (auto s : t.shape) n *= s;
+      read_tensor(g, t.name, n, t.data, path);
+    }
+  }
+  if (load_optim) {
+    H5 g(H5Gopen2(file, "optim", H5P_DEFAULT), H5Gclose, "opening /optim");
+    for (auto& t : into.optim) {
+      std::int64_t n = 1;
+      for (auto s : t.shape) n *= s;
+      read_tensor(g, t.name, n, t.data, path);
+    }
+  }
+  into.state = h.state;
+}
+
+}  // namespace hermes::io

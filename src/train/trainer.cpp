@@ -1,0 +1,408 @@
+#include "hermes/train/trainer.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "hermes/backend/host/common.hpp"
+#include "hermes/core/error.hpp"
+#include "hermes/core/log.hpp"
+#include "hermes/core/strings.hpp"
+#include "hermes/deck/parser.hpp"
+
+namespace hermes::train {
+
+namespace fs = std::filesystem;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+volatile std::sig_atomic_t g_stop_signal = 0;
+extern "C" void on_stop_signal(int sig) { g_stop_signal = sig; }
+
+// Installs SIGTERM/SIGUSR1 handlers for the life of a run, restoring the previous ones after.
+class SignalGuard {
+ public:
+  SignalGuard() {
+    g_stop_signal = 0;
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, &old_term_);
+    sigaction(SIGUSR1, &sa, &old_usr1_);
+  }
+  ~SignalGuard() {
+    sigaction(SIGTERM, &old_term_, nullptr);
+    sigaction(SIGUSR1, &old_usr1_, nullptr);
+  }
+
+ private:
+  struct sigaction old_term_ {}, old_usr1_ {};
+};
+
+std::string format_duration(double s) {
+  if (!std::isfinite(s) || s < 0) return "?";
+  const auto t = static_cast<std::int64_t>(s);
+  if (t >= 3600) return fmt::format("{}h{:02d}m", t / 3600, (t % 3600) / 60);
+  if (t >= 60) return fmt::format("{}m{:02d}s", t / 60, t % 60);
+  return fmt::format("{}s", t);
+}
+
+std::string format_rate(double r) {
+  if (r >= 1e6) return fmt::format("{:.2f}M", r / 1e6);
+  if (r >= 1e3) return fmt::format("{:.1f}k", r / 1e3);
+  return fmt::format("{:.0f}", r);
+}
+
+double available_memory_per_rank(int local_ranks) {
+  const double pages = static_cast<double>(sysconf(_SC_PHYS_PAGES));
+  const double page = static_cast<double>(sysconf(_SC_PAGE_SIZE));
+  return pages * page / std::max(1, local_ranks);
+}
+
+}  // namespace
+
+double measure_sgemm_flops() {
+  const std::int64_t n = 512;
+  std::vector<float> a(n * n, 0.5f), b(n * n, 0.25f), c(n * n, 0.0f);
+  backend::host::gemm<float>(false, false, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
+  const auto t0 = clock_type::now();
+  const int reps = 4;
+  for (int i = 0; i < reps; ++i)
+    backend::host::gemm<float>(false, false, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
+  const double s = std::chrono::duration<double>(clock_type::now() - t0).count();
+  return 2.0 * static_cast<double>(n * n * n) * reps / std::max(s, 1e-9);
+}
+
+Trainer::Trainer(TrainerInputs in)
+    : deck_(in.deck),
+      comm_(in.comm),
+      run_dir_(std::move(in.run_dir)),
+      config_(std::move(in.model)),
+      train_(std::move(in.train)),
+      eval_sources_(std::move(in.eval_sources)),
+      tokenizer_json_(std::move(in.tokenizer_json)),
+      tokenizer_fp_(std::move(in.tokenizer_fingerprint)),
+      rng_(static_cast<std::uint64_t>(in.deck.run.seed)) {
+  const auto& d = deck_;
+  batch_ = d.train.batch_size;
+  seq_len_ = d.train.seq_len > 0 ? d.train.seq_len : config_.context_length;
+  accum_ = d.train.grad_accum;
+  ckpt_dir_ = d.expand(d.checkpoint.dir);
+  // Ranks sharing a node split its cores: one BLAS thread each.
+  if (comm_.local_size() > 1) backend::host::set_blas_threads(1);
+
+  const bool muon = d.optim.name == "muon";
+  const auto est = model::training_memory(config_, batch_, seq_len_, model::Precision::fp32, muon);
+  const double avail = available_memory_per_rank(comm_.local_size());
+  if (est.total() > avail)
+    log::warn("train.batch_size = {} x seq_len {} needs about {} per rank (model::training_memory), more "
+              "than the {} this node offers each of its {} ranks; lower train.batch_size and raise "
+              "train.grad_accum",
+              batch_, seq_len_, format_bytes(static_cast<std::uint64_t>(est.total())),
+              format_bytes(static_cast<std::uint64_t>(avail)), comm_.local_size());
+
+  model_ = std::make_unique<model::Transformer<float>>(config_, batch_, seq_len_);
+  model_->init(static_cast<std::uint64_t>(d.run.seed));
+  optim::Settings s;
+  s.name = d.optim.name;
+  s.lr = d.optim.lr;
+  s.weight_decay = d.optim.weight_decay;
+  s.beta1 = d.optim.beta1;
+  s.beta2 = d.optim.beta2;
+  s.eps = d.optim.eps;
+  s.muon_lr = d.optim.muon_lr;
+  s.muon_momentum = d.optim.muon_momentum;
+  s.ns_steps = d.optim.ns_steps;
+  optim_ = std::make_unique<optim::Optimizer>(model_->slots(), model_->num_params(), s);
+  sync_ = std::make_unique<dist::GradSync>(comm_, model_->grads(), model_->slots(), model_->num_params(),
+                                           d.parallel.bucket_mb * 1024.0 * 1024.0);
+  if (d.train.max_steps > 0) {
+    total_steps_ = d.train.max_steps;
+  } else {
+    const double micro = d.train.epochs * static_cast<double>(train_->batches_per_epoch());
+    total_steps_ = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(micro / static_cast<double>(accum_))));
+  }
+  peak_flops_ = measure_sgemm_flops();
+}
+
+Trainer::~Trainer() = default;
+
+std::size_t Trainer::allocated_bytes() const {
+  return static_cast<std::size_t>(model_->num_params()) * 2 * sizeof(float) + optim_->state_bytes() +
+         model_->activation_bytes();
+}
+
+std::uint64_t Trainer::parameter_checksum() const {
+  const auto* bytes = reinterpret_cast<const unsigned char*>(model_->params());
+  const std::size_t n = static_cast<std::size_t>(model_->num_params()) * sizeof(float);
+  std::uint64_t h = 1469598103934665603ull;
+  for (std::size_t i = 0; i < n; ++i) {
+    h ^= bytes[i];
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+void Trainer::verify_replicas() const {
+  if (comm_.size() == 1) return;
+  std::uint64_t mine = parameter_checksum(), root = mine;
+  comm_.broadcast(std::span<std::byte>(reinterpret_cast<std::byte*>(&root), sizeof(root)));
+  if (comm_.any(mine != root))
+    throw CollectiveExit(fmt::format("step {}: the ranks' parameters differ (checksum {:016x} on rank 0); "
+                                     "data-parallel replicas diverged, which is a hermes bug; please report it",
+                                     step_, root),
+                         kExitDiverged);
+}
+
+StepRecord Trainer::train_step() {
+  const auto t0 = clock_type::now();
+  model_->zero_grads();
+  double loss_sum = 0, correct = 0, count = 0;
+  for (std::int64_t micro = 0; micro < accum_; ++micro) {
+    train_->next(batch_buf_);
+    const auto st = model_->forward(batch_buf_.inputs.data(), batch_buf_.targets.data(), batch_buf_.mask.data(), true);
+    loss_sum += st.loss_sum;
+    correct += static_cast<double>(st.correct);
+    count += static_cast<double>(st.count);
+    if (micro + 1 == accum_) {
+      sync_->begin();
+      model_->backward([this](std::int64_t from) { sync_->ready(from); });
+    } else {
+      model_->backward();
+    }
+  }
+  sync_->finish();
+  double red[3] = {loss_sum, correct, count};
+  comm_.allreduce_sum(std::span<double>(red, 3));
+  const std::int64_t n = model_->num_params();
+  float* g = model_->grads();
+  // Gradients so far are of the summed token losses: divide by the step's global token count.
+  optim::scale(g, n, red[2] > 0 ? static_cast<float>(1.0 / red[2]) : 0.0f);
+  const double loss = red[2] > 0 ? red[0] / red[2] : 0.0;
+  const double gnorm = optim::global_norm(g, n);
+  if (!std::isfinite(loss) || !std::isfinite(gnorm)) {
+    const auto latest = ckpt_dir_ / "latest";
+    std::string last = "none (no checkpoint was written yet)";
+    if (fs::exists(latest)) {
+      std::ifstream f(latest);
+      std::getline(f, last);
+      last = (ckpt_dir_ / last).string();
+    }
+    throw CollectiveExit(fmt::format("step {}: training diverged ({} is {}); stopped before the update, "
+                                     "last good checkpoint: {}; lower optim.lr or raise optim.warmup_steps and "
+                                     "resume with run.resume=true",
+                                     step_ + 1, std::isfinite(loss) ? "gradient norm" : "loss",
+                                     std::isfinite(loss) ? gnorm : loss, last),
+                         kExitDiverged);
+  }
+  if (deck_.train.grad_clip > 0 && gnorm > deck_.train.grad_clip)
+    optim::scale(g, n, static_cast<float>(deck_.train.grad_clip / gnorm));
+  const double lrf = optim::lr_factor(step_, total_steps_, deck_.optim.warmup_steps, deck_.optim.min_lr_ratio,
+                                      deck_.optim.schedule == "cosine");
+  optim_->update(model_->params(), g, step_ + 1, lrf);
+  ++step_;
+  const std::int64_t tokens = batch_ * seq_len_ * accum_ * comm_.size();
+  tokens_seen_ += tokens;
+  const double secs = std::chrono::duration<double>(clock_type::now() - t0).count();
+  StepRecord r;
+  r.step = step_;
+  r.loss = loss;
+  r.accuracy = red[2] > 0 ? red[1] / red[2] : 0.0;
+  r.lr = deck_.optim.lr * lrf;
+  r.grad_norm = gnorm;
+  r.tokens_per_s = static_cast<double>(tokens) / std::max(secs, 1e-9);
+  return r;
+}
+
+EvalResult evaluate(model::Transformer<float>& model, BatchSource& source, std::int64_t batches,
+                    const dist::Communicator& comm) {
+  double red[3] = {0, 0, 0};
+  data::Batch b;
+  for (std::int64_t i = 0; i < batches; ++i) {
+    source.next(b);
+    const auto st = model.forward(b.inputs.data(), b.targets.data(), b.mask.data(), false);
+    red[0] += st.loss_sum;
+    red[1] += static_cast<double>(st.correct);
+    red[2] += static_cast<double>(st.count);
+  }
+  comm.allreduce_sum(std::span<double>(red, 3));
+  EvalResult r;
+  r.tokens = static_cast<std::int64_t>(red[2]);
+  r.loss = red[2] > 0 ? red[0] / red[2] : 0.0;
+  r.accuracy = red[2] > 0 ? red[1] / red[2] : 0.0;
+  r.perplexity = std::exp(r.loss);
+  return r;
+}
+
+EvalResult Trainer::evaluate(BatchSource& source, std::int64_t batches) {
+  return train::evaluate(*model_, source, batches, comm_);
+}
+
+io::CheckpointData Trainer::checkpoint_data() {
+  io::CheckpointData d;
+  d.model = config_;
+  d.optimizer = optim_->settings().name;
+  d.deck_toml = deck::to_toml(deck_);
+  d.tokenizer_json = tokenizer_json_;
+  d.tokenizer_fingerprint = tokenizer_fp_;
+  d.state.step = step_;
+  d.state.tokens_seen = tokens_seen_;
+  d.state.cursor = train_->cursor();
+  d.state.best_val_loss = best_val_;
+  std::ostringstream rs;
+  rs << rng_;
+  d.state.rng = rs.str();
+  for (const auto& s : model_->slots()) d.weights.push_back({s.spec.name, s.spec.shape, model_->params() + s.offset});
+  for (const auto& t : optim_->state()) d.optim.push_back({t.param + "/" + t.name, {t.numel}, t.data});
+  return d;
+}
+
+void Trainer::save(const fs::path& path) {
+  if (comm_.is_root()) {
+    io::save_checkpoint(path, checkpoint_data());
+    const auto tmp = ckpt_dir_ / "latest.tmp";
+    std::ofstream(tmp) << path.filename().string() << "\n";
+    fs::rename(tmp, ckpt_dir_ / "latest");
+  }
+  comm_.barrier();
+}
+
+void Trainer::save_periodic() {
+  save(ckpt_dir_ / fmt::format("step_{:08d}.h5", step_));
+  if (!comm_.is_root()) return;
+  std::vector<fs::path> periodic;
+  for (const auto& e : fs::directory_iterator(ckpt_dir_)) {
+    const auto name = e.path().filename().string();
+    if (name.rfind("step_", 0) == 0 && e.path().extension() == ".h5") periodic.push_back(e.path());
+  }
+  std::sort(periodic.begin(), periodic.end());
+  const auto keep = static_cast<std::size_t>(deck_.checkpoint.keep_last);
+  for (std::size_t i = 0; i + keep < periodic.size(); ++i) fs::remove(periodic[i]);
+}
+
+bool Trainer::resume() {
+  const auto latest = ckpt_dir_ / "latest";
+  if (!fs::exists(latest))
+    fail("run.resume is set but {} holds no checkpoint ({} is missing); start without run.resume", ckpt_dir_.string(),
+         latest.string());
+  std::string name;
+  std::ifstream(latest) >> name;
+  auto d = checkpoint_data();
+  io::load_checkpoint(ckpt_dir_ / name, d, true);
+  step_ = d.state.step;
+  tokens_seen_ = d.state.tokens_seen;
+  best_val_ = d.state.best_val_loss;
+  train_->restore(d.state.cursor);
+  std::istringstream rs(d.state.rng);
+  rs >> rng_;
+  log::info("resumed from {} at step {}", (ckpt_dir_ / name).string(), step_);
+  return true;
+}
+
+Summary Trainer::run() {
+  const auto& d = deck_;
+  const std::int64_t per_step = batch_ * accum_ * comm_.size();
+  log::info("model {}: {} parameters ({} layers, width {}, {} heads / {} kv heads, {}) | optimizer {}",
+            config_.preset, model_->num_params(), config_.n_layer, config_.n_embd, config_.n_head,
+            config_.n_kv_head, model::to_string(config_.ffn), d.optim.name);
+  log::info("effective batch {} x {} x {} ranks = {} sequences = {} tokens per step | {} steps | memory {} per rank",
+            batch_, accum_, comm_.size(), per_step, per_step * seq_len_, total_steps_,
+            format_bytes(static_cast<std::uint64_t>(allocated_bytes())));
+  if (d.run.resume) resume();
+  const bool root = comm_.is_root();
+  std::ofstream csv;
+  if (root && !run_dir_.empty()) {
+    const auto path = run_dir_ / "metrics.csv";
+    const bool append = d.run.resume && fs::exists(path);
+    csv.open(path, append ? std::ios::app : std::ios::trunc);
+    if (!append) csv << "step,loss,accuracy,perplexity,lr,grad_norm,tokens_per_s,val_loss,val_accuracy,val_perplexity\n";
+  }
+  SignalGuard signals;
+  const double flops_per_token = model::training_flops_per_token(config_, seq_len_);
+  const auto start = clock_type::now();
+  const std::int64_t first_step = step_;
+  std::unique_ptr<BatchSource> val_source;
+  auto run_eval = [&](const std::string& split) -> std::optional<EvalResult> {
+    if (!eval_sources_) return std::nullopt;
+    auto src = eval_sources_(split);
+    if (!src) return std::nullopt;
+    return evaluate(*src, d.eval.batches);
+  };
+  while (step_ < total_steps_) {
+    auto rec = train_step();
+    history_.push_back(rec);
+    const double elapsed = std::chrono::duration<double>(clock_type::now() - start).count();
+    const double avg = elapsed / static_cast<double>(step_ - first_step);
+    const double tok_s = static_cast<double>(per_step * seq_len_) / avg;
+    if (step_ == first_step + 1 || step_ % d.train.log_interval == 0 || step_ == total_steps_) {
+      const double mfu = flops_per_token * tok_s / (peak_flops_ * comm_.size());
+      log::info("step {:>6}/{} | loss {:.4f} | acc {:5.1f}% | ppl {:9.2f} | lr {:.2e} | gnorm {:6.3f} | {} tok/s | "
+                "MFU {:4.1f}% | ETA {}",
+                step_, total_steps_, rec.loss, 100.0 * rec.accuracy, std::exp(rec.loss), rec.lr, rec.grad_norm,
+                format_rate(tok_s), 100.0 * mfu, format_duration(avg * static_cast<double>(total_steps_ - step_)));
+    }
+    std::optional<EvalResult> val;
+    if (d.eval.interval > 0 && step_ % d.eval.interval == 0 && step_ < total_steps_) {
+      val = run_eval("val");
+      verify_replicas();
+      if (val) {
+        log::info("eval step {} | val loss {:.4f} | acc {:5.1f}% | ppl {:.2f}", step_, val->loss,
+                  100.0 * val->accuracy, val->perplexity);
+        if (d.checkpoint.save_best && (best_val_ == 0 || val->loss < best_val_)) {
+          best_val_ = val->loss;
+          save(ckpt_dir_ / "best.h5");
+        }
+      }
+    }
+    if (csv.is_open()) {
+      csv << fmt::format("{},{:.6f},{:.6f},{:.4f},{:.6e},{:.6f},{:.1f}", rec.step, rec.loss, rec.accuracy,
+                         std::exp(rec.loss), rec.lr, rec.grad_norm, rec.tokens_per_s);
+      if (val) csv << fmt::format(",{:.6f},{:.6f},{:.4f}", val->loss, val->accuracy, val->perplexity);
+      else csv << ",,,";
+      csv << "\n";
+      csv.flush();
+    }
+    if (d.checkpoint.interval > 0 && step_ % d.checkpoint.interval == 0 && step_ < total_steps_) save_periodic();
+    if (on_step) on_step(rec);
+    // Every rank must agree to stop at the same step: OR the flags.
+    const int sig = g_stop_signal;
+    if (comm_.any(sig != 0)) {
+      save_periodic();
+      throw CollectiveExit(fmt::format("stopped by {} after step {}: checkpoint {} written; resume with "
+                                       "run.resume=true (exit code {})",
+                                       sig == SIGUSR1 ? "SIGUSR1" : sig == SIGTERM ? "SIGTERM" : "a signal", step_,
+                                       (ckpt_dir_ / fmt::format("step_{:08d}.h5", step_)).string(), kExitInterrupted),
+                           kExitInterrupted);
+    }
+  }
+  Summary sum;
+  sum.steps = step_;
+  sum.val = run_eval("val");
+  verify_replicas();
+  if (d.eval.test_at_end) sum.test = run_eval("test");
+  if (sum.val && d.checkpoint.save_best && (best_val_ == 0 || sum.val->loss < best_val_)) {
+    best_val_ = sum.val->loss;
+    save(ckpt_dir_ / "best.h5");
+  }
+  if (d.checkpoint.save_final) {
+    sum.final_checkpoint = ckpt_dir_ / "final.h5";
+    save(sum.final_checkpoint);
+  }
+  log::info("training done: {} steps, {} tokens in {}", step_, tokens_seen_,
+            format_duration(std::chrono::duration<double>(clock_type::now() - start).count()));
+  if (sum.val)
+    log::info("final validation: loss {:.4f} | accuracy {:.2f}% | perplexity {:.2f}", sum.val->loss,
+              100.0 * sum.val->accuracy, sum.val->perplexity);
+  if (sum.test)
+    log::info("final test:       loss {:.4f} | accuracy {:.2f}% | perplexity {:.2f}", sum.test->loss,
+              100.0 * sum.test->accuracy, sum.test->perplexity);
+  if (!sum.final_checkpoint.empty()) log::info("final checkpoint {}", sum.final_checkpoint.string());
+  return sum;
+}
+
+}  // namespace hermes::train

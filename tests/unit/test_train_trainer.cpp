@@ -1,0 +1,145 @@
+// The training loop on SyntheticSource: the loss falls, accumulation equals a bigger batch,
+// resume after a signal reproduces the uninterrupted losses bit for bit, divergence stops with
+// the step named, and checkpoints refuse another model shape.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <cmath>
+
+#include "hermes/core/error.hpp"
+#include "train_fixture.hpp"
+
+using namespace hermes;
+using hermes::testing::make_trainer;
+using hermes::testing::scratch_dir;
+using hermes::testing::train_deck;
+
+TEST(TrainTrainer, LossFallsOnLearnableData) {
+  const auto dir = scratch_dir("falls");
+  const auto d = train_deck(dir.string(), {"train.max_steps=40", "eval.interval=0"});
+  const auto comm = dist::Communicator::self();
+  auto t = make_trainer(d, comm, dir);
+  const auto sum = t->run();
+  ASSERT_EQ(t->history().size(), 40u);
+  EXPECT_NEAR(t->history().front().loss, std::log(256.0), 0.3);  // uniform guess at the start
+  EXPECT_LT(t->history().back().loss, t->history().front().loss - 1.5);
+  ASSERT_TRUE(sum.val.has_value());
+  EXPECT_LT(sum.val->loss, std::log(256.0) - 1.5);
+  EXPECT_NEAR(sum.val->perplexity, std::exp(sum.val->loss), 1e-9);
+  EXPECT_TRUE(std::filesystem::exists(dir / "metrics.csv"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(TrainTrainer, GradientAccumulationMatchesTheBiggerBatch) {
+  const auto dir = scratch_dir("accum");
+  const auto comm = dist::Communicator::self();
+  const auto d1 = train_deck(dir.string(), {"train.max_steps=2", "train.batch_size=4", "train.grad_accum=1"});
+  const auto d2 = train_deck(dir.string(), {"train.max_steps=2", "train.batch_size=2", "train.grad_accum=2"});
+  auto a = make_trainer(d1, comm, {});
+  auto b = make_trainer(d2, comm, {});
+  a->run();
+  b->run();
+  for (int i = 0; i < 2; ++i) EXPECT_NEAR(a->history()[i].loss, b->history()[i].loss, 1e-5);
+  for (std::int64_t i = 0; i < a->model().num_params(); ++i)
+    ASSERT_NEAR(a->model().params()[i], b->model().params()[i], 2e-6) << i;
+  std::filesystem::remove_all(dir);
+}
+
+TEST(TrainTrainer, ResumeAfterSignalReproducesLossesBitForBit) {
+  const auto comm = dist::Communicator::self();
+  const auto dir_a = scratch_dir("uninterrupted"), dir_b = scratch_dir("interrupted");
+  for (const char* opt : {"adamw", "muon"}) {
+    SCOPED_TRACE(opt);
+    const std::vector<std::string> o = {"train.max_steps=7", "checkpoint.interval=2", "checkpoint.keep_last=2",
+                                        std::string("optim.name=\"") + opt + "\"", "train.grad_accum=2"};
+    auto a = make_trainer(train_deck(dir_a.string(), o), comm, dir_a);
+    a->run();
+
+    const auto db = train_deck(dir_b.string(), o);
+    auto b = make_trainer(db, comm, dir_b);
+    b->on_step = [](const train::StepRecord& r) {
+      if (r.step == 3) std::raise(SIGUSR1);
+    };
+    try {
+      b->run();
+      FAIL() << "a signal did not stop the run";
+    } catch (const CollectiveExit& e) {
+      EXPECT_EQ(e.exit_code(), train::kExitInterrupted);
+      EXPECT_NE(std::string(e.what()).find("after step 3"), std::string::npos) << e.what();
+    }
+    // keep_last = 2 of step 2 and step 3.
+    EXPECT_TRUE(std::filesystem::exists(dir_b / "ckpt" / "step_00000003.h5"));
+    auto o2 = o;
+    o2.push_back("run.resume=true");
+    const auto dr = train_deck(dir_b.string(), o2);
+    auto c = make_trainer(dr, comm, dir_b);
+    c->run();
+    ASSERT_EQ(c->history().size(), 4u);
+    for (std::size_t i = 0; i < 4; ++i) {
+      EXPECT_EQ(c->history()[i].step, a->history()[3 + i].step);
+      EXPECT_EQ(c->history()[i].loss, a->history()[3 + i].loss) << "step " << c->history()[i].step;
+      EXPECT_EQ(c->history()[i].grad_norm, a->history()[3 + i].grad_norm);
+    }
+    EXPECT_EQ(c->parameter_checksum(), a->parameter_checksum());
+    std::filesystem::remove_all(dir_a / "ckpt");
+    std::filesystem::remove_all(dir_b / "ckpt");
+  }
+  std::filesystem::remove_all(dir_a);
+  std::filesystem::remove_all(dir_b);
+}
+
+TEST(TrainTrainer, DivergenceStopsWithTheStepNamedAndKeepsTheLastCheckpoint) {
+  const auto dir = scratch_dir("nan");
+  const auto comm = dist::Communicator::self();
+  auto t = make_trainer(train_deck(dir.string(), {"train.max_steps=6", "checkpoint.interval=2"}), comm, dir);
+  t->on_step = [&](const train::StepRecord& r) {
+    if (r.step == 3) t->model().params()[5] = std::nanf("");
+  };
+  try {
+    t->run();
+    FAIL() << "a NaN parameter did not stop training";
+  } catch (const CollectiveExit& e) {
+    EXPECT_EQ(e.exit_code(), train::kExitDiverged);
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("step 4"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("step_00000002.h5"), std::string::npos) << msg;
+  }
+  EXPECT_TRUE(std::filesystem::exists(dir / "ckpt" / "step_00000002.h5"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "ckpt" / "step_00000004.h5"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(TrainTrainer, CheckpointRefusesAnotherModelShapeOrTokenizer) {
+  const auto dir = scratch_dir("shape");
+  const auto comm = dist::Communicator::self();
+  auto t = make_trainer(train_deck(dir.string(), {"train.max_steps=2", "checkpoint.save_final=true"}), comm, dir);
+  const auto sum = t->run();
+  ASSERT_TRUE(std::filesystem::exists(sum.final_checkpoint));
+  const auto header = io::read_checkpoint_header(sum.final_checkpoint);
+  EXPECT_EQ(header.state.step, 2);
+  EXPECT_EQ(header.model.n_embd, 32);
+  EXPECT_NE(header.deck_toml.find("n_embd = 32"), std::string::npos);
+  EXPECT_EQ(header.tokenizer_json, "{\"model\": \"test tokenizer\"}");
+
+  auto other = deck::resolve_model(train_deck(dir.string(), {"model.n_embd=64"}).model);
+  model::Transformer<float> m(other, 1, 8);
+  io::CheckpointData into;
+  into.model = other;
+  into.optimizer = "adamw";
+  try {
+    io::load_checkpoint(sum.final_checkpoint, into, false);
+    FAIL() << "loaded a checkpoint of another shape";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("n_embd = 32"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("n_embd = 64"), std::string::npos) << e.what();
+  }
+  into.model = header.model;
+  into.tokenizer_fingerprint = "00000000000000bb";
+  try {
+    io::load_checkpoint(sum.final_checkpoint, into, false);
+    FAIL() << "loaded a checkpoint of another tokenizer";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("00000000000000aa"), std::string::npos) << e.what();
+  }
+  std::filesystem::remove_all(dir);
+}
