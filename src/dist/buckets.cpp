@@ -20,6 +20,11 @@ std::vector<Bucket> plan_buckets(const std::vector<std::int64_t>& begins, std::i
     }
   }
   if (begins.empty() && total > 0) out.push_back({0, total});
+  // A short remainder at the arena start joins its neighbour rather than costing a collective.
+  if (out.size() >= 2 && out.back().size() < target) {
+    out[out.size() - 2].begin = 0;
+    out.pop_back();
+  }
   return out;
 }
 

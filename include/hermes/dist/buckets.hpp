@@ -4,7 +4,8 @@
 // Backward finishes parameter gradients from the END of the arena towards the start (the head
 // and last block first; Transformer::GradReady reports "everything at or after offset is final"),
 // so buckets are planned from the end, cut at tensor boundaries, each at least `target` elements
-// (the first one at the arena start may be smaller), and issued in that order while backward goes on.
+// (unless the whole arena is smaller: a short remainder at the start joins its neighbour), and
+// issued in that order while backward goes on.
 #include <cstdint>
 #include <vector>
 

@@ -10,8 +10,10 @@ SDPA (flash attention) and fused AdamW (weight decay on the hidden matrices only
 Prints one JSON object per model: tokens/s, step time, MFU by the PaLM formula (6N + 12 L H Q T
 per token) against 989 TFLOP/s (H100 SXM dense bf16), peak memory.
 
-  python3 benchmarks/compare/torch_reference.py --model gpt2-small --batch 16 --seq 1024
-  python3 benchmarks/compare/torch_reference.py --model agentic-50m --batch 64 --seq 512
+  python3 benchmarks/compare/torch_gpu.py --model gpt2-small --batch 16 --seq 1024
+  python3 benchmarks/compare/torch_gpu.py --model agentic-50m --batch 64 --seq 512
+  python3 benchmarks/compare/torch_gpu.py --model tiny --device cpu --no-compile --steps 2  # smoke test
+(benchmarks/compare/torch_train.py is the CPU/fp32 peer of the host backend.)
 """
 import argparse
 import json
@@ -74,7 +76,12 @@ class Block(nn.Module):
         if self.kvh != self.h:
             k = k.repeat_interleave(self.h // self.kvh, dim=1)
             v = v.repeat_interleave(self.h // self.kvh, dim=1)
-        a = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        if hasattr(F, "scaled_dot_product_attention"):  # torch >= 2.0: flash attention on GPU
+            a = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        else:  # smoke tests on older CPU torch
+            s = (q @ k.transpose(-1, -2)) / math.sqrt(self.d)
+            s = s.masked_fill(torch.ones(T, T, dtype=torch.bool, device=x.device).triu(1), float("-inf"))
+            a = torch.softmax(s.float(), dim=-1).type_as(v) @ v
         x = x + self.proj(a.transpose(1, 2).reshape(B, T, C))
         h = self.ffn_norm(x)
         if self.ffn == "swiglu":
@@ -106,7 +113,8 @@ class Model(nn.Module):
 
     def forward(self, idx, targets):
         T = idx.shape[1]
-        cos, sin = self.cos[:T].to(torch.bfloat16), self.sin[:T].to(torch.bfloat16)
+        dt = torch.bfloat16 if idx.is_cuda else torch.float32
+        cos, sin = self.cos[:T].to(dt), self.sin[:T].to(dt)
         x = self.tok_emb(idx)
         for blk in self.layers:
             x = blk(x, cos, sin)
@@ -128,23 +136,28 @@ def main():
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--warmup", type=int, default=10)
     ap.add_argument("--no-compile", action="store_true")
+    ap.add_argument("--device", default="cuda", help="cuda (the benchmark) or cpu (a smoke test)")
     a = ap.parse_args()
     torch.manual_seed(0)
     torch.backends.cuda.matmul.allow_tf32 = True
-    dev = "cuda"
+    dev = a.device
+    cuda = dev.startswith("cuda")
     model = Model(a.model).to(dev)
     seq = a.seq or model.cfg[5]
     vocab = model.cfg[8]
     decay = [p for n, p in model.named_parameters() if p.dim() == 2 and n != "tok_emb.weight"]
     other = [p for n, p in model.named_parameters() if not (p.dim() == 2 and n != "tok_emb.weight")]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": other, "weight_decay": 0.0}],
-                            lr=3e-4, betas=(0.9, 0.95), eps=1e-8, fused=True)
+                            lr=3e-4, betas=(0.9, 0.95), eps=1e-8, **({"fused": True} if cuda else {}))
     step_fn = model if a.no_compile else torch.compile(model)
     x = torch.randint(0, vocab, (a.batch, seq), device=dev)
     y = torch.randint(0, vocab, (a.batch, seq), device=dev)
 
     def step():
-        with torch.autocast("cuda", dtype=torch.bfloat16):
+        if cuda:
+            with torch.autocast("cuda", dtype=torch.bfloat16):
+                loss = step_fn(x, y)
+        else:
             loss = step_fn(x, y)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -152,22 +165,24 @@ def main():
         opt.zero_grad(set_to_none=True)
         return loss
 
+    sync = torch.cuda.synchronize if cuda else (lambda: None)
     for _ in range(a.warmup):
         step()
-    torch.cuda.synchronize()
-    torch.cuda.reset_peak_memory_stats()
+    sync()
+    if cuda:
+        torch.cuda.reset_peak_memory_stats()
     t0 = time.perf_counter()
     for _ in range(a.steps):
         loss = step()
-    torch.cuda.synchronize()
+    sync()
     dt = (time.perf_counter() - t0) / a.steps
     fpt, n = flops_per_token(model, seq)
     tok_s = a.batch * seq / dt
     print(json.dumps({
-        "impl": "pytorch", "torch": torch.__version__, "device": torch.cuda.get_device_name(),
+        "impl": "pytorch", "torch": torch.__version__, "device": torch.cuda.get_device_name() if cuda else "cpu",
         "model": a.model, "params": n, "batch": a.batch, "seq": seq, "step_ms": dt * 1e3,
         "tokens_per_s": tok_s, "mfu": tok_s * fpt / PEAK_FLOPS, "loss": float(loss),
-        "peak_mem_gib": torch.cuda.max_memory_allocated() / 2**30, "compiled": not a.no_compile,
+        "peak_mem_gib": torch.cuda.max_memory_allocated() / 2**30 if cuda else None, "compiled": not a.no_compile,
     }))
 
 
