@@ -237,7 +237,7 @@ TEST_P(CudaCrossEntropy, LossArgmaxAndGradientInPlace) {
 }
 
 TEST_F(CudaOps, ChunkedTiedHeadMatchesUnchunked) {
-  const I N = 50, C = 64, V = 512;
+  const I N = 50, C = 64, V = 509;  // odd V: the chunk's rows are padded to logits_ld(V)
   const auto x = randn_bf16(N * C, 1), wte = randn_bf16(V * C, 2, 0.2f);
   const auto tgt = rand_tokens(N, static_cast<int>(V), 3);
   std::vector<float> logits(N * V), row_loss(N), dx(N * C), dwte(V * C, 0.0f);
@@ -247,7 +247,7 @@ TEST_F(CudaOps, ChunkedTiedHeadMatchesUnchunked) {
   host::cross_entropy_forward_backward<float>(logits.data(), row_loss.data(), corr.data(), tgt.data(), nullptr, N, V,
                                               1.0f, true);
   host::linear_backward<float>(dx.data(), dwte.data(), nullptr, logits.data(), x.data(), wte.data(), N, C, V);
-  Buf<bf> d_x(x), d_wte(wte), d_dx(N * C), d_chunk(16 * V);
+  Buf<bf> d_x(x), d_wte(wte), d_dx(N * C), d_chunk(16 * cu::logits_ld(V));
   Buf<float> d_loss(N), d_dwte(std::vector<float>(V * C, 0.0f));
   Buf<std::int32_t> d_corr(N), d_tgt(tgt);
   cu::cross_entropy_head(d_dx.get(), d_dwte.get(), d_loss.get(), d_corr.get(), d_chunk.get(), d_x.get(), d_wte.get(),

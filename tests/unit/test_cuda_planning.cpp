@@ -59,3 +59,34 @@ TEST(OptimizerBlocks, EveryElementOnceWithItsStateIndexAndFlag) {
   for (int i = 0; i < 45; ++i) EXPECT_EQ(seen[i], (i >= 13 && i < 20) ? 0 : 1) << i;
   EXPECT_EQ(blocks.size(), 3u + 1u + 7u);  // ceil(10/4) + ceil(3/4) + ceil(25/4)
 }
+
+TEST(Zero1Segments, ShardsSplitTensorsAndKeepFlags) {
+  // Arena: [0,100) decays, [100,110) no decay, [112,300) decays (gap = alignment padding).
+  const std::vector<c::ArenaTensor> t{{0, 100, true}, {100, 10, false}, {112, 188, true}};
+  const std::int64_t shard = 80;  // world 4 over a padded arena of 320
+  std::int64_t covered = 0;
+  for (int r = 0; r < 4; ++r) {
+    const auto segs = c::shard_segments(t, r * shard, (r + 1) * shard);
+    std::int64_t state = 0;
+    for (const auto& s : segs) {
+      EXPECT_GE(s.begin, 0);
+      EXPECT_LE(s.end, shard);
+      EXPECT_LT(s.begin, s.end);
+      EXPECT_EQ(s.state_begin, state);  // compact per shard
+      state += s.end - s.begin;
+      const std::int64_t global = r * shard + s.begin;
+      EXPECT_EQ(s.decays, !(global >= 100 && global < 110)) << "rank " << r;
+    }
+    covered += state;
+  }
+  EXPECT_EQ(covered, 100 + 10 + 188);
+  // Rank 1 holds [80,160): the tail of tensor 0, all of tensor 1, the head of tensor 2.
+  const auto r1 = c::shard_segments(t, 80, 160);
+  ASSERT_EQ(r1.size(), 3u);
+  EXPECT_EQ(r1[0].begin, 0);
+  EXPECT_EQ(r1[0].end, 20);
+  EXPECT_EQ(r1[1].begin, 20);
+  EXPECT_EQ(r1[1].end, 30);
+  EXPECT_EQ(r1[2].begin, 32);
+  EXPECT_EQ(r1[2].end, 80);
+}

@@ -45,19 +45,23 @@ __device__ __forceinline__ void add(Stat& st, float x, int idx) {
   }
 }
 
+// Row n lives at logits + n * ld (ld >= V; padding columns are never read). Full packs of VEC
+// values, then a scalar tail for V % VEC.
 template <int VEC>
 __global__ void cross_entropy_kernel(bf16* logits, float* row_loss, std::int32_t* row_correct,
-                                     const std::int32_t* targets, const std::uint8_t* mask, Index V, float grad_scale,
-                                     bool write_grad) {
+                                     const std::int32_t* targets, const std::uint8_t* mask, Index V, Index ld,
+                                     float grad_scale, bool write_grad) {
   __shared__ Stat shared[32];
   const Index n = blockIdx.x;
-  bf16* z = logits + n * V;
+  bf16* z = logits + n * ld;
+  const Index full = V / VEC * VEC;
   Stat st{-INFINITY, 0.0f, -INFINITY, 0x7fffffff};
-  for (Index v = threadIdx.x * VEC; v < V; v += blockDim.x * VEC) {
+  for (Index v = threadIdx.x * VEC; v < full; v += blockDim.x * VEC) {
     const Pack<VEC> p = load_pack<VEC>(z + v);
 #pragma unroll
     for (int k = 0; k < VEC; ++k) add(st, __bfloat162float(p.v[k]), static_cast<int>(v + k));
   }
+  for (Index v = full + threadIdx.x; v < V; v += blockDim.x) add(st, __bfloat162float(z[v]), static_cast<int>(v));
   st = warp_combine(st);
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32, warps = blockDim.x / 32;
   if (lane == 0) shared[warp] = st;
@@ -74,7 +78,7 @@ __global__ void cross_entropy_kernel(bf16* logits, float* row_loss, std::int32_t
   if (!write_grad) return;
   __syncthreads();  // thread 0 has read z[y]
   const float sc = on ? grad_scale : 0.0f, inv = 1.0f / st.s;
-  for (Index v = threadIdx.x * VEC; v < V; v += blockDim.x * VEC) {
+  for (Index v = threadIdx.x * VEC; v < full; v += blockDim.x * VEC) {
     Pack<VEC> p = load_pack<VEC>(z + v);
 #pragma unroll
     for (int k = 0; k < VEC; ++k) {
@@ -83,6 +87,21 @@ __global__ void cross_entropy_kernel(bf16* logits, float* row_loss, std::int32_t
     }
     store_pack<VEC>(z + v, p);
   }
+  for (Index v = full + threadIdx.x; v < V; v += blockDim.x)
+    z[v] = __float2bfloat16(sc * (__expf(__bfloat162float(z[v]) - st.m) * inv - (v == y ? 1.0f : 0.0f)));
+}
+
+void launch_ce(bf16* logits, float* row_loss, std::int32_t* row_correct, const std::int32_t* targets,
+               const std::uint8_t* mask, Index N, Index V, Index ld, float grad_scale, bool write_grad,
+               cudaStream_t s) {
+  if (N == 0) return;
+  if (ld % 8 == 0 && aligned16(logits))
+    cross_entropy_kernel<8><<<N, kThreads, 0, s>>>(logits, row_loss, row_correct, targets, mask, V, ld, grad_scale,
+                                                   write_grad);
+  else
+    cross_entropy_kernel<1><<<N, kThreads, 0, s>>>(logits, row_loss, row_correct, targets, mask, V, ld, grad_scale,
+                                                   write_grad);
+  HERMES_CUDA_LAUNCH_CHECK();
 }
 
 __global__ void totals_kernel(double* totals, const float* row_loss, const std::int32_t* row_correct,
@@ -108,14 +127,7 @@ __global__ void totals_kernel(double* totals, const float* row_loss, const std::
 void cross_entropy_forward_backward(bf16* logits, float* row_loss, std::int32_t* row_correct,
                                     const std::int32_t* targets, const std::uint8_t* mask, Index N, Index V,
                                     float grad_scale, bool write_grad, cudaStream_t s) {
-  if (N == 0) return;
-  if (V % 8 == 0 && aligned16(logits))
-    cross_entropy_kernel<8><<<N, kThreads, 0, s>>>(logits, row_loss, row_correct, targets, mask, V, grad_scale,
-                                                   write_grad);
-  else
-    cross_entropy_kernel<1><<<N, kThreads, 0, s>>>(logits, row_loss, row_correct, targets, mask, V, grad_scale,
-                                                   write_grad);
-  HERMES_CUDA_LAUNCH_CHECK();
+  launch_ce(logits, row_loss, row_correct, targets, mask, N, V, V, grad_scale, write_grad, s);
 }
 
 void cross_entropy_totals(double* totals, const float* row_loss, const std::int32_t* row_correct,
@@ -127,15 +139,16 @@ void cross_entropy_totals(double* totals, const float* row_loss, const std::int3
 void cross_entropy_head(bf16* dx, float* dwte, float* row_loss, std::int32_t* row_correct, bf16* logits,
                         const bf16* x, const bf16* wte, const std::int32_t* targets, const std::uint8_t* mask, Index N,
                         Index C, Index V, Index chunk_rows, float grad_scale, Context& ctx) {
+  const Index ld = logits_ld(V);
   for (Index r0 = 0; r0 < N; r0 += chunk_rows) {
     const Index rows = N - r0 < chunk_rows ? N - r0 : chunk_rows;
     const bf16* xr = x + r0 * C;
-    ctx.gemm(false, true, rows, V, C, 1.0f, xr, C, wte, C, 0.0f, logits, CUDA_R_16BF, V);  // logits = x Wte^T
-    cross_entropy_forward_backward(logits, row_loss + r0, row_correct + r0, targets + r0,
-                                   mask ? mask + r0 : nullptr, rows, V, grad_scale, dx != nullptr, ctx.stream());
+    ctx.gemm(false, true, rows, V, C, 1.0f, xr, C, wte, C, 0.0f, logits, CUDA_R_16BF, ld);  // logits = x Wte^T
+    launch_ce(logits, row_loss + r0, row_correct + r0, targets + r0, mask ? mask + r0 : nullptr, rows, V, ld,
+              grad_scale, dx != nullptr, ctx.stream());
     if (dx == nullptr) continue;
-    ctx.gemm(false, false, rows, C, V, 1.0f, logits, V, wte, C, 0.0f, dx + r0 * C, CUDA_R_16BF, C);  // dx = dL Wte
-    ctx.gemm(true, false, V, C, rows, 1.0f, logits, V, xr, C, 1.0f, dwte, CUDA_R_32F, C);             // dWte += dL^T x
+    ctx.gemm(false, false, rows, C, V, 1.0f, logits, ld, wte, C, 0.0f, dx + r0 * C, CUDA_R_16BF, C);  // dx = dL Wte
+    ctx.gemm(true, false, V, C, rows, 1.0f, logits, ld, xr, C, 1.0f, dwte, CUDA_R_32F, C);             // dWte += dL^T x
   }
 }
 

@@ -82,4 +82,16 @@ void GradientSync::finish(cudaStream_t compute) {
   nccl_.wait(compute);
 }
 
+void zero1_reduce_scatter(NcclComm& nccl, float* grads, const dist::Shard& shard, cudaStream_t compute) {
+  // NCCL's in-place form: recvbuff == sendbuff + rank * recvcount.
+  nccl.reduce_scatter(grads, grads + shard.begin, shard.shard_size, compute);
+  nccl.wait(compute);
+}
+
+void zero1_all_gather(NcclComm& nccl, bf16* weights, const dist::Shard& shard, cudaStream_t compute) {
+  // In place: sendbuff == recvbuff + rank * sendcount.
+  nccl.all_gather(weights + shard.begin, weights, shard.shard_size, compute);
+  nccl.wait(compute);
+}
+
 }  // namespace hermes::backend::cuda

@@ -28,7 +28,8 @@ T* device_alloc(Index n, std::size_t& bytes) {
 }
 }  // namespace
 
-Model::Model(const model::ModelConfig& c, Index batch, Index seq_len, Context& ctx, Index logits_budget)
+Model::Model(const model::ModelConfig& c, Index batch, Index seq_len, Context& ctx, Index logits_budget,
+             Index arena_multiple)
     : c_(c), B_(batch), T_(seq_len), N_(batch * seq_len), ctx_(ctx), attn_(choose_attention(true)) {
   model::validate(c);
   if (seq_len > c.context_length)
@@ -40,6 +41,8 @@ Model::Model(const model::ModelConfig& c, Index batch, Index seq_len, Context& c
     n_params_ += round16(spec.numel());
     host_params_ += spec.numel();
   }
+  HERMES_ASSERT(arena_multiple > 0);
+  n_params_ = (n_params_ + arena_multiple - 1) / arena_multiple * arena_multiple;
   auto off = [&](const std::string& name) -> Index {
     for (const auto& s : slots_)
       if (s.spec.name == name) return s.offset;
@@ -56,7 +59,7 @@ Model::Model(const model::ModelConfig& c, Index batch, Index seq_len, Context& c
   }
   const Index C = c.n_embd, F = c.ffn_hidden, Q = c.qkv_dim(), H = c.n_head, V = c.vocab_size, D = c.head_dim();
   const bool swiglu = c.ffn == model::Ffn::swiglu;
-  chunk_rows_ = chunk_rows_for(N_, V, logits_budget);
+  chunk_rows_ = chunk_rows_for(N_, logits_ld(V), logits_budget);
   Index cur = 0;
   auto take = [&](Index n) {
     const Index o = cur;
@@ -79,7 +82,7 @@ Model::Model(const model::ModelConfig& c, Index batch, Index seq_len, Context& c
   }
   res_final_ = take(N_ * C);
   lnf_ = take(N_ * C);
-  logits_ = take(chunk_rows_ * V);
+  logits_ = take(chunk_rows_ * logits_ld(V));
   s_dres_ = take(N_ * C);
   s_dc_ = take(N_ * C);
   s_dc2_ = take(N_ * C);

@@ -124,9 +124,13 @@ void residual_rmsnorm_forward(bf16* res, bf16* out, float* rstd, const bf16* a, 
 void rmsnorm_backward(bf16* dinp, float* dweight, const bf16* dout, const bf16* inp, const bf16* w, const float* rstd,
                       Index N, Index C, cudaStream_t s) {
   if (N == 0) return;
-  int device = 0, sms = 0;
-  HERMES_CUDA_CHECK(cudaGetDevice(&device));
-  HERMES_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
+  // One rank drives one device: the SM count is asked once (and never during graph capture).
+  static const int sms = [] {
+    int device = 0, n = 0;
+    HERMES_CUDA_CHECK(cudaGetDevice(&device));
+    HERMES_CUDA_CHECK(cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, device));
+    return n;
+  }();
   const unsigned blocks = static_cast<unsigned>(N < 2 * sms ? N : 2 * sms);
   const std::size_t smem = static_cast<std::size_t>(C) * sizeof(float);
   if (smem > 48 * 1024) {

@@ -50,4 +50,24 @@ inline std::vector<SegmentBlock> plan_segment_blocks(const std::vector<OptimSegm
   return out;
 }
 
+// ZeRO-1: the optimizer segments of one rank's shard [lo, hi) of the arena, in shard-local
+// element coordinates (0 = lo) with the optimizer state compact over the shard. Tensors are
+// (begin, size, decays) in arena order; a tensor cut by a shard edge contributes its piece.
+struct ArenaTensor {
+  std::int64_t begin = 0, size = 0;
+  bool decays = false;
+};
+inline std::vector<OptimSegment> shard_segments(const std::vector<ArenaTensor>& tensors, std::int64_t lo,
+                                                std::int64_t hi) {
+  std::vector<OptimSegment> out;
+  std::int64_t state = 0;
+  for (const auto& t : tensors) {
+    const std::int64_t b = std::max(lo, t.begin), e = std::min(hi, t.begin + t.size);
+    if (b >= e) continue;
+    out.push_back({b - lo, e - lo, state, t.decays});
+    state += e - b;
+  }
+  return out;
+}
+
 }  // namespace hermes::backend::cuda

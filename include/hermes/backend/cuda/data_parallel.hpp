@@ -64,4 +64,12 @@ class GradientSync {
   std::size_t next_ = 0;
 };
 
+// ZeRO-1 around the optimizer, for arenas padded to shard.padded_total (Model's arena_multiple):
+//   zero1_reduce_scatter: this rank's shard of the summed gradients, in place at grads + begin;
+//   (the caller updates master/weights in [begin, end) with shard_segments() and shard-sized
+//   optimizer state: each rank keeps 1/size of m and v)
+//   zero1_all_gather: every rank's updated bf16 weights to every rank, in place.
+void zero1_reduce_scatter(NcclComm& nccl, float* grads, const dist::Shard& shard, cudaStream_t compute);
+void zero1_all_gather(NcclComm& nccl, bf16* weights, const dist::Shard& shard, cudaStream_t compute);
+
 }  // namespace hermes::backend::cuda

@@ -28,14 +28,16 @@ class Model {
  public:
   using GradReady = std::function<void(Index ready_from)>;
   // logits_budget_bytes: the (rows, V) bf16 buffer of one cross-entropy chunk.
+  // arena_multiple: the parameter arenas are padded (zeros) to a multiple of it, e.g.
+  // dist::shard_for(...).padded_total's unit (world * 16) for ZeRO-1.
   Model(const model::ModelConfig& config, Index batch, Index seq_len, Context& ctx,
-        Index logits_budget_bytes = Index(256) << 20);
+        Index logits_budget_bytes = Index(256) << 20, Index arena_multiple = 16);
   ~Model();
   Model(const Model&) = delete;
   Model& operator=(const Model&) = delete;
 
   const std::vector<ModelSlot>& slots() const { return slots_; }
-  Index num_params() const { return n_params_; }    // padded arena size
+  Index num_params() const { return n_params_; }    // arena size, padding included
   float* master() { return master_; }               // fp32 (n_params)
   bf16* weights() { return weights_; }              // bf16 (n_params)
   float* grads() { return grads_; }                 // fp32 (n_params)
