@@ -37,6 +37,12 @@ Context::~Context() {
 }
 
 namespace {
+int alignment(const void* p) {
+  const auto a = reinterpret_cast<std::uintptr_t>(p);
+  int al = 256;
+  while (al > 1 && a % al != 0) al /= 2;
+  return al;
+}
 cublasLtEpilogue_t to_lt(Epilogue e) {
   switch (e) {
     case Epilogue::none: return CUBLASLT_EPILOGUE_DEFAULT;
@@ -53,11 +59,12 @@ void set_attr(cublasLtMatmulDesc_t d, cublasLtMatmulDescAttributes_t attr, const
 }
 }  // namespace
 
-// Key: trans_a, trans_b, m, n, k, lda, ldb, ldc, c_type, epilogue, ldaux.
-Context::Plan& Context::plan(const Key& key) {
+// The epilogue's pointers are set before the heuristic query too (they are part of what the
+// heuristic sees), and again on every call.
+Context::Plan& Context::plan(const Key& key, const void* bias, void* aux) {
   auto it = plans_.find(key);
   if (it != plans_.end()) return *it->second;
-  const auto [ta, tb, m, n, k, lda, ldb, ldc, c_type, ep, ldaux] = key;
+  const auto [ta, tb, m, n, k, lda, ldb, ldc, c_type, ep, ldaux, al_a, al_b, al_c] = key;
   auto p = std::make_unique<Plan>();
   HERMES_CUBLAS_CHECK(cublasLtMatmulDescCreate(&p->desc, CUBLAS_COMPUTE_32F, CUDA_R_32F));
   // Column-major view: Lt's A is our B, Lt's B is our A, D is C^T (n, m).
@@ -73,7 +80,9 @@ Context::Plan& Context::plan(const Key& key) {
   if (static_cast<Epilogue>(ep) == Epilogue::bias || static_cast<Epilogue>(ep) == Epilogue::gelu_bias) {
     const cudaDataType_t bt = CUDA_R_16BF;
     set_attr(p->desc, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, bt);
+    set_attr(p->desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, bias);
   }
+  if (aux != nullptr) set_attr(p->desc, CUBLASLT_MATMUL_DESC_EPILOGUE_AUX_POINTER, aux);
   HERMES_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&p->a, CUDA_R_16BF, tb ? k : n, tb ? n : k, ldb));
   HERMES_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&p->b, CUDA_R_16BF, ta ? m : k, ta ? k : m, lda));
   HERMES_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&p->c, static_cast<cudaDataType_t>(c_type), n, m, ldc));
@@ -82,6 +91,17 @@ Context::Plan& Context::plan(const Key& key) {
   const std::uint64_t ws = workspace_bytes_;
   HERMES_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws,
                                                            sizeof(ws)));
+  // Lt's A is our B and vice versa; D is written in place of C.
+  const std::uint32_t a_al = static_cast<std::uint32_t>(al_b), b_al = static_cast<std::uint32_t>(al_a),
+                      c_al = static_cast<std::uint32_t>(al_c);
+  HERMES_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &a_al,
+                                                           sizeof(a_al)));
+  HERMES_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &b_al,
+                                                           sizeof(b_al)));
+  HERMES_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &c_al,
+                                                           sizeof(c_al)));
+  HERMES_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &c_al,
+                                                           sizeof(c_al)));
   cublasLtMatmulHeuristicResult_t result{};
   int found = 0;
   const cublasStatus_t st =
@@ -99,7 +119,9 @@ void Context::gemm(bool ta, bool tb, Index m, Index n, Index k, float alpha, con
                    Index ldb, float beta, void* c, cudaDataType_t c_type, Index ldc, Epilogue epilogue,
                    const bf16* bias, bf16* aux, Index ldaux) {
   if (m == 0 || n == 0) return;
-  Plan& p = plan(Key{ta, tb, m, n, k, lda, ldb, ldc, static_cast<int>(c_type), static_cast<int>(epilogue), ldaux});
+  Plan& p = plan(Key{ta, tb, m, n, k, lda, ldb, ldc, static_cast<int>(c_type), static_cast<int>(epilogue), ldaux,
+                     alignment(a), alignment(b), alignment(c)},
+                 bias, aux);
   if (epilogue == Epilogue::bias || epilogue == Epilogue::gelu_bias) set_attr(p.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, bias);
   if (epilogue == Epilogue::gelu_bias || epilogue == Epilogue::gelu || epilogue == Epilogue::dgelu)
     set_attr(p.desc, CUBLASLT_MATMUL_DESC_EPILOGUE_AUX_POINTER, static_cast<void*>(aux));

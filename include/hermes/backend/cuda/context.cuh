@@ -57,8 +57,10 @@ class Context {
 
  private:
   struct Plan;
-  using Key = std::tuple<bool, bool, Index, Index, Index, Index, Index, Index, int, int, Index>;
-  Plan& plan(const Key& key);
+  // trans_a, trans_b, m, n, k, lda, ldb, ldc, c_type, epilogue, ldaux, and the byte alignment of
+  // the A, B, C pointers (an algorithm picked for 256-byte aligned buffers may refuse 16).
+  using Key = std::tuple<bool, bool, Index, Index, Index, Index, Index, Index, int, int, Index, int, int, int>;
+  Plan& plan(const Key& key, const void* bias, void* aux);
 
   int device_ = 0, sms_ = 0;
   cudaStream_t stream_ = nullptr;
