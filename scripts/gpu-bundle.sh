@@ -33,8 +33,23 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_btl_vader_single_copy_mechanism=none
 cmd=$1; shift
 [ -x "$here/bin/$cmd" ] && cmd=$here/bin/$cmd
+# The CUDA, cuBLAS, cuDNN and NCCL libraries come from that machine (they are not bundled). If
+# /usr/local/cuda lacks some (cuDNN, NCCL), PyTorch's wheels often carry them: add those folders.
+missing() { ldd "$1" 2>/dev/null | awk '/not found/{print $1}'; }
+if [ -f "$cmd" ] && [ -n "$(missing "$cmd")" ]; then
+  for d in $(python3 -c 'import glob, os, site; print(" ".join(sorted({os.path.dirname(p) for s in site.getsitepackages() for p in glob.glob(s + "/nvidia/*/lib/lib*.so*") + glob.glob(s + "/torch/lib/lib*.so*")})))' 2>/dev/null); do
+    LD_LIBRARY_PATH=$LD_LIBRARY_PATH:$d
+  done
+  export LD_LIBRARY_PATH
+  if [ -n "$(missing "$cmd")" ]; then
+    echo "run: $cmd needs libraries this machine lacks: $(missing "$cmd" | tr '\n' ' ')" >&2
+    echo "run: the binaries were built against CUDA $(cat "$here/CUDA_VERSION"); rebuild here against the machine's CUDA major version or carry the libraries" >&2
+    exit 127
+  fi
+fi
 exec "$cmd" "$@"
 RUN
+/usr/local/cuda/bin/nvcc --version | sed -n 's/.*release \([0-9.]*\).*/\1/p' > "$dir/CUDA_VERSION"
 chmod +x "$dir/run"
 tar -cJf "$out" -C "$stage" hermes-gpu
 echo "gpu-bundle: $out ($(du -h "$out" | cut -f1))"
