@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 
 #include <Kokkos_Core.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -47,22 +48,32 @@ int main(int argc, char** argv) {
   const auto m = deck::resolve_model(d.model);
   auto src = std::make_unique<train::SyntheticSource>(m.vocab_size, batch, seq, comm.rank(), comm.size(), 1);
   train::Trainer t(train::TrainerInputs{d, comm, {}, m, std::move(src), {}, "", ""});
-  double t_start = 0;
+  // CPU seconds as well as wall: on a shared machine the wall time includes waiting for a core.
+  auto cpu_now = [] {
+    struct rusage u {};
+    getrusage(RUSAGE_SELF, &u);
+    return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+           1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+  };
+  double cpu_start = 0;
   std::chrono::steady_clock::time_point start;
   t.on_step = [&](const train::StepRecord& r) {
     if (r.step == warmup) {
       comm.barrier();
       start = std::chrono::steady_clock::now();
+      cpu_start = cpu_now();
     }
   };
   t.run();
   comm.barrier();
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  (void)t_start;
+  double cpu[1] = {cpu_now() - cpu_start};
+  comm.allreduce_sum(std::span<double>(cpu, 1));
   const double tokens = static_cast<double>(steps * batch * seq * comm.size());
   const double tok_s = tokens / secs;
   const double flops = model::training_flops_per_token(m, seq) * tok_s;
-  const double sgemm = train::measure_sgemm_flops();
+  // The SGEMM rate at the end and at the start (the trainer's): the larger, as load varies.
+  const double sgemm = std::max(train::measure_sgemm_flops(), t.peak_flops());
   struct rusage ru {};
   getrusage(RUSAGE_SELF, &ru);
   const double rss = static_cast<double>(comm.allreduce_max(static_cast<double>(ru.ru_maxrss) * 1024.0));
@@ -70,10 +81,11 @@ int main(int argc, char** argv) {
   if (comm.is_root())
     std::printf(
         "{\"preset\": \"%s\", \"optim\": \"%s\", \"ranks\": %d, \"batch_per_rank\": %ld, \"seq_len\": %ld, "
-        "\"parameters\": %lld, \"steps\": %ld, \"seconds\": %.3f, \"tokens_per_s\": %.1f, \"gflops_per_s\": %.2f, "
+        "\"parameters\": %lld, \"steps\": %ld, \"seconds\": %.3f, \"tokens_per_s\": %.1f, \"cpu_seconds\": %.3f, "
+        "\"tokens_per_cpu_s\": %.1f, \"gflops_per_s\": %.2f, "
         "\"sgemm_gflops_per_rank\": %.2f, \"fraction_of_sgemm\": %.3f, \"peak_rss_bytes_per_rank\": %.0f, "
         "\"allocated_bytes_per_rank\": %zu, \"info_estimate_bytes\": %.0f}\n",
         preset.c_str(), optim.c_str(), comm.size(), batch, seq, static_cast<long long>(t.model().num_params()), steps,
-        secs, tok_s, flops / 1e9, sgemm / 1e9, flops / (sgemm * comm.size()), rss, t.allocated_bytes(), est.total());
+        secs, tok_s, cpu[0], tokens / cpu[0], flops / 1e9, sgemm / 1e9, flops / (sgemm * comm.size()), rss, t.allocated_bytes(), est.total());
   return 0;
 }

@@ -50,7 +50,7 @@ Communicator Communicator::world() {
 Communicator Communicator::self() {
   Communicator c;
   c.comm_ = MPI_COMM_SELF;
-  return c;  // rank 0 of 1, alone on its "node"
+  return c;  // rank 0 of 1, local rank 0 of 1
 }
 
 void Communicator::barrier() const { HERMES_MPI_CHECK(MPI_Barrier(comm_)); }

@@ -194,7 +194,7 @@ CheckpointData read_checkpoint_header(const fs::path& path) {
   return d;
 }
 
-void load_checkpoint(const fs::path& path, CheckpointData& into, bool load_optim) {
+void check_checkpoint(const fs::path& path, const CheckpointData& into, bool load_optim) {
   const auto h = read_checkpoint_header(path);
   // The shape must match field by field; name the first difference.
   const auto a = nlohmann::json::parse(model_json(h.model)), b = nlohmann::json::parse(model_json(into.model));
@@ -213,6 +213,11 @@ void load_checkpoint(const fs::path& path, CheckpointData& into, bool load_optim
     fail("checkpoint {} holds {} optimizer state, but the deck asks for optim.name = {}; resume with "
          "the same optimizer",
          path.string(), h.optimizer, into.optimizer);
+}
+
+void load_checkpoint(const fs::path& path, CheckpointData& into, bool load_optim) {
+  check_checkpoint(path, into, load_optim);
+  const auto h = read_checkpoint_header(path);
   H5 file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, "H5Fopen");
   {
     H5 g(H5Gopen2(file, "model", H5P_DEFAULT), H5Gclose, "opening /model");

@@ -79,11 +79,11 @@ Transformer<T>::Transformer(const ModelConfig& c, Index batch, Index seq_len)
   s_out_ = s_dc2_;  // forward uses it for projection outputs before the residual add
   act_elems_ = cur;
 
-  params_ = Kokkos::View<T*>("model::params", static_cast<std::size_t>(n_params_));
-  grads_ = Kokkos::View<T*>("model::grads", static_cast<std::size_t>(n_params_));
-  acts_ = Kokkos::View<T*>("model::activations", static_cast<std::size_t>(act_elems_));
-  tokens_ = Kokkos::View<std::int32_t*>("model::tokens", static_cast<std::size_t>(N_));
-  row_correct_ = Kokkos::View<std::int32_t*>("model::row_correct", static_cast<std::size_t>(N_));
+  params_ = backend::host::HostArray<T>("model::params", static_cast<std::size_t>(n_params_));
+  grads_ = backend::host::HostArray<T>("model::grads", static_cast<std::size_t>(n_params_));
+  acts_ = backend::host::HostArray<T>("model::activations", static_cast<std::size_t>(act_elems_));
+  tokens_ = backend::host::HostArray<std::int32_t>("model::tokens", static_cast<std::size_t>(N_));
+  row_correct_ = backend::host::HostArray<std::int32_t>("model::row_correct", static_cast<std::size_t>(N_));
   ops::rope_table(act(rope_cos_), act(rope_sin_), T_, c.head_dim(), c.rope_theta);
 }
 

@@ -58,12 +58,12 @@ Optimizer::Optimizer(const std::vector<model::ParamSlot>& slots, Index n_params,
     }
   }
   (void)n_params;
-  m_ = Kokkos::View<float*>("optim::m", static_cast<std::size_t>(m));
-  v_ = Kokkos::View<float*>("optim::v", static_cast<std::size_t>(v));
-  x_ = Kokkos::View<float*>("optim::ns_x", static_cast<std::size_t>(ns));
-  x2_ = Kokkos::View<float*>("optim::ns_x2", static_cast<std::size_t>(ns));
-  a_ = Kokkos::View<float*>("optim::ns_a", static_cast<std::size_t>(r2));
-  b_ = Kokkos::View<float*>("optim::ns_b", static_cast<std::size_t>(r2));
+  m_ = backend::host::HostArray<float>("optim::m", static_cast<std::size_t>(m));
+  v_ = backend::host::HostArray<float>("optim::v", static_cast<std::size_t>(v));
+  x_ = backend::host::HostArray<float>("optim::ns_x", static_cast<std::size_t>(ns));
+  x2_ = backend::host::HostArray<float>("optim::ns_x2", static_cast<std::size_t>(ns));
+  a_ = backend::host::HostArray<float>("optim::ns_a", static_cast<std::size_t>(r2));
+  b_ = backend::host::HostArray<float>("optim::ns_b", static_cast<std::size_t>(r2));
 }
 
 std::vector<Optimizer::StateTensor> Optimizer::state() {

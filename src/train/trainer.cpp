@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "hermes/app/run.hpp"
 #include "hermes/backend/host/common.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/log.hpp"
@@ -66,6 +67,17 @@ double available_memory_per_rank(int local_ranks) {
 
 }  // namespace
 
+std::string memory_warning(const model::ModelConfig& config, std::int64_t batch, std::int64_t seq_len, bool muon,
+                           double available, int local_ranks) {
+  const auto est = model::training_memory(config, batch, seq_len, model::Precision::fp32, muon);
+  if (est.total() <= available) return {};
+  return fmt::format("train.batch_size = {} x seq_len {} needs about {} per rank (weights, gradients, optimizer "
+                     "state, activations), more than the {} this node offers each of its {} rank(s); lower "
+                     "train.batch_size and raise train.grad_accum to keep the effective batch",
+                     batch, seq_len, format_bytes(static_cast<std::uint64_t>(est.total())),
+                     format_bytes(static_cast<std::uint64_t>(available)), local_ranks);
+}
+
 double measure_sgemm_flops() {
   const std::int64_t n = 512;
   std::vector<float> a(n * n, 0.5f), b(n * n, 0.25f), c(n * n, 0.0f);
@@ -96,15 +108,9 @@ Trainer::Trainer(TrainerInputs in)
   // Ranks sharing a node split its cores: one BLAS thread each.
   if (comm_.local_size() > 1) backend::host::set_blas_threads(1);
 
-  const bool muon = d.optim.name == "muon";
-  const auto est = model::training_memory(config_, batch_, seq_len_, model::Precision::fp32, muon);
-  const double avail = available_memory_per_rank(comm_.local_size());
-  if (est.total() > avail)
-    log::warn("train.batch_size = {} x seq_len {} needs about {} per rank (model::training_memory), more "
-              "than the {} this node offers each of its {} ranks; lower train.batch_size and raise "
-              "train.grad_accum",
-              batch_, seq_len_, format_bytes(static_cast<std::uint64_t>(est.total())),
-              format_bytes(static_cast<std::uint64_t>(avail)), comm_.local_size());
+  const auto warning = memory_warning(config_, batch_, seq_len_, d.optim.name == "muon",
+                                      available_memory_per_rank(comm_.local_size()), comm_.local_size());
+  if (!warning.empty()) log::warn("{}", warning);
 
   model_ = std::make_unique<model::Transformer<float>>(config_, batch_, seq_len_);
   model_->init(static_cast<std::uint64_t>(d.run.seed));
@@ -293,6 +299,8 @@ bool Trainer::resume() {
   std::string name;
   std::ifstream(latest) >> name;
   auto d = checkpoint_data();
+  // Every rank would refuse a mismatching checkpoint alike: say it once (rank 0), exit together.
+  app::on_root_collectively(comm_, [&] { io::check_checkpoint(ckpt_dir_ / name, d, true); });
   io::load_checkpoint(ckpt_dir_ / name, d, true);
   step_ = d.state.step;
   tokens_seen_ = d.state.tokens_seen;

@@ -60,10 +60,11 @@ std::vector<double> naive_attention(const std::vector<double>& qkv, Index B, Ind
 }
 }  // namespace
 
-class OpsAttention : public ::testing::TestWithParam<Index> {};
+// (KV heads, sequence length): T = 70 spans two causal row blocks of the kernels.
+class OpsAttention : public ::testing::TestWithParam<std::pair<Index, Index>> {};
 
 TEST_P(OpsAttention, ForwardMatchesLoopsAndBackwardMatchesFiniteDifferences) {
-  const Index B = 2, T = 6, H = 4, KVH = GetParam(), D = 4, W = (H + 2 * KVH) * D, C = H * D;
+  const Index B = 2, T = GetParam().second, H = 4, KVH = GetParam().first, D = 4, W = (H + 2 * KVH) * D, C = H * D;
   auto qkv = randn(B * T * W, 30 + KVH), R = randn(B * T * C, 40);
   std::vector<double> out(B * T * C), probs(B * H * T * T), scratch(T * T);
   auto loss = [&] {
@@ -83,4 +84,6 @@ TEST_P(OpsAttention, ForwardMatchesLoopsAndBackwardMatchesFiniteDifferences) {
   expect_float_matches("attention float", of, out);
 }
 
-INSTANTIATE_TEST_SUITE_P(HeadsAndGroups, OpsAttention, ::testing::Values(Index{4}, Index{2}, Index{1}));
+INSTANTIATE_TEST_SUITE_P(HeadsAndGroups, OpsAttention,
+                         ::testing::Values(std::pair<Index, Index>{4, 6}, std::pair<Index, Index>{2, 6},
+                                           std::pair<Index, Index>{1, 6}, std::pair<Index, Index>{2, 70}));

@@ -143,3 +143,12 @@ TEST(TrainTrainer, CheckpointRefusesAnotherModelShapeOrTokenizer) {
   }
   std::filesystem::remove_all(dir);
 }
+
+TEST(TrainTrainer, WarnsWhenTheBatchDoesNotFitInMemory) {
+  const auto c = model::preset("gpt2-small");
+  const auto est = model::training_memory(c, 8, 1024, model::Precision::fp32, false).total();
+  EXPECT_EQ(train::memory_warning(c, 8, 1024, false, est * 1.01, 1), "");
+  const auto w = train::memory_warning(c, 8, 1024, false, est * 0.5, 2);
+  EXPECT_NE(w.find("train.batch_size = 8"), std::string::npos) << w;
+  EXPECT_NE(w.find("train.grad_accum"), std::string::npos) << w;
+}

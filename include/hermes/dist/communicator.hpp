@@ -27,7 +27,7 @@ class Communicator {
   // The world communicator, plus the node-local split (MPI_Comm_split_type SHARED) that maps
   // local ranks to GPUs.
   static Communicator world();
-  // This process alone (MPI_COMM_SELF): single-rank references inside a multi-rank test.
+  // This process alone (MPI_COMM_SELF): a 1-rank reference inside a multi-rank job (tests).
   static Communicator self();
 
   int rank() const { return rank_; }

@@ -51,6 +51,9 @@ void save_checkpoint(const std::filesystem::path& path, const CheckpointData& da
 
 // Reads the header (model, optimizer, tokenizer, deck, state) without tensors.
 CheckpointData read_checkpoint_header(const std::filesystem::path& path);
+// Throws (one line naming the field and both values) unless the checkpoint's model, tokenizer
+// and (with `optim`) optimizer match `expect`.
+void check_checkpoint(const std::filesystem::path& path, const CheckpointData& expect, bool optim);
 // Fills the tensors named in `into` (weights and optim, data pointers set by the caller) after
 // checking that the checkpoint's model and tokenizer match `into`'s; a mismatch throws one line
 // naming the field and both values. Fills into.state.

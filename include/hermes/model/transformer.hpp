@@ -14,6 +14,7 @@
 #include <functional>
 #include <vector>
 
+#include "hermes/backend/host/common.hpp"
 #include "hermes/backend/host/cross_entropy.hpp"
 #include "hermes/model/config.hpp"
 
@@ -65,8 +66,8 @@ class Transformer {
   Index B_, T_, N_;
   std::vector<ParamSlot> slots_;
   Index n_params_ = 0;
-  Kokkos::View<T*> params_, grads_, acts_;
-  Kokkos::View<std::int32_t*> tokens_, row_correct_;
+  backend::host::HostArray<T> params_, grads_, acts_;
+  backend::host::HostArray<std::int32_t> tokens_, row_correct_;
   // Activation arena offsets (elements): per layer, then the head and backward scratch.
   struct LayerActs {
     Index res, ln1, rstd1, qkv, probs, atty, res_mid, ln2, rstd2, gate, up, act;

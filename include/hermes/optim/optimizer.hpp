@@ -61,9 +61,9 @@ class Optimizer {
   };
   std::vector<model::ParamSlot> slots_;
   std::vector<Entry> entries_;
-  Kokkos::View<float*> m_, v_;
+  backend::host::HostArray<float> m_, v_;
   // Newton-Schulz workspace sized for the largest hidden matrix.
-  Kokkos::View<float*> x_, x2_, a_, b_;
+  backend::host::HostArray<float> x_, x2_, a_, b_;
 };
 
 }  // namespace hermes::optim

@@ -74,6 +74,7 @@ class Trainer {
   std::uint64_t parameter_checksum() const;
   std::filesystem::path checkpoint_dir() const { return ckpt_dir_; }
   std::size_t allocated_bytes() const;
+  double peak_flops() const { return peak_flops_; }  // SGEMM rate measured at start-up (one rank)
 
  private:
   StepRecord train_step();
@@ -105,6 +106,11 @@ class Trainer {
 // over every rank of `comm` (forward only; the model's logits buffer is overwritten).
 EvalResult evaluate(model::Transformer<float>& model, BatchSource& source, std::int64_t batches,
                     const dist::Communicator& comm);
+
+// The warning printed before training when the deck's micro-batch does not fit: empty when
+// model::training_memory for (batch, seq_len) is within `available_bytes` per rank.
+std::string memory_warning(const model::ModelConfig& config, std::int64_t batch, std::int64_t seq_len, bool muon,
+                           double available_bytes, int local_ranks);
 
 // Measured single-rank SGEMM rate (FLOP/s) on a 512^3 problem: MFU's denominator on the host.
 double measure_sgemm_flops();

@@ -1,8 +1,13 @@
 #include "hermes/backend/host/attention.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace hermes::backend::host {
+
+// Causal blocking: query rows [r0, r1) only attend to keys [0, r1), so every GEMM runs on row
+// blocks of kBlock and skips the masked upper triangle (about 40% of the work at T = 256).
+constexpr Index kBlock = 64;
 
 template <class T>
 void attention_forward(T* out, T* probs, const T* qkv, Index B, Index T_len, Index H, Index KVH, Index D) {
@@ -12,7 +17,11 @@ void attention_forward(T* out, T* probs, const T* qkv, Index B, Index T_len, Ind
     for (Index h = 0; h < H; ++h) {
       const T* q = qkv + b * T_len * W + h * D;
       const T* k = qkv + b * T_len * W + C + (h / group) * D;
-      gemm<T>(false, true, T_len, T_len, D, scale, q, W, k, W, T(0), probs + (b * H + h) * TT, T_len);
+      T* p = probs + (b * H + h) * TT;
+      for (Index r0 = 0; r0 < T_len; r0 += kBlock) {
+        const Index r1 = std::min(T_len, r0 + kBlock);
+        gemm<T>(false, true, r1 - r0, r1, D, scale, q + r0 * W, W, k, W, T(0), p + r0 * T_len, T_len);
+      }
     }
   Kokkos::parallel_for("attention::causal_softmax", Range(0, B * H * T_len), KOKKOS_LAMBDA(const Index r) {
     const Index t = r % T_len;
@@ -31,8 +40,12 @@ void attention_forward(T* out, T* probs, const T* qkv, Index B, Index T_len, Ind
   for (Index b = 0; b < B; ++b)
     for (Index h = 0; h < H; ++h) {
       const T* v = qkv + b * T_len * W + C + KVH * D + (h / group) * D;
-      gemm<T>(false, false, T_len, D, T_len, T(1), probs + (b * H + h) * TT, T_len, v, W, T(0),
-              out + b * T_len * C + h * D, C);
+      const T* p = probs + (b * H + h) * TT;
+      T* o = out + b * T_len * C + h * D;
+      for (Index r0 = 0; r0 < T_len; r0 += kBlock) {
+        const Index r1 = std::min(T_len, r0 + kBlock);
+        gemm<T>(false, false, r1 - r0, D, r1, T(1), p + r0 * T_len, T_len, v, W, T(0), o + r0 * C, C);
+      }
     }
 }
 
@@ -56,9 +69,12 @@ void attention_backward(T* dqkv, T* scratch, const T* dout, const T* qkv, const 
       T* dv = dqkv + base + C + KVH * D + g * D;
       const T* p = probs + (b * H + h) * TT;
       const T* dO = dout + b * T_len * C + h * D;
-      gemm<T>(false, true, T_len, T_len, D, T(1), dO, C, v, W, T(0), scratch, T_len);    // dP
-      gemm<T>(true, false, T_len, D, T_len, T(1), p, T_len, dO, C, T(1), dv, W);         // dV +=
       T* ds = scratch;
+      for (Index r0 = 0; r0 < T_len; r0 += kBlock) {
+        const Index r1 = std::min(T_len, r0 + kBlock), rb = r1 - r0;
+        gemm<T>(false, true, rb, r1, D, T(1), dO + r0 * C, C, v, W, T(0), ds + r0 * T_len, T_len);  // dP
+        gemm<T>(true, false, r1, D, rb, T(1), p + r0 * T_len, T_len, dO + r0 * C, C, T(1), dv, W);  // dV +=
+      }
       Kokkos::parallel_for("attention::softmax_backward", Range(0, T_len), KOKKOS_LAMBDA(const Index t) {
         const T* pr = p + t * T_len;
         T* d = ds + t * T_len;
@@ -67,8 +83,11 @@ void attention_backward(T* dqkv, T* scratch, const T* dout, const T* qkv, const 
         for (Index j = 0; j <= t; ++j) d[j] = pr[j] * (d[j] - dot) * scale;
         for (Index j = t + 1; j < T_len; ++j) d[j] = 0;
       });
-      gemm<T>(false, false, T_len, D, T_len, T(1), ds, T_len, k, W, T(0), dq, W);  // dQ =
-      gemm<T>(true, false, T_len, D, T_len, T(1), ds, T_len, q, W, T(1), dk, W);   // dK +=
+      for (Index r0 = 0; r0 < T_len; r0 += kBlock) {
+        const Index r1 = std::min(T_len, r0 + kBlock), rb = r1 - r0;
+        gemm<T>(false, false, rb, D, r1, T(1), ds + r0 * T_len, T_len, k, W, T(0), dq + r0 * W, W);  // dQ =
+        gemm<T>(true, false, r1, D, rb, T(1), ds + r0 * T_len, T_len, q + r0 * W, W, T(1), dk, W);  // dK +=
+      }
     }
 }
 

@@ -17,15 +17,20 @@ CrossEntropyStats cross_entropy_forward_backward(T* logits, T* row_loss, std::in
         mx = z[v];
         arg = v;
       }
+    const T zy = z[y];
+    // One exp per logit: the row is overwritten by exp(z - max) and then scaled into the gradient.
     T sum = 0;
-    for (Index v = 0; v < V; ++v) sum += k_exp(z[v] - mx);
-    const T lse = mx + k_log(sum);
-    row_loss[n] = on ? lse - z[y] : T(0);
+    for (Index v = 0; v < V; ++v) {
+      const T e = k_exp(z[v] - mx);
+      z[v] = e;
+      sum += e;
+    }
+    row_loss[n] = on ? mx + k_log(sum) - zy : T(0);
     row_correct[n] = on && arg == y ? 1 : 0;
     if (write_grad) {
       const T s = on ? grad_scale : T(0);
-      const T inv = T(1) / sum;
-      for (Index v = 0; v < V; ++v) z[v] = s * k_exp(z[v] - mx) * inv;
+      const T k = s / sum;
+      for (Index v = 0; v < V; ++v) z[v] *= k;
       z[y] -= s;
     }
   });

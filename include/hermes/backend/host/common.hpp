@@ -11,6 +11,9 @@ namespace hermes::backend::host {
 using Exec = Kokkos::DefaultHostExecutionSpace;
 using Range = Kokkos::RangePolicy<Exec>;
 using Index = std::int64_t;
+// Arenas live in host memory even in a Kokkos build whose default space is a GPU: the host
+// backend's kernels run on the host execution space and BLAS reads these pointers directly.
+template <class T> using HostArray = Kokkos::View<T*, Kokkos::HostSpace>;
 
 #if KOKKOS_VERSION >= 40000
 #define HERMES_KMATH ::Kokkos

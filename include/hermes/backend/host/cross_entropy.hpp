@@ -16,7 +16,7 @@ struct CrossEntropyStats {
 
 template <class T>
 CrossEntropyStats cross_entropy_forward_backward(
-    T* logits,                    // (N, V) in: logits; out: dlogits when write_grad
+    T* logits,                    // (N, V) in: logits; out: dlogits when write_grad, else scratch
     T* row_loss,                  // (N) workspace
     std::int32_t* row_correct,    // (N) workspace
     const std::int32_t* targets,  // (N)
