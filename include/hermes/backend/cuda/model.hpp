@@ -1,0 +1,97 @@
+#pragma once
+// The transformer on the GPU: the same layer sequence as model::Transformer (the host reference,
+// include/hermes/model/transformer.hpp) over the same parameter layout, with the CUDA ops.
+// Arenas, all allocated at construction (a step allocates nothing):
+//   master (fp32) and weights (bf16) and grads (fp32): model::parameter_layout order, each tensor
+//   starting on a 16-element boundary (so every tensor is 16-byte aligned for vector loads);
+//   activations (bf16) for one micro-batch; small fp32/int32 side buffers.
+// Differences from the host sequence, all exact rewrites: residual add + RMSNorm fused; GELU
+// fused into the up-projection GEMM (and its backward into the down-projection's); the tied head
+// and cross-entropy in row chunks (cross_entropy_head), never holding all logits.
+// The loss stays on the device (totals(), read by the caller when it logs).
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "hermes/backend/cuda/attention.cuh"
+#include "hermes/backend/cuda/context.cuh"
+#include "hermes/model/config.hpp"
+
+namespace hermes::backend::cuda {
+
+struct ModelSlot {
+  model::ParamSpec spec;
+  std::int64_t offset = 0;  // elements into master / weights / grads
+};
+
+class Model {
+ public:
+  using GradReady = std::function<void(Index ready_from)>;
+  // logits_budget_bytes: the (rows, V) bf16 buffer of one cross-entropy chunk.
+  // arena_multiple: the parameter arenas are padded (zeros) to a multiple of it, e.g.
+  // dist::shard_for(...).padded_total's unit (world * 16) for ZeRO-1.
+  Model(const model::ModelConfig& config, Index batch, Index seq_len, Context& ctx,
+        Index logits_budget_bytes = Index(256) << 20, Index arena_multiple = 16);
+  ~Model();
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
+  const std::vector<ModelSlot>& slots() const { return slots_; }
+  Index num_params() const { return n_params_; }    // arena size, padding included
+  float* master() { return master_; }               // fp32 (n_params)
+  bf16* weights() { return weights_; }              // bf16 (n_params)
+  float* grads() { return grads_; }                 // fp32 (n_params)
+  std::size_t device_bytes() const { return bytes_; }
+
+  // Host fp32 parameters in model::parameter_layout order, contiguous (the host Transformer's
+  // arena); fills master and the bf16 copy.
+  void load(const float* host_params);
+  void save(float* host_params) const;  // master -> host, layout order, contiguous
+  void zero_grads();
+
+  // Device pointers, (batch, seq_len). grad_scale multiplies dlogits (1/tokens for a mean loss,
+  // 1 for the host's unnormalised sum). Adds into totals() (loss sum, correct, count).
+  void forward_backward(const std::int32_t* inputs, const std::int32_t* targets, const std::uint8_t* mask,
+                        float grad_scale, const GradReady& ready = {});
+  void forward(const std::int32_t* inputs, const std::int32_t* targets, const std::uint8_t* mask);
+  double* totals() { return totals_; }  // device (3): loss sum, correct, count
+  void clear_totals();
+  AttentionImpl attention() const { return attn_; }
+
+ private:
+  void run_forward(const std::int32_t* inputs, const std::int32_t* targets, const std::uint8_t* mask,
+                   bool want_grad, float grad_scale);
+  void run_backward(const GradReady& ready);
+  bf16* a(Index off) { return act_ + off; }
+
+  model::ModelConfig c_;
+  Index B_, T_, N_;
+  Context& ctx_;
+  AttentionImpl attn_;
+  std::vector<ModelSlot> slots_;
+  std::vector<Index> host_offsets_;  // contiguous host layout offsets, per slot
+  Index n_params_ = 0, host_params_ = 0;
+  float *master_ = nullptr, *grads_ = nullptr;
+  bf16* weights_ = nullptr;
+  bf16* act_ = nullptr;
+  float *rstd_ = nullptr, *row_loss_ = nullptr, *rope_cos_ = nullptr, *rope_sin_ = nullptr;
+  std::int32_t *row_correct_ = nullptr, *tokens_ = nullptr;
+  double* totals_ = nullptr;
+  std::size_t bytes_ = 0;
+  Index chunk_rows_ = 0;
+  struct LayerActs {
+    Index res, ln1, qkv, probs, atty, res_mid, ln2, gate, up, act;
+  };
+  struct LayerParams {
+    Index ln1, qkv_w, qkv_b, proj_w, proj_b, ln2, gate_w, gate_b, up_w, up_b, down_w, down_b;
+  };
+  std::vector<LayerActs> la_;
+  std::vector<LayerParams> lp_;
+  Index wte_ = 0, lnf_w_ = 0;
+  Index res_final_ = 0, lnf_ = 0, logits_ = 0, s_dres_ = 0, s_dc_ = 0, s_dc2_ = 0, s_datt_ = 0, s_dqkv_ = 0,
+        s_df1_ = 0, s_df2_ = 0, s_attn_ = 0, s_out_ = 0;
+  const std::int32_t* targets_ = nullptr;
+  const std::uint8_t* mask_ = nullptr;
+};
+
+}  // namespace hermes::backend::cuda

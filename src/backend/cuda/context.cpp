@@ -1,0 +1,151 @@
+#include "hermes/backend/cuda/context.cuh"
+
+#include "hermes/core/error.hpp"
+
+namespace hermes::backend::cuda {
+
+struct Context::Plan {
+  cublasLtMatmulDesc_t desc = nullptr;
+  cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr;
+  cublasLtMatmulAlgo_t algo{};
+  ~Plan() {
+    if (desc) cublasLtMatmulDescDestroy(desc);
+    if (a) cublasLtMatrixLayoutDestroy(a);
+    if (b) cublasLtMatrixLayoutDestroy(b);
+    if (c) cublasLtMatrixLayoutDestroy(c);
+  }
+};
+
+Context::Context(int device, std::size_t workspace_bytes) : device_(device), workspace_bytes_(workspace_bytes) {
+  HERMES_CUDA_CHECK(cudaSetDevice(device));
+  HERMES_CUDA_CHECK(cudaDeviceGetAttribute(&sms_, cudaDevAttrMultiProcessorCount, device));
+  HERMES_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+  HERMES_CUBLAS_CHECK(cublasCreate(&cublas_));
+  HERMES_CUBLAS_CHECK(cublasLtCreate(&lt_));
+  HERMES_CUDA_CHECK(cudaMalloc(&workspace_, workspace_bytes_));
+  HERMES_CUBLAS_CHECK(cublasSetStream(cublas_, stream_));
+  HERMES_CUBLAS_CHECK(cublasSetWorkspace(cublas_, workspace_, workspace_bytes_));
+  HERMES_CUBLAS_CHECK(cublasSetMathMode(cublas_, CUBLAS_DEFAULT_MATH));
+}
+
+Context::~Context() {
+  plans_.clear();
+  if (lt_) cublasLtDestroy(lt_);
+  if (cublas_) cublasDestroy(cublas_);
+  if (workspace_) cudaFree(workspace_);
+  if (stream_) cudaStreamDestroy(stream_);
+}
+
+namespace {
+int alignment(const void* p) {
+  const auto a = reinterpret_cast<std::uintptr_t>(p);
+  int al = 256;
+  while (al > 1 && a % al != 0) al /= 2;
+  return al;
+}
+cublasLtEpilogue_t to_lt(Epilogue e) {
+  switch (e) {
+    case Epilogue::none: return CUBLASLT_EPILOGUE_DEFAULT;
+    case Epilogue::bias: return CUBLASLT_EPILOGUE_BIAS;
+    case Epilogue::gelu_bias: return CUBLASLT_EPILOGUE_GELU_AUX_BIAS;
+    case Epilogue::gelu: return CUBLASLT_EPILOGUE_GELU_AUX;
+    case Epilogue::dgelu: return CUBLASLT_EPILOGUE_DGELU;
+  }
+  return CUBLASLT_EPILOGUE_DEFAULT;
+}
+template <class T>
+void set_attr(cublasLtMatmulDesc_t d, cublasLtMatmulDescAttributes_t attr, const T& value) {
+  HERMES_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(d, attr, &value, sizeof(value)));
+}
+}  // namespace
+
+// The epilogue's pointers are set before the heuristic query too (they are part of what the
+// heuristic sees), and again on every call.
+Context::Plan& Context::plan(const Key& key, const void* bias, void* aux) {
+  auto it = plans_.find(key);
+  if (it != plans_.end()) return *it->second;
+  const auto [ta, tb, m, n, k, lda, ldb, ldc, c_type, ep, ldaux, al_a, al_b, al_c] = key;
+  auto p = std::make_unique<Plan>();
+  HERMES_CUBLAS_CHECK(cublasLtMatmulDescCreate(&p->desc, CUBLAS_COMPUTE_32F, CUDA_R_32F));
+  // Column-major view: Lt's A is our B, Lt's B is our A, D is C^T (n, m).
+  const cublasOperation_t op_a = tb ? CUBLAS_OP_T : CUBLAS_OP_N, op_b = ta ? CUBLAS_OP_T : CUBLAS_OP_N;
+  set_attr(p->desc, CUBLASLT_MATMUL_DESC_TRANSA, op_a);
+  set_attr(p->desc, CUBLASLT_MATMUL_DESC_TRANSB, op_b);
+  const cublasLtEpilogue_t epi = to_lt(static_cast<Epilogue>(ep));
+  set_attr(p->desc, CUBLASLT_MATMUL_DESC_EPILOGUE, epi);
+  if (static_cast<Epilogue>(ep) != Epilogue::none && static_cast<Epilogue>(ep) != Epilogue::bias) {
+    const std::int64_t ld = ldaux;
+    set_attr(p->desc, CUBLASLT_MATMUL_DESC_EPILOGUE_AUX_LD, ld);
+  }
+  if (static_cast<Epilogue>(ep) == Epilogue::bias || static_cast<Epilogue>(ep) == Epilogue::gelu_bias) {
+    const cudaDataType_t bt = CUDA_R_16BF;
+    set_attr(p->desc, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, bt);
+    set_attr(p->desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, bias);
+  }
+  if (aux != nullptr) set_attr(p->desc, CUBLASLT_MATMUL_DESC_EPILOGUE_AUX_POINTER, aux);
+  HERMES_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&p->a, CUDA_R_16BF, tb ? k : n, tb ? n : k, ldb));
+  HERMES_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&p->b, CUDA_R_16BF, ta ? m : k, ta ? k : m, lda));
+  HERMES_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&p->c, static_cast<cudaDataType_t>(c_type), n, m, ldc));
+  cublasLtMatmulPreference_t pref = nullptr;
+  HERMES_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref));
+  const std::uint64_t ws = workspace_bytes_;
+  HERMES_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws,
+                                                           sizeof(ws)));
+  // Lt's A is our B and vice versa; D is written in place of C.
+  const std::uint32_t a_al = static_cast<std::uint32_t>(al_b), b_al = static_cast<std::uint32_t>(al_a),
+                      c_al = static_cast<std::uint32_t>(al_c);
+  HERMES_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &a_al,
+                                                           sizeof(a_al)));
+  HERMES_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &b_al,
+                                                           sizeof(b_al)));
+  HERMES_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &c_al,
+                                                           sizeof(c_al)));
+  HERMES_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &c_al,
+                                                           sizeof(c_al)));
+  cublasLtMatmulHeuristicResult_t result{};
+  int found = 0;
+  const cublasStatus_t st =
+      cublasLtMatmulAlgoGetHeuristic(lt_, p->desc, p->a, p->b, p->c, p->c, pref, 1, &result, &found);
+  cublasLtMatmulPreferenceDestroy(pref);
+  if (st != CUBLAS_STATUS_SUCCESS || found == 0)
+    fail("cuBLASLt has no algorithm for a GEMM m={} n={} k={} (trans_a={}, trans_b={}, epilogue {}, output type {}): "
+         "check that leading dimensions are multiples of 8 and that the GPU supports bf16 (sm_80 or newer)",
+         m, n, k, ta, tb, ep, c_type);
+  p->algo = result.algo;
+  return *plans_.emplace(key, std::move(p)).first->second;
+}
+
+void Context::gemm(bool ta, bool tb, Index m, Index n, Index k, float alpha, const bf16* a, Index lda, const bf16* b,
+                   Index ldb, float beta, void* c, cudaDataType_t c_type, Index ldc, Epilogue epilogue,
+                   const bf16* bias, bf16* aux, Index ldaux) {
+  if (m == 0 || n == 0) return;
+  Plan& p = plan(Key{ta, tb, m, n, k, lda, ldb, ldc, static_cast<int>(c_type), static_cast<int>(epilogue), ldaux,
+                     alignment(a), alignment(b), alignment(c)},
+                 bias, aux);
+  if (epilogue == Epilogue::bias || epilogue == Epilogue::gelu_bias) set_attr(p.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, bias);
+  if (epilogue == Epilogue::gelu_bias || epilogue == Epilogue::gelu || epilogue == Epilogue::dgelu)
+    set_attr(p.desc, CUBLASLT_MATMUL_DESC_EPILOGUE_AUX_POINTER, static_cast<void*>(aux));
+  HERMES_CUBLAS_CHECK(cublasLtMatmul(lt_, p.desc, &alpha, b, p.a, a, p.b, &beta, c, p.c, c, p.c, &p.algo, workspace_,
+                                     workspace_bytes_, stream_));
+}
+
+void Context::gemm_batched(bool ta, bool tb, Index m, Index n, Index k, float alpha, const bf16* a, Index lda,
+                           Index stride_a, const bf16* b, Index ldb, Index stride_b, float beta, bf16* c, Index ldc,
+                           Index stride_c, Index batch) {
+  HERMES_CUBLAS_CHECK(cublasGemmStridedBatchedEx(
+      cublas_, tb ? CUBLAS_OP_T : CUBLAS_OP_N, ta ? CUBLAS_OP_T : CUBLAS_OP_N, static_cast<int>(n),
+      static_cast<int>(m), static_cast<int>(k), &alpha, b, CUDA_R_16BF, static_cast<int>(ldb), stride_b, a,
+      CUDA_R_16BF, static_cast<int>(lda), stride_a, &beta, c, CUDA_R_16BF, static_cast<int>(ldc), stride_c,
+      static_cast<int>(batch), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+}
+
+void Context::sgemm(bool ta, bool tb, Index m, Index n, Index k, float alpha, const float* a, Index lda,
+                    const float* b, Index ldb, float beta, float* c, Index ldc) {
+  HERMES_CUBLAS_CHECK(cublasGemmEx(cublas_, tb ? CUBLAS_OP_T : CUBLAS_OP_N, ta ? CUBLAS_OP_T : CUBLAS_OP_N,
+                                   static_cast<int>(n), static_cast<int>(m), static_cast<int>(k), &alpha, b,
+                                   CUDA_R_32F, static_cast<int>(ldb), a, CUDA_R_32F, static_cast<int>(lda), &beta, c,
+                                   CUDA_R_32F, static_cast<int>(ldc), CUBLAS_COMPUTE_32F_FAST_TF32,
+                                   CUBLAS_GEMM_DEFAULT));
+}
+
+}  // namespace hermes::backend::cuda

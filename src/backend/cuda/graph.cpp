@@ -1,0 +1,38 @@
+#include "hermes/backend/cuda/graph.hpp"
+
+#include "hermes/core/error.hpp"
+
+namespace hermes::backend::cuda {
+
+Graph::~Graph() { reset(); }
+
+void Graph::reset() {
+  if (exec_) cudaGraphExecDestroy(exec_);
+  if (graph_) cudaGraphDestroy(graph_);
+  exec_ = nullptr;
+  graph_ = nullptr;
+}
+
+void Graph::capture(cudaStream_t stream, const std::function<void()>& body) {
+  if (stream == nullptr)
+    fail("internal error: CUDA graphs cannot capture the legacy default stream; pass the context's stream");
+  reset();
+  HERMES_CUDA_CHECK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeGlobal));
+  try {
+    body();
+  } catch (...) {
+    cudaGraph_t broken = nullptr;
+    (void)cudaStreamEndCapture(stream, &broken);  // leave the stream usable
+    if (broken) cudaGraphDestroy(broken);
+    throw;
+  }
+  HERMES_CUDA_CHECK(cudaStreamEndCapture(stream, &graph_));
+  HERMES_CUDA_CHECK(cudaGraphInstantiate(&exec_, graph_, 0));
+}
+
+void Graph::launch(cudaStream_t stream) {
+  HERMES_ASSERT(exec_ != nullptr);
+  HERMES_CUDA_CHECK(cudaGraphLaunch(exec_, stream));
+}
+
+}  // namespace hermes::backend::cuda
