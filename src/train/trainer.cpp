@@ -10,6 +10,7 @@
 
 #include "hermes/app/run.hpp"
 #include "hermes/backend/host/common.hpp"
+#include "hermes/backend/select.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/log.hpp"
 #include "hermes/core/strings.hpp"
@@ -106,9 +107,11 @@ Trainer::Trainer(TrainerInputs in)
   accum_ = d.train.grad_accum;
   ckpt_dir_ = d.expand(d.checkpoint.dir);
   // Settings this (host) trainer does not honour yet are said out loud, not silently ignored.
-  if (d.parallel.backend == "cuda")
-    fail("{}: parallel.backend = \"cuda\" is not built yet (the CUDA backend is a later issue); use \"host\"",
-         d.where("parallel.backend"));
+  // "auto" may pick CUDA in a CUDA build on a GPU node: say so rather than train on the host.
+  if (backend::resolve(d.parallel.backend) == backend::Kind::cuda)
+    fail("{}: parallel.backend = \"{}\" selects the CUDA backend, whose training loop is not wired into "
+         "the trainer yet; use \"host\"",
+         d.where("parallel.backend"), d.parallel.backend);
   if (d.train.precision == "bf16")
     log::warn("{}: train.precision = \"bf16\" applies to the CUDA backend; the host backend trains in fp32",
               d.where("train.precision"));

@@ -1,25 +1,25 @@
 # The quickstart under mpiexec -n 2; an existing run is never overwritten; --force starts over.
 include("${CMAKE_CURRENT_LIST_DIR}/expect.cmake")
 fresh_work_dir()
-expect_run(first EXIT 0 CONTAINS "2 ranks" "run finished" "outputs in runs/quickstart"
-           COMMAND "${MPIEXEC}" -n 2 "${HERMES}" run)
+expect_run(first EXIT 0 CONTAINS "2 ranks" "final validation: loss" "run finished" "outputs in runs/quickstart"
+           COMMAND "${MPIEXEC}" -n 2 "${HERMES}" run train.max_steps=4)
 if(NOT EXISTS "${WORK_DIR}/runs/quickstart/deck.toml" OR NOT EXISTS "${WORK_DIR}/runs/quickstart/hermes.log")
   message(FATAL_ERROR "the run directory lacks deck.toml or hermes.log")
 endif()
 file(WRITE "${WORK_DIR}/runs/quickstart/precious.txt" "keep me")
 expect_run(refuses EXIT 2 ONCE "already exists; resume it with run.resume=true, start over with --force"
-           COMMAND "${MPIEXEC}" -n 2 "${HERMES}" run)
+           COMMAND "${MPIEXEC}" -n 2 "${HERMES}" run train.max_steps=4)
 if(NOT EXISTS "${WORK_DIR}/runs/quickstart/precious.txt")
   message(FATAL_ERROR "a refused run deleted files of the existing run")
 endif()
-expect_run(force EXIT 0 CONTAINS "run finished" COMMAND "${HERMES}" run --force)
+expect_run(force EXIT 0 CONTAINS "run finished" COMMAND "${HERMES}" run --force train.max_steps=4)
 if(EXISTS "${WORK_DIR}/runs/quickstart/precious.txt")
   message(FATAL_ERROR "--force did not start over")
 endif()
 expect_run(resume_missing EXIT 2 CONTAINS "no run to resume"
            COMMAND "${HERMES}" run run.name=never-ran run.resume=true)
 expect_run(overrides EXIT 0 CONTAINS "model nano:" "outputs in runs/other"
-           COMMAND "${HERMES}" run run.name=other model.preset=nano train.seq_len=64)
+           COMMAND "${HERMES}" run run.name=other model.preset=nano train.seq_len=64 train.max_steps=4)
 file(READ "${WORK_DIR}/runs/other/deck.toml" effective)
 string(FIND "${effective}" "preset = \"nano\"" at)
 if(at EQUAL -1)
