@@ -9,8 +9,9 @@ source scripts/env.sh
 scripts/install-deps.sh --test
 cmake --preset default
 cmake --build --preset default -j "$(nproc)"
-ctest --preset default -j "$(nproc)" "$@"
 if [[ "${HERMES_SKIP_CUDA_BUILD:-0}" != 1 && -x "${CUDACXX:-/usr/local/cuda/bin/nvcc}" ]]; then
   echo "test.sh: compiling the CUDA build (nothing runs without a GPU)"
   scripts/build-cuda.sh
 fi
+# Last, so the suite's summary closes the output.
+ctest --preset default -j "$(nproc)" "$@"
