@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <queue>
 #include <thread>
 #include <unordered_map>
@@ -69,6 +70,7 @@ PretokenCounter::PretokenCounter(const TrainerOptions& o) : state_(std::make_uni
 }
 PretokenCounter::~PretokenCounter() = default;
 PretokenCounter::PretokenCounter(PretokenCounter&&) noexcept = default;
+PretokenCounter& PretokenCounter::operator=(PretokenCounter&&) noexcept = default;
 
 void PretokenCounter::add_text(std::string_view text) {
   bytes_ += text.size();
@@ -92,6 +94,32 @@ std::string PretokenCounter::serialize() const {
     out += k;
     put(v);
   });
+  return out;
+}
+
+std::size_t shard_of(std::string_view pretoken, std::size_t parts) {
+  if (parts <= 1) return 0;
+  std::uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a, then a final mix: fixed across processes
+  for (unsigned char c : pretoken) h = (h ^ c) * 0x100000001b3ULL;
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  return static_cast<std::size_t>(h % parts);
+}
+
+std::string PretokenCounter::serialize_shard(std::size_t part, std::size_t parts) const {
+  std::string out;
+  auto put = [&](std::uint64_t v) { out.append(reinterpret_cast<const char*>(&v), 8); };
+  put(0), put(0), put(0), put(0);
+  std::uint64_t n = 0;
+  state_->counts.for_each([&](std::string_view k, std::uint64_t v) {
+    if (shard_of(k, parts) != part) return;
+    put(k.size());
+    out += k;
+    put(v);
+    ++n;
+  });
+  std::memcpy(out.data() + 24, &n, 8);
   return out;
 }
 
@@ -193,7 +221,9 @@ class DeltaTable {
 
 }  // namespace
 
-Tokenizer train(const PretokenCounter& counter, const TrainerOptions& o) {
+Tokenizer train(const PretokenCounter& counter, const TrainerOptions& o) { return train_shard(counter, o, nullptr); }
+
+Tokenizer train_shard(const PretokenCounter& counter, const TrainerOptions& o, const DeltaExchange& exchange) {
   validate(o);
   // Vocabulary: specials, then bytes ordered by their byte-level code point.
   std::vector<std::string> token_bytes;
@@ -223,6 +253,8 @@ Tokenizer train(const PretokenCounter& counter, const TrainerOptions& o) {
   word_offset.reserve(distinct);
   word_length.reserve(distinct);
   freq.reserve(distinct);
+  // pair_count: the global counts (this shard's words plus every other shard's, through the
+  // exchange); where: this shard's words holding each pair.
   std::unordered_map<std::uint64_t, std::int64_t> pair_count;
   std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> where;
   pair_count.reserve(distinct * 2);
@@ -241,11 +273,19 @@ Tokenizer train(const PretokenCounter& counter, const TrainerOptions& o) {
       if (v.empty() || v.back() != w) v.push_back(w);
     }
   });
+  std::vector<PairDelta> records;
+  DeltaTable delta, summed;
+  if (exchange) {  // the starting table: the sum of every shard's own counts
+    records.reserve(pair_count.size());
+    for (const auto& [k, c] : pair_count) records.push_back({k, c});
+    pair_count.clear();
+    exchange(records);
+    for (const auto& r : records) pair_count[r.pair] += r.delta;
+  }
   std::priority_queue<HeapEntry> heap;
   for (const auto& [k, c] : pair_count) heap.push({c, k});
 
   std::vector<Merge> merges;
-  DeltaTable delta;
   while (token_bytes.size() < o.vocab_size && !heap.empty()) {
     const HeapEntry top = heap.top();
     heap.pop();
@@ -264,8 +304,11 @@ Tokenizer train(const PretokenCounter& counter, const TrainerOptions& o) {
     }
     merges.push_back({left, right, merged});
 
-    std::vector<std::uint32_t> positions = std::move(where[top.pair]);
-    where.erase(top.pair);
+    std::vector<std::uint32_t> positions;
+    if (auto it = where.find(top.pair); it != where.end()) {
+      positions = std::move(it->second);
+      where.erase(it);
+    }
     std::sort(positions.begin(), positions.end());
     positions.erase(std::unique(positions.begin(), positions.end()), positions.end());
     delta.clear();
@@ -290,20 +333,32 @@ Tokenizer train(const PretokenCounter& counter, const TrainerOptions& o) {
           auto& v = where[key(merged, s[i + 2])];
           if (v.empty() || v.back() != w) v.push_back(w);
         }
-        delta.add(top.pair, -f);
         s[i] = merged;
         std::memmove(s + i + 1, s + i + 2, (len - i - 2) * sizeof(TokenId));
         --len;
         ++i;
       }
     }
-    delta.for_each([&](std::uint64_t k, std::int64_t d) {
-      if (d == 0) return;
+    // The merged pair leaves the table (its global count drops to 0); the other changes are
+    // summed over shards first, so that each changed pair enters the queue once, with its count.
+    pair_count.erase(top.pair);
+    const DeltaTable* changes = &delta;
+    if (exchange) {
+      records.clear();
+      delta.for_each([&](std::uint64_t k, std::int64_t d) {
+        if (d != 0 && k != top.pair) records.push_back({k, d});
+      });
+      exchange(records);
+      summed.clear();
+      for (const auto& r : records) summed.add(r.pair, r.delta);
+      changes = &summed;
+    }
+    changes->for_each([&](std::uint64_t k, std::int64_t d) {
+      if (d == 0 || k == top.pair) return;
       auto& c = pair_count[k];
       c += d;
       if (c > 0) heap.push({c, k});
     });
-    pair_count.erase(top.pair);
   }
 
   // Build the tokenizer through the same path tokenizer.json takes.
@@ -413,8 +468,8 @@ void count_record(PretokenCounter& counter, const CorpusOptions& c, std::string_
   }
 }
 
-// Open MPI spins inside blocking collectives. A rank that waits for rank 0's merge phase (or for a
-// slower rank's counting) would burn a core the busy rank could use, so waits here poll with sleeps.
+// Open MPI spins inside blocking collectives. A rank that waits for a slower rank's counting would
+// burn a core the busy rank could use, so waits around counting poll with sleeps.
 void wait_patiently(MPI_Request& request) {
   int done = 0;
   while (true) {
@@ -432,19 +487,56 @@ bool any_patiently(bool flag, const dist::Communicator& comm) {
   return global != 0;
 }
 
-void broadcast_patiently(std::string& text, const dist::Communicator& comm) {
-  std::uint64_t size = text.size();
-  MPI_Request r;
-  HERMES_MPI_CHECK(MPI_Ibcast(&size, 1, MPI_UINT64_T, 0, comm.handle(), &r));
-  wait_patiently(r);
-  text.resize(size);
-  constexpr std::uint64_t kChunk = 1 << 30;
-  for (std::uint64_t off = 0; off < size; off += kChunk) {
-    const int n = static_cast<int>(std::min(kChunk, size - off));
-    HERMES_MPI_CHECK(MPI_Ibcast(text.data() + off, n, MPI_CHAR, 0, comm.handle(), &r));
-    wait_patiently(r);
+
+// The merge phase's per-step exchange of count changes. Most steps change a few dozen pairs, so
+// one MPI_Allgather of a fixed block (a record count and up to kInline records per rank) carries
+// them; only steps where some rank has more add an MPI_Allgatherv of the rest. Blocking calls:
+// every rank is busy merging, so nobody idles in them for long.
+class DeltaExchanger {
+ public:
+  static constexpr std::size_t kInline = 96;
+  explicit DeltaExchanger(const dist::Communicator& comm)
+      : comm_(comm), n_(comm.size()), block_(1 + 2 * kInline), all_(block_ * n_), sizes_(n_), displs_(n_) {}
+
+  void exchange(std::vector<PairDelta>& records) {
+    static_assert(sizeof(PairDelta) == 16);
+    std::vector<std::uint64_t> mine(block_, 0);
+    const std::size_t count = records.size(), inline_count = std::min(count, kInline);
+    mine[0] = count;
+    std::memcpy(mine.data() + 1, records.data(), inline_count * sizeof(PairDelta));
+    HERMES_MPI_CHECK(MPI_Allgather(mine.data(), static_cast<int>(block_), MPI_UINT64_T, all_.data(),
+                                   static_cast<int>(block_), MPI_UINT64_T, comm_.handle()));
+    std::size_t rest = 0;
+    for (int p = 0; p < n_; ++p) {
+      const std::size_t c = all_[p * block_];
+      displs_[p] = static_cast<int>(rest);
+      sizes_[p] = static_cast<int>((c > kInline ? c - kInline : 0) * sizeof(PairDelta));
+      rest += c > kInline ? c - kInline : 0;
+    }
+    std::vector<PairDelta> tail(rest);
+    if (rest > 0) {
+      for (int p = 0; p < n_; ++p) displs_[p] *= static_cast<int>(sizeof(PairDelta));
+      if (rest * sizeof(PairDelta) > (1u << 31) - 1) fail("tokenizer merge: one step changed over 2 GiB of pair counts");
+      HERMES_MPI_CHECK(MPI_Allgatherv(records.data() + inline_count, static_cast<int>((count - inline_count) * sizeof(PairDelta)),
+                                      MPI_BYTE, tail.data(), sizes_.data(), displs_.data(), MPI_BYTE, comm_.handle()));
+    }
+    records.clear();
+    for (int p = 0; p < n_; ++p) {
+      const std::uint64_t* b = all_.data() + p * block_;
+      const std::size_t c = std::min<std::size_t>(b[0], kInline);
+      const auto* r = reinterpret_cast<const PairDelta*>(b + 1);
+      records.insert(records.end(), r, r + c);
+    }
+    records.insert(records.end(), tail.begin(), tail.end());
   }
-}
+
+ private:
+  const dist::Communicator& comm_;
+  int n_;
+  std::size_t block_;
+  std::vector<std::uint64_t> all_;
+  std::vector<int> sizes_, displs_;
+};
 
 }  // namespace
 
@@ -486,52 +578,59 @@ Tokenizer train_from_corpus(const CorpusOptions& corpus, const TrainerOptions& o
     fail("tokenizer training stopped: another rank failed reading the corpus (see its message)");
   }
 
-  // Sum the counts on rank 0, which merges and broadcasts the tokenizer.json text.
+  // Totals, and each distinct pre-token sent to the rank that owns it (shard_of), which sums them.
   const int n = comm.size();
-  PretokenCounter& total_counts = counter;  // rank 0 adds the other ranks' counts to its own
+  std::array<std::uint64_t, 4> stats{counter.bytes(), counter.records(), counter.invalid_bytes(), 0};
+  std::optional<PretokenCounter> owned;
   if (n > 1) {
-    const std::string payload = comm.is_root() ? std::string() : counter.serialize();
-    const int count = static_cast<int>(payload.size());
-    if (payload.size() > (1u << 31) - 1) fail("pre-token counts on rank {} exceed 2 GiB; use fewer distinct pre-tokens (max_bytes)", comm.rank());
-    std::vector<int> sizes(n), displs(n);
     MPI_Request r;
-    HERMES_MPI_CHECK(MPI_Igather(&count, 1, MPI_INT, sizes.data(), 1, MPI_INT, 0, comm.handle(), &r));
+    HERMES_MPI_CHECK(MPI_Iallreduce(MPI_IN_PLACE, stats.data(), 3, MPI_UINT64_T, MPI_SUM, comm.handle(), &r));
     wait_patiently(r);
-    std::string all;
-    if (comm.is_root()) {
-      std::size_t sum = 0;
-      for (int r = 0; r < n; ++r) displs[r] = static_cast<int>(sum), sum += sizes[r];
-      all.resize(sum);
+    std::string payload;
+    std::vector<int> send_sizes(n), send_displs(n), recv_sizes(n), recv_displs(n);
+    for (int p = 0; p < n; ++p) {
+      const std::string part = counter.serialize_shard(static_cast<std::size_t>(p), static_cast<std::size_t>(n));
+      if (part.size() > (1u << 31) - 1 || payload.size() + part.size() > (1u << 31) - 1)
+        fail("pre-token counts on rank {} exceed 2 GiB; use fewer distinct pre-tokens (max_bytes)", comm.rank());
+      send_displs[p] = static_cast<int>(payload.size());
+      send_sizes[p] = static_cast<int>(part.size());
+      payload += part;
     }
-    HERMES_MPI_CHECK(MPI_Igatherv(payload.data(), count, MPI_CHAR, all.data(), sizes.data(), displs.data(), MPI_CHAR, 0,
-                                  comm.handle(), &r));
+    HERMES_MPI_CHECK(MPI_Ialltoall(send_sizes.data(), 1, MPI_INT, recv_sizes.data(), 1, MPI_INT, comm.handle(), &r));
     wait_patiently(r);
-    if (comm.is_root())
-      for (int r = 1; r < n; ++r) total_counts.add_serialized(std::string_view(all).substr(displs[r], sizes[r]));
+    std::size_t sum = 0;
+    for (int p = 0; p < n; ++p) recv_displs[p] = static_cast<int>(sum), sum += recv_sizes[p];
+    if (sum > (1u << 31) - 1) fail("pre-token counts owned by rank {} exceed 2 GiB; use fewer distinct pre-tokens (max_bytes)", comm.rank());
+    std::string all(sum, '\0');
+    HERMES_MPI_CHECK(MPI_Ialltoallv(payload.data(), send_sizes.data(), send_displs.data(), MPI_CHAR, all.data(),
+                                    recv_sizes.data(), recv_displs.data(), MPI_CHAR, comm.handle(), &r));
+    wait_patiently(r);
+    counter = PretokenCounter(options);  // frees this rank's full counts
+    payload = std::string();
+    owned.emplace(options);
+    for (int p = 0; p < n; ++p) owned->add_serialized(std::string_view(all).substr(recv_displs[p], recv_sizes[p]));
+    std::uint64_t distinct = owned->distinct();
+    HERMES_MPI_CHECK(MPI_Iallreduce(MPI_IN_PLACE, &distinct, 1, MPI_UINT64_T, MPI_SUM, comm.handle(), &r));
+    wait_patiently(r);
+    stats[3] = distinct;
+  } else {
+    stats[3] = counter.distinct();
   }
   const auto t1 = std::chrono::steady_clock::now();
-  std::string text;
+  // Every rank merges its own words and ends with the same tokenizer: no broadcast.
+  double exchange_seconds = 0;
   Tokenizer tok;
-  if (comm.is_root()) {
-    tok = train(total_counts, options);
-    text = to_json_text(tok.impl());
+  if (n > 1) {
+    DeltaExchanger exchanger(comm);
+    tok = train_shard(*owned, options, [&](std::vector<PairDelta>& records) {
+      const auto e0 = std::chrono::steady_clock::now();
+      exchanger.exchange(records);
+      exchange_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - e0).count();
+    });
+  } else {
+    tok = train(counter, options);
   }
   const auto t2 = std::chrono::steady_clock::now();
-  if (n > 1) {
-    broadcast_patiently(text, comm);
-    if (!comm.is_root()) {
-      const auto j = nlohmann::json::parse(text);
-      load_json(tok.impl(), j, "<trained tokenizer>");
-    }
-  }
-  // Statistics for everyone (rank 0 has the sums).
-  std::array<std::uint64_t, 4> stats{total_counts.bytes(), total_counts.records(), total_counts.invalid_bytes(),
-                                     total_counts.distinct()};
-  if (n > 1) {
-    std::string s(reinterpret_cast<const char*>(stats.data()), sizeof stats);
-    comm.broadcast(s);
-    std::memcpy(stats.data(), s.data(), sizeof stats);
-  }
   if (report) {
     report->bytes = stats[0];
     report->records = stats[1];
@@ -540,6 +639,7 @@ Tokenizer train_from_corpus(const CorpusOptions& corpus, const TrainerOptions& o
     report->merges = tok.impl().merge_list.size();
     report->count_seconds = std::chrono::duration<double>(t1 - t0).count();
     report->merge_seconds = std::chrono::duration<double>(t2 - t1).count();
+    report->exchange_seconds = exchange_seconds;
   }
   if (stats[2] > 0 && comm.is_root())
     log::warn("tokenizer corpus held {} bytes of invalid UTF-8; they were counted as single bytes", stats[2]);
