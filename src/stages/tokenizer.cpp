@@ -47,9 +47,9 @@ void run_tokenizer(StageContext& ctx) {
     if (!error.empty()) throw Error(error);
     fail("rank 0 could not write {}", path.string());
   }
-  log::info("tokenizer: {} in {} records, {} distinct pre-tokens, {} merges; counting {:.2f} s, merging {:.2f} s (exchanges {:.2f} s)",
+  log::info("tokenizer: {} in {} records, {} distinct pre-tokens, {} merges; counting {:.2f} s, merging {:.2f} s ({} exchanges, {:.2f} s)",
             format_bytes(report.bytes), report.records, report.distinct_pretokens, report.merges, report.count_seconds,
-            report.merge_seconds, report.exchange_seconds);
+            report.merge_seconds, report.exchanges, report.exchange_seconds);
   rusage usage{};
   ::getrusage(RUSAGE_SELF, &usage);
   const double peak = ctx.comm.allreduce_max(static_cast<double>(usage.ru_maxrss) * 1024.0);

@@ -286,32 +286,30 @@ Tokenizer train_shard(const PretokenCounter& counter, const TrainerOptions& o, c
   for (const auto& [k, c] : pair_count) heap.push({c, k});
 
   std::vector<Merge> merges;
-  while (token_bytes.size() < o.vocab_size && !heap.empty()) {
-    const HeapEntry top = heap.top();
-    heap.pop();
-    auto pc = pair_count.find(top.pair);
-    if (pc == pair_count.end() || pc->second != top.count) continue;  // stale entry
-    if (top.count <= 0 || static_cast<std::uint64_t>(top.count) < o.min_frequency) break;
-    const TokenId left = static_cast<TokenId>(top.pair >> 32), right = static_cast<TokenId>(top.pair);
+  // Merges one pair in this shard's words, adding the count changes to `delta`. Returns whether
+  // the merged token is a new id (its bytes were not in the vocabulary yet).
+  auto merge_pair = [&](std::uint64_t pair) {
+    const TokenId left = static_cast<TokenId>(pair >> 32), right = static_cast<TokenId>(pair);
     std::string merged_bytes = token_bytes[left] + token_bytes[right];
     TokenId merged;
+    bool fresh = false;
     if (auto it = bytes_to_id.find(merged_bytes); it != bytes_to_id.end()) {
       merged = it->second;
     } else {
       merged = static_cast<TokenId>(token_bytes.size());
       bytes_to_id.emplace(merged_bytes, merged);
       token_bytes.push_back(std::move(merged_bytes));
+      fresh = true;
     }
     merges.push_back({left, right, merged});
 
     std::vector<std::uint32_t> positions;
-    if (auto it = where.find(top.pair); it != where.end()) {
+    if (auto it = where.find(pair); it != where.end()) {
       positions = std::move(it->second);
       where.erase(it);
     }
     std::sort(positions.begin(), positions.end());
     positions.erase(std::unique(positions.begin(), positions.end()), positions.end());
-    delta.clear();
     for (const std::uint32_t w : positions) {
       TokenId* s = arena.data() + word_offset[w];
       std::uint32_t& len = word_length[w];
@@ -339,14 +337,61 @@ Tokenizer train_shard(const PretokenCounter& counter, const TrainerOptions& o, c
         ++i;
       }
     }
-    // The merged pair leaves the table (its global count drops to 0); the other changes are
-    // summed over shards first, so that each changed pair enters the queue once, with its count.
-    pair_count.erase(top.pair);
+    // The merged pair leaves the table: its global count drops to 0.
+    pair_count.erase(pair);
+    return fresh;
+  };
+  // The queue's best entry whose count is current (stale entries are dropped), or null.
+  auto best_current = [&]() -> const HeapEntry* {
+    while (!heap.empty()) {
+      const auto pc = pair_count.find(heap.top().pair);
+      if (pc != pair_count.end() && pc->second == heap.top().count) return &heap.top();
+      heap.pop();
+    }
+    return nullptr;
+  };
+
+  // A round merges one pair or, between shards, a batch of pairs that one process would merge in
+  // the same order, with one exchange for the batch. After merging p1..pj, the next best entry
+  // p(j+1) of the unchanged table is also the next merge of one process when (see
+  // docs/tokenizer.md for the proof): it shares no token with p1..pj (so its count is unchanged),
+  // no pj was a self pair (a, a), and every pj made a new id (then a merge only lowers the counts
+  // of existing pairs, and a pair holding a new id can neither outcount the pair its occurrences
+  // came from nor win a tie against an existing pair).
+  constexpr std::size_t kMaxBatch = 64;
+  std::vector<std::uint64_t> batch;
+  std::vector<TokenId> batch_tokens;
+  while (token_bytes.size() < o.vocab_size) {
+    const HeapEntry* top = best_current();
+    if (top == nullptr) break;
+    if (top->count <= 0 || static_cast<std::uint64_t>(top->count) < o.min_frequency) break;
+    batch.clear();
+    batch_tokens.clear();
+    delta.clear();
+    while (true) {
+      const std::uint64_t pair = top->pair;
+      heap.pop();
+      const TokenId left = static_cast<TokenId>(pair >> 32), right = static_cast<TokenId>(pair);
+      batch.push_back(pair);
+      batch_tokens.push_back(left);
+      batch_tokens.push_back(right);
+      const bool fresh = merge_pair(pair);
+      if (!exchange || !fresh || left == right || batch.size() == kMaxBatch) break;
+      if (token_bytes.size() >= o.vocab_size || (top = best_current()) == nullptr) break;
+      if (top->count <= 0 || static_cast<std::uint64_t>(top->count) < o.min_frequency) break;
+      const TokenId l = static_cast<TokenId>(top->pair >> 32), r = static_cast<TokenId>(top->pair);
+      if (std::find(batch_tokens.begin(), batch_tokens.end(), l) != batch_tokens.end() ||
+          std::find(batch_tokens.begin(), batch_tokens.end(), r) != batch_tokens.end())
+        break;
+    }
+    auto in_batch = [&](std::uint64_t k) { return std::find(batch.begin(), batch.end(), k) != batch.end(); };
+    // The other changes are summed over shards first, so that each changed pair enters the queue
+    // once, with its count.
     const DeltaTable* changes = &delta;
     if (exchange) {
       records.clear();
       delta.for_each([&](std::uint64_t k, std::int64_t d) {
-        if (d != 0 && k != top.pair) records.push_back({k, d});
+        if (d != 0 && !in_batch(k)) records.push_back({k, d});
       });
       exchange(records);
       summed.clear();
@@ -354,7 +399,7 @@ Tokenizer train_shard(const PretokenCounter& counter, const TrainerOptions& o, c
       changes = &summed;
     }
     changes->for_each([&](std::uint64_t k, std::int64_t d) {
-      if (d == 0 || k == top.pair) return;
+      if (d == 0 || in_batch(k)) return;
       auto& c = pair_count[k];
       c += d;
       if (c > 0) heap.push({c, k});
@@ -479,6 +524,15 @@ void wait_patiently(MPI_Request& request) {
   }
 }
 
+void wait_yielding(MPI_Request& request) {
+  int done = 0;
+  while (true) {
+    HERMES_MPI_CHECK(MPI_Test(&request, &done, MPI_STATUS_IGNORE));
+    if (done) return;
+    std::this_thread::yield();
+  }
+}
+
 bool any_patiently(bool flag, const dist::Communicator& comm) {
   int local = flag ? 1 : 0, global = 0;
   MPI_Request r;
@@ -490,8 +544,9 @@ bool any_patiently(bool flag, const dist::Communicator& comm) {
 
 // The merge phase's per-step exchange of count changes. Most steps change a few dozen pairs, so
 // one MPI_Allgather of a fixed block (a record count and up to kInline records per rank) carries
-// them; only steps where some rank has more add an MPI_Allgatherv of the rest. Blocking calls:
-// every rank is busy merging, so nobody idles in them for long.
+// them; only steps where some rank has more add an MPI_Allgatherv of the rest. Waits are short
+// (every rank is busy merging) but frequent: they poll and yield the core at each poll, so that on
+// a shared or oversubscribed machine a waiting rank does not hold the core its peer needs.
 class DeltaExchanger {
  public:
   static constexpr std::size_t kInline = 96;
@@ -504,8 +559,10 @@ class DeltaExchanger {
     const std::size_t count = records.size(), inline_count = std::min(count, kInline);
     mine[0] = count;
     std::memcpy(mine.data() + 1, records.data(), inline_count * sizeof(PairDelta));
-    HERMES_MPI_CHECK(MPI_Allgather(mine.data(), static_cast<int>(block_), MPI_UINT64_T, all_.data(),
-                                   static_cast<int>(block_), MPI_UINT64_T, comm_.handle()));
+    MPI_Request r;
+    HERMES_MPI_CHECK(MPI_Iallgather(mine.data(), static_cast<int>(block_), MPI_UINT64_T, all_.data(),
+                                    static_cast<int>(block_), MPI_UINT64_T, comm_.handle(), &r));
+    wait_yielding(r);
     std::size_t rest = 0;
     for (int p = 0; p < n_; ++p) {
       const std::size_t c = all_[p * block_];
@@ -517,8 +574,9 @@ class DeltaExchanger {
     if (rest > 0) {
       for (int p = 0; p < n_; ++p) displs_[p] *= static_cast<int>(sizeof(PairDelta));
       if (rest * sizeof(PairDelta) > (1u << 31) - 1) fail("tokenizer merge: one step changed over 2 GiB of pair counts");
-      HERMES_MPI_CHECK(MPI_Allgatherv(records.data() + inline_count, static_cast<int>((count - inline_count) * sizeof(PairDelta)),
-                                      MPI_BYTE, tail.data(), sizes_.data(), displs_.data(), MPI_BYTE, comm_.handle()));
+      HERMES_MPI_CHECK(MPI_Iallgatherv(records.data() + inline_count, static_cast<int>((count - inline_count) * sizeof(PairDelta)),
+                                       MPI_BYTE, tail.data(), sizes_.data(), displs_.data(), MPI_BYTE, comm_.handle(), &r));
+      wait_yielding(r);
     }
     records.clear();
     for (int p = 0; p < n_; ++p) {
@@ -619,12 +677,14 @@ Tokenizer train_from_corpus(const CorpusOptions& corpus, const TrainerOptions& o
   const auto t1 = std::chrono::steady_clock::now();
   // Every rank merges its own words and ends with the same tokenizer: no broadcast.
   double exchange_seconds = 0;
+  std::uint64_t exchanges = 0;
   Tokenizer tok;
   if (n > 1) {
     DeltaExchanger exchanger(comm);
     tok = train_shard(*owned, options, [&](std::vector<PairDelta>& records) {
       const auto e0 = std::chrono::steady_clock::now();
       exchanger.exchange(records);
+      ++exchanges;
       exchange_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - e0).count();
     });
   } else {
@@ -640,6 +700,7 @@ Tokenizer train_from_corpus(const CorpusOptions& corpus, const TrainerOptions& o
     report->count_seconds = std::chrono::duration<double>(t1 - t0).count();
     report->merge_seconds = std::chrono::duration<double>(t2 - t1).count();
     report->exchange_seconds = exchange_seconds;
+    report->exchanges = exchanges;
   }
   if (stats[2] > 0 && comm.is_root())
     log::warn("tokenizer corpus held {} bytes of invalid UTF-8; they were counted as single bytes", stats[2]);

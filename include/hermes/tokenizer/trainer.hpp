@@ -106,6 +106,7 @@ struct TrainingReport {
   std::uint64_t bytes = 0, records = 0, invalid_bytes = 0, distinct_pretokens = 0, merges = 0;
   double count_seconds = 0, merge_seconds = 0;
   double exchange_seconds = 0;  // part of merge_seconds: delta exchanges, this rank's
+  std::uint64_t exchanges = 0;  // merge rounds that exchanged count changes (0 on one rank)
 };
 
 // Collective: every rank calls it; every rank returns the same tokenizer.
