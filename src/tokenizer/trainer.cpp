@@ -352,39 +352,39 @@ Tokenizer train_shard(const PretokenCounter& counter, const TrainerOptions& o, c
   };
 
   // A round merges one pair or, between shards, a batch of pairs that one process would merge in
-  // the same order, with one exchange for the batch. After merging p1..pj, the next best entry
-  // p(j+1) of the unchanged table is also the next merge of one process when (see
-  // docs/tokenizer.md for the proof): it shares no token with p1..pj (so its count is unchanged),
-  // no pj was a self pair (a, a), and every pj made a new id (then a merge only lowers the counts
-  // of existing pairs, and a pair holding a new id can neither outcount the pair its occurrences
-  // came from nor win a tie against an existing pair).
-  constexpr std::size_t kMaxBatch = 64;
+  // the same order, with one exchange for the batch. Merging (a, b) changes only the counts of
+  // pairs whose right token is a or whose left token is b (and of pairs holding the new token).
+  // After merging p1..pj, the next best entry (l, r) of the table as it stood at the round's start
+  // is also the next merge of one process when l is no right token and r no left token of
+  // p1..pj, l != r, and every pj made a new id; docs/tokenizer.md gives the proof.
+  constexpr std::size_t kMaxBatch = 256;
   std::vector<std::uint64_t> batch;
-  std::vector<TokenId> batch_tokens;
+  std::vector<TokenId> lefts, rights;
+  auto holds = [](const std::vector<TokenId>& v, TokenId t) { return std::find(v.begin(), v.end(), t) != v.end(); };
   while (token_bytes.size() < o.vocab_size) {
     const HeapEntry* top = best_current();
     if (top == nullptr) break;
     if (top->count <= 0 || static_cast<std::uint64_t>(top->count) < o.min_frequency) break;
     batch.clear();
-    batch_tokens.clear();
+    lefts.clear();
+    rights.clear();
     delta.clear();
     while (true) {
       const std::uint64_t pair = top->pair;
       heap.pop();
       const TokenId left = static_cast<TokenId>(pair >> 32), right = static_cast<TokenId>(pair);
       batch.push_back(pair);
-      batch_tokens.push_back(left);
-      batch_tokens.push_back(right);
+      lefts.push_back(left);
+      rights.push_back(right);
       const bool fresh = merge_pair(pair);
       if (!exchange || !fresh || left == right || batch.size() == kMaxBatch) break;
       if (token_bytes.size() >= o.vocab_size || (top = best_current()) == nullptr) break;
       if (top->count <= 0 || static_cast<std::uint64_t>(top->count) < o.min_frequency) break;
       const TokenId l = static_cast<TokenId>(top->pair >> 32), r = static_cast<TokenId>(top->pair);
-      if (std::find(batch_tokens.begin(), batch_tokens.end(), l) != batch_tokens.end() ||
-          std::find(batch_tokens.begin(), batch_tokens.end(), r) != batch_tokens.end())
-        break;
+      if (l == r || holds(rights, l) || holds(lefts, r)) break;
     }
-    auto in_batch = [&](std::uint64_t k) { return std::find(batch.begin(), batch.end(), k) != batch.end(); };
+    std::sort(batch.begin(), batch.end());
+    auto in_batch = [&](std::uint64_t k) { return std::binary_search(batch.begin(), batch.end(), k); };
     // The other changes are summed over shards first, so that each changed pair enters the queue
     // once, with its count.
     const DeltaTable* changes = &delta;
