@@ -107,6 +107,9 @@ struct TrainingReport {
   double count_seconds = 0, merge_seconds = 0;
   double exchange_seconds = 0;  // part of merge_seconds: delta exchanges, this rank's
   std::uint64_t exchanges = 0;  // merge rounds that exchanged count changes (0 on one rank)
+  // CPU seconds, the largest over ranks: counting (with the count exchange's waits), and merging
+  // outside the delta exchanges.
+  double count_cpu_seconds = 0, merge_cpu_seconds = 0;
 };
 
 // Collective: every rank calls it; every rank returns the same tokenizer.
