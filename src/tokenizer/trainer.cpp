@@ -342,12 +342,17 @@ Tokenizer train_shard(const PretokenCounter& counter, const TrainerOptions& o, c
     pair_count.erase(pair);
     return fresh;
   };
-  // The queue's best entry whose count is current (stale entries are dropped), or null.
+  // The queue's best entry whose count is current, or null. Only count increases push an entry;
+  // a pair whose count fell keeps its older, higher entries, so every pair in the table has an
+  // entry at or above its count. An entry above the count is replaced by the current one when it
+  // comes up, an entry below it (an exact one was pushed) is dropped, as are merged pairs'.
   auto best_current = [&]() -> const HeapEntry* {
     while (!heap.empty()) {
-      const auto pc = pair_count.find(heap.top().pair);
-      if (pc != pair_count.end() && pc->second == heap.top().count) return &heap.top();
+      const HeapEntry e = heap.top();
+      const auto pc = pair_count.find(e.pair);
+      if (pc != pair_count.end() && pc->second == e.count) return &heap.top();
       heap.pop();
+      if (pc != pair_count.end() && pc->second < e.count && pc->second > 0) heap.push({pc->second, e.pair});
     }
     return nullptr;
   };
@@ -403,7 +408,7 @@ Tokenizer train_shard(const PretokenCounter& counter, const TrainerOptions& o, c
       if (d == 0 || in_batch(k)) return;
       auto& c = pair_count[k];
       c += d;
-      if (c > 0) heap.push({c, k});
+      if (d > 0 && c > 0) heap.push({c, k});
     });
   }
 
