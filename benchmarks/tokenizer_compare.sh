@@ -7,7 +7,7 @@
 #         tests/fixtures/tokenizer/external/ has it). The id checksums must agree.
 # train:  100 MB prose, vocabulary 30000 (what HF's Node binding trains), no special tokens,
 #         GPT-2 pattern; HF with 1 and 2 threads, hermes with 1 and 2 MPI ranks; hermes also at
-#         32000. Wall time from /usr/bin/time -v; peak RSS from /usr/bin/time -v (HF) and from the
+#         32000. Wall and CPU (user+sys, all ranks) time from /usr/bin/time -v; peak RSS from /usr/bin/time -v (HF) and from the
 #         hermes log (largest rank). Ranks are not bound to cores (--bind-to none): the machine is
 #         shared, and a rank pinned to a busy core waits for it.
 set -euo pipefail
@@ -52,9 +52,10 @@ if [ "$WHAT" = train ] || [ "$WHAT" = all ]; then
   C=$WORK/prose100.txt
   peak() { grep "Maximum resident" "$1" | awk '{print $6}' | sort -n | tail -1; }
   wall() { grep "Elapsed (wall" "$1" | awk '{print $8}' | tail -1; }
+  cpu() { awk -F': ' '/User time|System time/ {s += $2} END {printf "%.2f", s}' "$1"; }
   for threads in 1 2; do
     RAYON_NUM_THREADS=$threads /usr/bin/time -v node "$SRC/benchmarks/compare/hf_tokenizer_train.js" "$HF" "$C" "$WORK/hf_train.json" > "$WORK/hf_train_$threads.out" 2> "$WORK/hf_train_$threads.time"
-    echo "{\"tool\": \"hf\", \"threads\": $threads, \"vocab\": 30000, \"wall\": \"$(wall "$WORK/hf_train_$threads.time")\", \"peak_rss_kb\": $(peak "$WORK/hf_train_$threads.time"), \"train\": $(cat "$WORK/hf_train_$threads.out")}"
+    echo "{\"tool\": \"hf\", \"threads\": $threads, \"vocab\": 30000, \"wall\": \"$(wall "$WORK/hf_train_$threads.time")\", \"cpu_s\": $(cpu "$WORK/hf_train_$threads.time"), \"peak_rss_kb\": $(peak "$WORK/hf_train_$threads.time"), \"train\": $(cat "$WORK/hf_train_$threads.out")}"
   done
   for vocab in 30000 32000; do
     for ranks in 1 2; do
@@ -62,7 +63,7 @@ if [ "$WHAT" = train ] || [ "$WHAT" = all ]; then
         "$BUILD/hermes" train-tokenizer --input "$C" --output "$WORK/hermes_train.json" --vocab-size $vocab --min-frequency 1 \
         'tokenizer.special_tokens=[]' > "$WORK/hermes_train_${vocab}_$ranks.out" 2>&1
       # mpiexec's RSS is its own; take each rank's from the log line hermes prints.
-      echo "{\"tool\": \"hermes\", \"ranks\": $ranks, \"vocab\": $vocab, \"wall\": \"$(wall "$WORK/hermes_train_${vocab}_$ranks.time")\", \"log\": $(grep -E "counting|peak" "$WORK/hermes_train_${vocab}_$ranks.out" | python3 -c 'import json,sys; print(json.dumps(sys.stdin.read().strip()))')}"
+      echo "{\"tool\": \"hermes\", \"ranks\": $ranks, \"vocab\": $vocab, \"wall\": \"$(wall "$WORK/hermes_train_${vocab}_$ranks.time")\", \"cpu_s\": $(cpu "$WORK/hermes_train_${vocab}_$ranks.time"), \"log\": $(grep -E "counting|peak|CPU time" "$WORK/hermes_train_${vocab}_$ranks.out" | python3 -c 'import json,sys; print(json.dumps(sys.stdin.read().strip()))')}"
     done
   done
 fi

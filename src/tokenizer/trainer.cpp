@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <ctime>
 #include <fstream>
+#include <optional>
 #include <queue>
 #include <thread>
 #include <unordered_map>
@@ -69,6 +71,7 @@ PretokenCounter::PretokenCounter(const TrainerOptions& o) : state_(std::make_uni
 }
 PretokenCounter::~PretokenCounter() = default;
 PretokenCounter::PretokenCounter(PretokenCounter&&) noexcept = default;
+PretokenCounter& PretokenCounter::operator=(PretokenCounter&&) noexcept = default;
 
 void PretokenCounter::add_text(std::string_view text) {
   bytes_ += text.size();
@@ -92,6 +95,32 @@ std::string PretokenCounter::serialize() const {
     out += k;
     put(v);
   });
+  return out;
+}
+
+std::size_t shard_of(std::string_view pretoken, std::size_t parts) {
+  if (parts <= 1) return 0;
+  std::uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a, then a final mix: fixed across processes
+  for (unsigned char c : pretoken) h = (h ^ c) * 0x100000001b3ULL;
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  return static_cast<std::size_t>(h % parts);
+}
+
+std::string PretokenCounter::serialize_shard(std::size_t part, std::size_t parts) const {
+  std::string out;
+  auto put = [&](std::uint64_t v) { out.append(reinterpret_cast<const char*>(&v), 8); };
+  put(0), put(0), put(0), put(0);
+  std::uint64_t n = 0;
+  state_->counts.for_each([&](std::string_view k, std::uint64_t v) {
+    if (shard_of(k, parts) != part) return;
+    put(k.size());
+    out += k;
+    put(v);
+    ++n;
+  });
+  std::memcpy(out.data() + 24, &n, 8);
   return out;
 }
 
@@ -193,7 +222,9 @@ class DeltaTable {
 
 }  // namespace
 
-Tokenizer train(const PretokenCounter& counter, const TrainerOptions& o) {
+Tokenizer train(const PretokenCounter& counter, const TrainerOptions& o) { return train_shard(counter, o, nullptr); }
+
+Tokenizer train_shard(const PretokenCounter& counter, const TrainerOptions& o, const DeltaExchange& exchange) {
   validate(o);
   // Vocabulary: specials, then bytes ordered by their byte-level code point.
   std::vector<std::string> token_bytes;
@@ -223,6 +254,8 @@ Tokenizer train(const PretokenCounter& counter, const TrainerOptions& o) {
   word_offset.reserve(distinct);
   word_length.reserve(distinct);
   freq.reserve(distinct);
+  // pair_count: the global counts (this shard's words plus every other shard's, through the
+  // exchange); where: this shard's words holding each pair.
   std::unordered_map<std::uint64_t, std::int64_t> pair_count;
   std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> where;
   pair_count.reserve(distinct * 2);
@@ -241,34 +274,43 @@ Tokenizer train(const PretokenCounter& counter, const TrainerOptions& o) {
       if (v.empty() || v.back() != w) v.push_back(w);
     }
   });
+  std::vector<PairDelta> records;
+  DeltaTable delta, summed;
+  if (exchange) {  // the starting table: the sum of every shard's own counts
+    records.reserve(pair_count.size());
+    for (const auto& [k, c] : pair_count) records.push_back({k, c});
+    pair_count.clear();
+    exchange(records);
+    for (const auto& r : records) pair_count[r.pair] += r.delta;
+  }
   std::priority_queue<HeapEntry> heap;
   for (const auto& [k, c] : pair_count) heap.push({c, k});
 
   std::vector<Merge> merges;
-  DeltaTable delta;
-  while (token_bytes.size() < o.vocab_size && !heap.empty()) {
-    const HeapEntry top = heap.top();
-    heap.pop();
-    auto pc = pair_count.find(top.pair);
-    if (pc == pair_count.end() || pc->second != top.count) continue;  // stale entry
-    if (top.count <= 0 || static_cast<std::uint64_t>(top.count) < o.min_frequency) break;
-    const TokenId left = static_cast<TokenId>(top.pair >> 32), right = static_cast<TokenId>(top.pair);
+  // Merges one pair in this shard's words, adding the count changes to `delta`. Returns whether
+  // the merged token is a new id (its bytes were not in the vocabulary yet).
+  auto merge_pair = [&](std::uint64_t pair) {
+    const TokenId left = static_cast<TokenId>(pair >> 32), right = static_cast<TokenId>(pair);
     std::string merged_bytes = token_bytes[left] + token_bytes[right];
     TokenId merged;
+    bool fresh = false;
     if (auto it = bytes_to_id.find(merged_bytes); it != bytes_to_id.end()) {
       merged = it->second;
     } else {
       merged = static_cast<TokenId>(token_bytes.size());
       bytes_to_id.emplace(merged_bytes, merged);
       token_bytes.push_back(std::move(merged_bytes));
+      fresh = true;
     }
     merges.push_back({left, right, merged});
 
-    std::vector<std::uint32_t> positions = std::move(where[top.pair]);
-    where.erase(top.pair);
+    std::vector<std::uint32_t> positions;
+    if (auto it = where.find(pair); it != where.end()) {
+      positions = std::move(it->second);
+      where.erase(it);
+    }
     std::sort(positions.begin(), positions.end());
     positions.erase(std::unique(positions.begin(), positions.end()), positions.end());
-    delta.clear();
     for (const std::uint32_t w : positions) {
       TokenId* s = arena.data() + word_offset[w];
       std::uint32_t& len = word_length[w];
@@ -290,20 +332,84 @@ Tokenizer train(const PretokenCounter& counter, const TrainerOptions& o) {
           auto& v = where[key(merged, s[i + 2])];
           if (v.empty() || v.back() != w) v.push_back(w);
         }
-        delta.add(top.pair, -f);
         s[i] = merged;
         std::memmove(s + i + 1, s + i + 2, (len - i - 2) * sizeof(TokenId));
         --len;
         ++i;
       }
     }
-    delta.for_each([&](std::uint64_t k, std::int64_t d) {
-      if (d == 0) return;
+    // The merged pair leaves the table: its global count drops to 0.
+    pair_count.erase(pair);
+    return fresh;
+  };
+  // The queue's best entry whose count is current, or null. Only count increases push an entry;
+  // a pair whose count fell keeps its older, higher entries, so every pair in the table has an
+  // entry at or above its count. An entry above the count is replaced by the current one when it
+  // comes up, an entry below it (an exact one was pushed) is dropped, as are merged pairs'.
+  auto best_current = [&]() -> const HeapEntry* {
+    while (!heap.empty()) {
+      const HeapEntry e = heap.top();
+      const auto pc = pair_count.find(e.pair);
+      if (pc != pair_count.end() && pc->second == e.count) return &heap.top();
+      heap.pop();
+      if (pc != pair_count.end() && pc->second < e.count && pc->second > 0) heap.push({pc->second, e.pair});
+    }
+    return nullptr;
+  };
+
+  // A round merges one pair or, between shards, a batch of pairs that one process would merge in
+  // the same order, with one exchange for the batch. Merging (a, b) changes only the counts of
+  // pairs whose right token is a or whose left token is b (and of pairs holding the new token).
+  // After merging p1..pj, the next best entry (l, r) of the table as it stood at the round's start
+  // is also the next merge of one process when l is no right token and r no left token of
+  // p1..pj, l != r, and every pj made a new id; docs/tokenizer.md gives the proof.
+  constexpr std::size_t kMaxBatch = 256;
+  std::vector<std::uint64_t> batch;
+  std::vector<TokenId> lefts, rights;
+  auto holds = [](const std::vector<TokenId>& v, TokenId t) { return std::find(v.begin(), v.end(), t) != v.end(); };
+  while (token_bytes.size() < o.vocab_size) {
+    const HeapEntry* top = best_current();
+    if (top == nullptr) break;
+    if (top->count <= 0 || static_cast<std::uint64_t>(top->count) < o.min_frequency) break;
+    batch.clear();
+    lefts.clear();
+    rights.clear();
+    delta.clear();
+    while (true) {
+      const std::uint64_t pair = top->pair;
+      heap.pop();
+      const TokenId left = static_cast<TokenId>(pair >> 32), right = static_cast<TokenId>(pair);
+      batch.push_back(pair);
+      lefts.push_back(left);
+      rights.push_back(right);
+      const bool fresh = merge_pair(pair);
+      if (!exchange || !fresh || left == right || batch.size() == kMaxBatch) break;
+      if (token_bytes.size() >= o.vocab_size || (top = best_current()) == nullptr) break;
+      if (top->count <= 0 || static_cast<std::uint64_t>(top->count) < o.min_frequency) break;
+      const TokenId l = static_cast<TokenId>(top->pair >> 32), r = static_cast<TokenId>(top->pair);
+      if (l == r || holds(rights, l) || holds(lefts, r)) break;
+    }
+    std::sort(batch.begin(), batch.end());
+    auto in_batch = [&](std::uint64_t k) { return std::binary_search(batch.begin(), batch.end(), k); };
+    // The other changes are summed over shards first, so that each changed pair enters the queue
+    // once, with its count.
+    const DeltaTable* changes = &delta;
+    if (exchange) {
+      records.clear();
+      delta.for_each([&](std::uint64_t k, std::int64_t d) {
+        if (d != 0 && !in_batch(k)) records.push_back({k, d});
+      });
+      exchange(records);
+      summed.clear();
+      for (const auto& r : records) summed.add(r.pair, r.delta);
+      changes = &summed;
+    }
+    changes->for_each([&](std::uint64_t k, std::int64_t d) {
+      if (d == 0 || in_batch(k)) return;
       auto& c = pair_count[k];
       c += d;
-      if (c > 0) heap.push({c, k});
+      if (d > 0 && c > 0) heap.push({c, k});
     });
-    pair_count.erase(top.pair);
   }
 
   // Build the tokenizer through the same path tokenizer.json takes.
@@ -413,14 +519,29 @@ void count_record(PretokenCounter& counter, const CorpusOptions& c, std::string_
   }
 }
 
-// Open MPI spins inside blocking collectives. A rank that waits for rank 0's merge phase (or for a
-// slower rank's counting) would burn a core the busy rank could use, so waits here poll with sleeps.
+// Open MPI spins inside blocking collectives. A rank that waits for a slower rank's counting would
+// burn a core the busy rank could use, so waits around counting poll with sleeps.
 void wait_patiently(MPI_Request& request) {
   int done = 0;
   while (true) {
     HERMES_MPI_CHECK(MPI_Test(&request, &done, MPI_STATUS_IGNORE));
     if (done) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
+double thread_cpu_seconds() {
+  timespec t{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+void wait_yielding(MPI_Request& request) {
+  int done = 0;
+  while (true) {
+    HERMES_MPI_CHECK(MPI_Test(&request, &done, MPI_STATUS_IGNORE));
+    if (done) return;
+    std::this_thread::yield();
   }
 }
 
@@ -432,19 +553,60 @@ bool any_patiently(bool flag, const dist::Communicator& comm) {
   return global != 0;
 }
 
-void broadcast_patiently(std::string& text, const dist::Communicator& comm) {
-  std::uint64_t size = text.size();
-  MPI_Request r;
-  HERMES_MPI_CHECK(MPI_Ibcast(&size, 1, MPI_UINT64_T, 0, comm.handle(), &r));
-  wait_patiently(r);
-  text.resize(size);
-  constexpr std::uint64_t kChunk = 1 << 30;
-  for (std::uint64_t off = 0; off < size; off += kChunk) {
-    const int n = static_cast<int>(std::min(kChunk, size - off));
-    HERMES_MPI_CHECK(MPI_Ibcast(text.data() + off, n, MPI_CHAR, 0, comm.handle(), &r));
-    wait_patiently(r);
+
+// The merge phase's per-step exchange of count changes. Most steps change a few dozen pairs, so
+// one MPI_Allgather of a fixed block (a record count and up to kInline records per rank) carries
+// them; only steps where some rank has more add an MPI_Allgatherv of the rest. Waits are short
+// (every rank is busy merging) but frequent: they poll and yield the core at each poll, so that on
+// a shared or oversubscribed machine a waiting rank does not hold the core its peer needs.
+class DeltaExchanger {
+ public:
+  static constexpr std::size_t kInline = 96;
+  explicit DeltaExchanger(const dist::Communicator& comm)
+      : comm_(comm), n_(comm.size()), block_(1 + 2 * kInline), all_(block_ * n_), sizes_(n_), displs_(n_) {}
+
+  void exchange(std::vector<PairDelta>& records) {
+    static_assert(sizeof(PairDelta) == 16);
+    std::vector<std::uint64_t> mine(block_, 0);
+    const std::size_t count = records.size(), inline_count = std::min(count, kInline);
+    mine[0] = count;
+    std::memcpy(mine.data() + 1, records.data(), inline_count * sizeof(PairDelta));
+    MPI_Request r;
+    HERMES_MPI_CHECK(MPI_Iallgather(mine.data(), static_cast<int>(block_), MPI_UINT64_T, all_.data(),
+                                    static_cast<int>(block_), MPI_UINT64_T, comm_.handle(), &r));
+    wait_yielding(r);
+    std::size_t rest = 0;
+    for (int p = 0; p < n_; ++p) {
+      const std::size_t c = all_[p * block_];
+      displs_[p] = static_cast<int>(rest);
+      sizes_[p] = static_cast<int>((c > kInline ? c - kInline : 0) * sizeof(PairDelta));
+      rest += c > kInline ? c - kInline : 0;
+    }
+    std::vector<PairDelta> tail(rest);
+    if (rest > 0) {
+      for (int p = 0; p < n_; ++p) displs_[p] *= static_cast<int>(sizeof(PairDelta));
+      if (rest * sizeof(PairDelta) > (1u << 31) - 1) fail("tokenizer merge: one step changed over 2 GiB of pair counts");
+      HERMES_MPI_CHECK(MPI_Iallgatherv(records.data() + inline_count, static_cast<int>((count - inline_count) * sizeof(PairDelta)),
+                                       MPI_BYTE, tail.data(), sizes_.data(), displs_.data(), MPI_BYTE, comm_.handle(), &r));
+      wait_yielding(r);
+    }
+    records.clear();
+    for (int p = 0; p < n_; ++p) {
+      const std::uint64_t* b = all_.data() + p * block_;
+      const std::size_t c = std::min<std::size_t>(b[0], kInline);
+      const auto* r = reinterpret_cast<const PairDelta*>(b + 1);
+      records.insert(records.end(), r, r + c);
+    }
+    records.insert(records.end(), tail.begin(), tail.end());
   }
-}
+
+ private:
+  const dist::Communicator& comm_;
+  int n_;
+  std::size_t block_;
+  std::vector<std::uint64_t> all_;
+  std::vector<int> sizes_, displs_;
+};
 
 }  // namespace
 
@@ -453,6 +615,7 @@ Tokenizer train_from_corpus(const CorpusOptions& corpus, const TrainerOptions& o
   validate(options);
   if (corpus.files.empty()) fail("{}: no corpus files to train on; set [tokenizer] inputs or [data] inputs", options.where);
   const auto t0 = std::chrono::steady_clock::now();
+  const double count_cpu0 = thread_cpu_seconds();
   std::vector<Source> sources;
   std::uint64_t total = 0;
   for (const auto& f : corpus.files) {
@@ -486,53 +649,72 @@ Tokenizer train_from_corpus(const CorpusOptions& corpus, const TrainerOptions& o
     fail("tokenizer training stopped: another rank failed reading the corpus (see its message)");
   }
 
-  // Sum the counts on rank 0, which merges and broadcasts the tokenizer.json text.
+  // Totals, and each distinct pre-token sent to the rank that owns it (shard_of), which sums them.
   const int n = comm.size();
-  PretokenCounter& total_counts = counter;  // rank 0 adds the other ranks' counts to its own
+  std::array<std::uint64_t, 4> stats{counter.bytes(), counter.records(), counter.invalid_bytes(), 0};
+  std::optional<PretokenCounter> owned;
   if (n > 1) {
-    const std::string payload = comm.is_root() ? std::string() : counter.serialize();
-    const int count = static_cast<int>(payload.size());
-    if (payload.size() > (1u << 31) - 1) fail("pre-token counts on rank {} exceed 2 GiB; use fewer distinct pre-tokens (max_bytes)", comm.rank());
-    std::vector<int> sizes(n), displs(n);
     MPI_Request r;
-    HERMES_MPI_CHECK(MPI_Igather(&count, 1, MPI_INT, sizes.data(), 1, MPI_INT, 0, comm.handle(), &r));
+    HERMES_MPI_CHECK(MPI_Iallreduce(MPI_IN_PLACE, stats.data(), 3, MPI_UINT64_T, MPI_SUM, comm.handle(), &r));
     wait_patiently(r);
-    std::string all;
-    if (comm.is_root()) {
-      std::size_t sum = 0;
-      for (int r = 0; r < n; ++r) displs[r] = static_cast<int>(sum), sum += sizes[r];
-      all.resize(sum);
+    std::string payload;
+    std::vector<int> send_sizes(n), send_displs(n), recv_sizes(n), recv_displs(n);
+    for (int p = 0; p < n; ++p) {
+      const std::string part = counter.serialize_shard(static_cast<std::size_t>(p), static_cast<std::size_t>(n));
+      if (part.size() > (1u << 31) - 1 || payload.size() + part.size() > (1u << 31) - 1)
+        fail("pre-token counts on rank {} exceed 2 GiB; use fewer distinct pre-tokens (max_bytes)", comm.rank());
+      send_displs[p] = static_cast<int>(payload.size());
+      send_sizes[p] = static_cast<int>(part.size());
+      payload += part;
     }
-    HERMES_MPI_CHECK(MPI_Igatherv(payload.data(), count, MPI_CHAR, all.data(), sizes.data(), displs.data(), MPI_CHAR, 0,
-                                  comm.handle(), &r));
+    HERMES_MPI_CHECK(MPI_Ialltoall(send_sizes.data(), 1, MPI_INT, recv_sizes.data(), 1, MPI_INT, comm.handle(), &r));
     wait_patiently(r);
-    if (comm.is_root())
-      for (int r = 1; r < n; ++r) total_counts.add_serialized(std::string_view(all).substr(displs[r], sizes[r]));
+    std::size_t sum = 0;
+    for (int p = 0; p < n; ++p) recv_displs[p] = static_cast<int>(sum), sum += recv_sizes[p];
+    if (sum > (1u << 31) - 1) fail("pre-token counts owned by rank {} exceed 2 GiB; use fewer distinct pre-tokens (max_bytes)", comm.rank());
+    std::string all(sum, '\0');
+    HERMES_MPI_CHECK(MPI_Ialltoallv(payload.data(), send_sizes.data(), send_displs.data(), MPI_CHAR, all.data(),
+                                    recv_sizes.data(), recv_displs.data(), MPI_CHAR, comm.handle(), &r));
+    wait_patiently(r);
+    counter = PretokenCounter(options);  // frees this rank's full counts
+    payload = std::string();
+    owned.emplace(options);
+    for (int p = 0; p < n; ++p) owned->add_serialized(std::string_view(all).substr(recv_displs[p], recv_sizes[p]));
+    std::uint64_t distinct = owned->distinct();
+    HERMES_MPI_CHECK(MPI_Iallreduce(MPI_IN_PLACE, &distinct, 1, MPI_UINT64_T, MPI_SUM, comm.handle(), &r));
+    wait_patiently(r);
+    stats[3] = distinct;
+  } else {
+    stats[3] = counter.distinct();
   }
   const auto t1 = std::chrono::steady_clock::now();
-  std::string text;
+  const double count_cpu = thread_cpu_seconds() - count_cpu0;
+  // Every rank merges its own words and ends with the same tokenizer: no broadcast.
+  double exchange_seconds = 0, exchange_cpu = 0;
+  std::uint64_t exchanges = 0;
+  const double merge_cpu0 = thread_cpu_seconds();
   Tokenizer tok;
-  if (comm.is_root()) {
-    tok = train(total_counts, options);
-    text = to_json_text(tok.impl());
+  if (n > 1) {
+    DeltaExchanger exchanger(comm);
+    tok = train_shard(*owned, options, [&](std::vector<PairDelta>& records) {
+      const auto e0 = std::chrono::steady_clock::now();
+      const double c0 = thread_cpu_seconds();
+      exchanger.exchange(records);
+      exchange_cpu += thread_cpu_seconds() - c0;
+      ++exchanges;
+      exchange_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - e0).count();
+    });
+  } else {
+    tok = train(counter, options);
   }
   const auto t2 = std::chrono::steady_clock::now();
-  if (n > 1) {
-    broadcast_patiently(text, comm);
-    if (!comm.is_root()) {
-      const auto j = nlohmann::json::parse(text);
-      load_json(tok.impl(), j, "<trained tokenizer>");
-    }
-  }
-  // Statistics for everyone (rank 0 has the sums).
-  std::array<std::uint64_t, 4> stats{total_counts.bytes(), total_counts.records(), total_counts.invalid_bytes(),
-                                     total_counts.distinct()};
-  if (n > 1) {
-    std::string s(reinterpret_cast<const char*>(stats.data()), sizeof stats);
-    comm.broadcast(s);
-    std::memcpy(stats.data(), s.data(), sizeof stats);
-  }
+  // CPU time of this rank's merging outside the exchanges, and the largest over ranks: what the
+  // merge phase costs on cores nobody else uses, less the exchange latency.
+  std::array<double, 2> cpu{thread_cpu_seconds() - merge_cpu0 - exchange_cpu, count_cpu};
+  if (n > 1) HERMES_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, cpu.data(), 2, MPI_DOUBLE, MPI_MAX, comm.handle()));
   if (report) {
+    report->merge_cpu_seconds = cpu[0];
+    report->count_cpu_seconds = cpu[1];
     report->bytes = stats[0];
     report->records = stats[1];
     report->invalid_bytes = stats[2];
@@ -540,6 +722,8 @@ Tokenizer train_from_corpus(const CorpusOptions& corpus, const TrainerOptions& o
     report->merges = tok.impl().merge_list.size();
     report->count_seconds = std::chrono::duration<double>(t1 - t0).count();
     report->merge_seconds = std::chrono::duration<double>(t2 - t1).count();
+    report->exchange_seconds = exchange_seconds;
+    report->exchanges = exchanges;
   }
   if (stats[2] > 0 && comm.is_root())
     log::warn("tokenizer corpus held {} bytes of invalid UTF-8; they were counted as single bytes", stats[2]);
