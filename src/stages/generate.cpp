@@ -186,7 +186,7 @@ void run_generate(StageContext& ctx) {
       std::size_t k = 0;
       for (std::size_t i = lo; i < hi; ++i) {
         const auto& it = items[i];
-        nlohmann::json j;
+        nlohmann::ordered_json j;  // fields in the documented order, id first
         j["id"] = it.id;
         if (!it.error.empty()) {
           j["error"] = it.error;
