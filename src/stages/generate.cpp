@@ -127,7 +127,7 @@ void run_generate(StageContext& ctx) {
   const std::int64_t ctx_len = m->header.model.context_length;
   for (auto& it : items) {
     if (!it.error.empty()) {
-      log::warn("{}; the line is skipped (an error record keeps its place in the output)", it.error);
+      if (comm.is_root()) log::warn("{}; the line is skipped (an error record keeps its place in the output)", it.error);
       continue;
     }
     for (auto t : m->tok.encode(it.prompt)) it.ids.push_back(static_cast<std::int32_t>(t));
@@ -138,7 +138,8 @@ void run_generate(StageContext& ctx) {
       if (g.prompt_overflow == "error")
         fail("{}: prompt of {} tokens does not fit the context of {} with max_tokens = {}; shorten it or set "
              "generate.prompt_overflow = \"truncate\"", it.where, n, ctx_len, g.max_tokens);
-      log::warn("{}: prompt of {} tokens truncated from the left to {} (context {}, max_tokens {})", it.where, n,
+      if (comm.is_root())
+        log::warn("{}: prompt of {} tokens truncated from the left to {} (context {}, max_tokens {})", it.where, n,
                 it.ids.size(), ctx_len, g.max_tokens);
     }
   }
