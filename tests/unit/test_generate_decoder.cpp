@@ -13,6 +13,7 @@
 #include "hermes/generate/generator.hpp"
 #include "hermes/model/decoder.hpp"
 #include "hermes/model/transformer.hpp"
+#include "hermes/tokenizer/tokenizer.hpp"
 
 using hermes::model::ModelConfig;
 
@@ -123,4 +124,51 @@ TEST(GenerateSampler, GreedyTopKTopPAndSeeds) {
   double z = 0;
   for (float l : logits) z += std::exp(l);
   for (int v = 0; v < 6; ++v) EXPECT_NEAR(count[v] / 4000.0, std::exp(logits[v]) / z, 0.03) << v;
+}
+
+namespace {
+ModelConfig with_vocab(std::int64_t V) {
+  auto c = small(hermes::model::Ffn::swiglu, false, 2);
+  c.vocab_size = V;
+  c.context_length = 48;
+  return c;
+}
+}  // namespace
+
+TEST(GenerateGenerator, BatchedPromptsOfDifferentLengthsMatchOneAtATime) {
+  const auto tok = hermes::tokenizer::Tokenizer::load(std::string(HERMES_SOURCE_DIR) +
+                                                      "/tests/fixtures/tokenizer/hermes-trained/tokenizer.json");
+  const auto c = with_vocab(static_cast<std::int64_t>(tok.vocab_size()));
+  hermes::model::Transformer<float> init(c, 1, 8);
+  init.init(3);
+  hermes::generate::Generator batched(c, tok, 4), single(c, tok, 1);
+  std::copy(init.params(), init.params() + init.num_params(), batched.decoder().params());
+  std::copy(init.params(), init.params() + init.num_params(), single.decoder().params());
+  std::vector<hermes::generate::Request> reqs;
+  for (std::size_t n : {3u, 11u, 7u, 20u, 5u}) {
+    hermes::generate::Request r;
+    for (std::size_t i = 0; i < n; ++i) r.prompt.push_back(static_cast<std::int32_t>(20 + (i * 37 + n) % 900));
+    r.max_tokens = 12;
+    r.sampling = n % 2 ? hermes::generate::Sampling{0.0, 0, 1.0} : hermes::generate::Sampling{1.0, 20, 0.9};
+    r.seed = n;
+    reqs.push_back(r);
+  }
+  std::vector<std::string> streamed(reqs.size());
+  const auto all = batched.run(reqs, [&](std::size_t i, const std::string& s) { streamed[i] += s; });
+  ASSERT_EQ(all.size(), reqs.size());
+  for (std::size_t i = 0; i < reqs.size(); ++i) {
+    const auto one = single.run({reqs[i]});
+    EXPECT_EQ(all[i].tokens, one[0].tokens) << "request " << i;
+    EXPECT_EQ(all[i].text, one[0].text);
+    EXPECT_EQ(streamed[i], all[i].text);  // streaming delivers exactly the completion
+    EXPECT_FALSE(all[i].finish_reason.empty());
+  }
+  // A stop string: the completion is cut before it and the reason says so.
+  auto r = reqs[1];
+  const auto free_run = single.run({r})[0];
+  ASSERT_GE(free_run.text.size(), 3u);
+  r.stop = {free_run.text.substr(1, 2)};
+  const auto stopped = single.run({r})[0];
+  EXPECT_EQ(stopped.finish_reason, "stop");
+  EXPECT_EQ(stopped.text, free_run.text.substr(0, free_run.text.find(r.stop[0])));
 }
