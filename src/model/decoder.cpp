@@ -21,7 +21,7 @@ Decoder<T>::Decoder(const ModelConfig& c, Index max_slots, Index max_rows)
   vcache_ = backend::host::HostArray<T>("decoder::v_cache", static_cast<std::size_t>(layer_cache * c.n_layer));
   const Index R = max_rows_, C = c.n_embd, F = c.ffn_hidden, Q = c.qkv_dim();
   // x, h, qkv, att, tmp, gate, up, act, scores, rstd, logits
-  const Index work = 4 * R * C + R * Q + 3 * R * F + R * c.n_head * L_ + R + R * c.vocab_size;
+  const Index work = 4 * R * C + R * Q + 3 * R * F + R * c.n_head * L_ + R + S_ * c.vocab_size;
   work_ = backend::host::HostArray<T>("decoder::work", static_cast<std::size_t>(work));
   rope_cos_ = backend::host::HostArray<T>("decoder::rope_cos", static_cast<std::size_t>(L_ * c.head_dim() / 2));
   rope_sin_ = backend::host::HostArray<T>("decoder::rope_sin", static_cast<std::size_t>(L_ * c.head_dim() / 2));
@@ -35,11 +35,12 @@ template <class T> std::int64_t Decoder<T>::param_offset(const std::string& name
 }
 
 template <class T>
-const T* Decoder<T>::forward(const std::vector<std::int32_t>& slots, const std::vector<std::int32_t>& tokens) {
+const T* Decoder<T>::forward(const std::vector<std::int32_t>& slots, const std::vector<std::int32_t>& tokens,
+                             bool last_only) {
   const auto& c = config_;
   const Index R = static_cast<Index>(tokens.size());
-  if (R == 0 || R > max_rows_ || slots.size() != tokens.size())
-    fail("internal: decoder forward with {} rows (at most {})", R, max_rows_);
+  if (R == 0 || R > max_rows_ || slots.size() != tokens.size() || (!last_only && R > S_))
+    fail("internal: decoder forward with {} rows (at most {}, {} with all logits)", R, max_rows_, S_);
   pos_.resize(R);
   for (Index r = 0; r < R; ++r) {
     const Index s = slots[r];
@@ -92,15 +93,16 @@ const T* Decoder<T>::forward(const std::vector<std::int32_t>& slots, const std::
     ops::linear_forward(tmp, act, P(b + "ffn.down.weight"), P(b + "ffn.down.bias"), R, F, C);
     ops::residual_forward(x, x, tmp, R * C);
   }
-  ops::rmsnorm_forward(h, rstd, x, P("final_norm.weight"), R, C, c.norm_eps);
-  ops::linear_forward(logits, h, P("tok_emb.weight"), static_cast<const T*>(nullptr), R, C, V);
+  // The head: every row, or (prefill) only the last one, which is all sampling needs.
+  const Index first = last_only ? R - 1 : 0, rows = R - first;
+  ops::rmsnorm_forward(h, rstd, x + first * C, P("final_norm.weight"), rows, C, c.norm_eps);
+  ops::linear_forward(logits, h, P("tok_emb.weight"), static_cast<const T*>(nullptr), rows, C, V);
   return logits;
 }
 
 template <class T> const T* Decoder<T>::prefill(Index slot, const std::vector<std::int32_t>& tokens) {
   const std::vector<std::int32_t> slots(tokens.size(), static_cast<std::int32_t>(slot));
-  const T* logits = forward(slots, tokens);
-  return logits + (static_cast<Index>(tokens.size()) - 1) * config_.vocab_size;
+  return forward(slots, tokens, true);
 }
 
 template class Decoder<float>;

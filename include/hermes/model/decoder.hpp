@@ -35,9 +35,12 @@ class Decoder {
   void reset(Index slot) { len_[slot] = 0; }
 
   // Appends tokens[i] to slot[i] (rows of one slot in order) and returns the logits of every row,
-  // (R, vocab) row-major, valid until the next call. Throws when a slot would pass the context.
-  const T* forward(const std::vector<std::int32_t>& slots, const std::vector<std::int32_t>& tokens);
-  // Prefill: the whole prompt into one slot in one pass; returns the last row's logits (vocab).
+  // (R, vocab) row-major (R <= max_slots), valid until the next call; with last_only, only the
+  // last row's logits (vocab) are computed and returned. Throws when a slot would pass the context.
+  const T* forward(const std::vector<std::int32_t>& slots, const std::vector<std::int32_t>& tokens,
+                   bool last_only = false);
+  // Prefill: the whole prompt into one slot in one pass (the output projection for its last row
+  // only); returns that row's logits (vocab).
   const T* prefill(Index slot, const std::vector<std::int32_t>& tokens);
 
  private:
