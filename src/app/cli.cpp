@@ -15,6 +15,7 @@
 #include "hermes/model/report.hpp"
 #include "hermes/stages/stage.hpp"
 #include "hermes/tokenizer/tokenize_command.hpp"
+#include "hermes/generate/chat.hpp"
 #include "hermes/version.hpp"
 
 namespace hermes::app {
@@ -174,6 +175,24 @@ int main(int argc, char** argv, const dist::Communicator& comm) {
   gen->add_option("--top-p", gen_topp, "nucleus sampling mass");
   gen->add_option("--seed", gen_seed, "sampling seed");
   gen->add_option("overrides", gen_extra, "section.key=value overrides");
+  bool gen_interactive = false;
+  generate::ChatOptions chat_opts;
+  gen->add_flag("--interactive", gen_interactive, "chat in the terminal (same as `hermes chat`)");
+  gen->add_option("--system", chat_opts.system, "system prompt (interactive)");
+  gen->add_option("--tools", chat_opts.tools_file, "tools JSON file, or \"synth\" (interactive)");
+  // chat: the same flags; generate's stage is replaced by the terminal conversation.
+  auto* chat = app.add_subcommand("chat", "chat with a checkpoint in the terminal (/reset, /exit)");
+  chat->add_option("--checkpoint", gen_checkpoint, "checkpoint (.h5)");
+  chat->add_option("--config", gen_config, "deck the model was trained with");
+  chat->add_option("--tokenizer", gen_tokenizer, "tokenizer.json");
+  chat->add_option("--system", chat_opts.system, "system prompt");
+  chat->add_option("--tools", chat_opts.tools_file, "tools JSON file (array of schemas), or \"synth\"");
+  chat->add_option("--max-tokens", gen_max, "new tokens per reply");
+  chat->add_option("--temperature", gen_temp, "sampling temperature (0: greedy)");
+  chat->add_option("--top-k", gen_topk, "top-k sampling");
+  chat->add_option("--top-p", gen_topp, "nucleus sampling mass");
+  chat->add_option("--seed", gen_seed, "sampling seed");
+  chat->add_option("overrides", gen_extra, "section.key=value overrides");
 
   try {
     app.parse(argc, argv);
@@ -274,9 +293,9 @@ int main(int argc, char** argv, const dist::Communicator& comm) {
     return run_deck(d, {.force = train_force, .keep_run_dir = true}, comm);
   }
 
-  if (*gen) {
+  if (*gen || *chat) {
     std::vector<std::string> o;
-    if (!gen_config) o.push_back("run.stages=[\"generate\"]");
+    o.push_back("run.stages=[\"generate\"]");  // with --config too: generate, not the deck's stages
     flag_override(o, "generate.prompt", gen_prompt);
     flag_override(o, "generate.prompts_file", gen_prompts);
     flag_override(o, "generate.checkpoint", gen_checkpoint);
@@ -289,6 +308,15 @@ int main(int argc, char** argv, const dist::Communicator& comm) {
     o.insert(o.end(), gen_extra.begin(), gen_extra.end());
     const auto d = deck::load_deck_collective(comm, gen_config.value_or(""), o,
                                               subcommand_deck("generate", "generate"), "generate flags");
+    if (*chat || gen_interactive) {
+      if (!comm.is_root()) return 0;  // one conversation: rank 0 holds it
+      try {
+        return generate::run_chat(d, chat_opts, std::cin, std::cout);
+      } catch (const Error& e) {
+        std::cerr << "error: " << e.what() << "\n";
+        return e.exit_code();
+      }
+    }
     return run_deck(d, {.keep_run_dir = false}, comm);
   }
 

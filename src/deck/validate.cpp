@@ -72,10 +72,7 @@ void validate(const Deck& d, const std::string& /*source_name*/) {
     fail("{}: [tokenizer] inputs and [data] inputs are both empty but stage 'tokenizer' needs a corpus; "
          "add inputs = [\"corpus.txt\"] to [tokenizer] or [data]",
          d.where("tokenizer"));
-  if (d.has_stage("generate") && d.generate.prompts_file.empty() && d.generate.prompt.empty())
-    fail("{}: [generate] prompts_file and prompt are empty but stage 'generate' needs prompts; add "
-         "prompts_file = \"prompts.jsonl\"",
-         d.where("generate"));
+  // generate with neither prompts_file nor prompt uses held-out synthetic conversations.
   for (const char c : d.run.name)
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
       fail("{}: [run] name = \"{}\" may hold only letters, digits, '-', '_' and '.' (it names a folder)",

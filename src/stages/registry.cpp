@@ -16,7 +16,7 @@ const std::vector<StageInfo>& registry() {
       {"prepare", "tokenize corpora into sharded HDF5 train/val/test splits", run_prepare},
       {"pretrain", "train the model with data parallelism over ranks", run_pretrain},
       {"evaluate", "loss, accuracy, perplexity on val/test; tool-calling evaluation", run_evaluate},
-      {"generate", "batch generation from a prompts file, spread over ranks", {}},
+      {"generate", "batch generation from a prompts file, spread over ranks", run_generate},
       {"info", "print the model's shape, parameter count, FLOPs and memory estimate", run_info},
   };
   return stages;

@@ -16,3 +16,4 @@
 #include "hermes/backend/host/rmsnorm.hpp"
 #include "hermes/backend/host/rope.hpp"
 #include "hermes/backend/host/swiglu.hpp"
+#include "hermes/backend/host/kv_cache.hpp"

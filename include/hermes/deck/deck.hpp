@@ -216,7 +216,7 @@ struct GenerateSection {
   std::string prompt_overflow = "truncate";
 
   template <class V> void fields(V& v) {
-    v("prompts_file", prompts_file, "JSONL prompts for batch generation", rule());
+    v("prompts_file", prompts_file, "JSONL prompts for batch generation (empty, with no prompt: held-out synthetic conversations)", rule());
     v("prompt", prompt, "a single prompt instead of prompts_file", rule());
     v("output_file", output_file, "JSONL outputs, one record per prompt in input order", rule().filled());
     v("checkpoint", checkpoint, "checkpoint to generate from (empty: the run's latest)", rule());

@@ -45,6 +45,9 @@ class Transformer {
   const T* params() const { return params_.data(); }
   T* grads() { return grads_.data(); }
   const T* grads() const { return grads_.data(); }
+  // After forward: (batch*seq_len, vocab), each row exp(logit - row max) without want_grad (the
+  // fused cross-entropy works in place), d(loss)/d(logits) with it.
+  const T* logits() const { return acts_.data() + logits_; }
   // Bytes held by the activation arena (what `info`'s estimate must match).
   std::size_t activation_bytes() const;
 

@@ -34,5 +34,8 @@ void run_synth(StageContext& context);
 void run_prepare(StageContext& context);
 void run_pretrain(StageContext& context);
 void run_evaluate(StageContext& context);
+void run_generate(StageContext& context);
+// The checkpoint generate/evaluate/chat use: generate.checkpoint, else the run's final, else latest.
+std::filesystem::path checkpoint_to_use(const deck::Deck& d);
 
 }  // namespace hermes::stages

@@ -1,0 +1,31 @@
+#include "hermes/generate/load.hpp"
+
+#include "hermes/core/error.hpp"
+#include "hermes/stages/stage.hpp"
+
+namespace hermes::generate {
+
+std::unique_ptr<LoadedModel> load_model(const deck::Deck& d, std::int64_t max_batch) {
+  auto m = std::make_unique<LoadedModel>();
+  const std::filesystem::path tok_path = d.expand(d.tokenizer.path);
+  m->checkpoint = stages::checkpoint_to_use(d);
+  if (!std::filesystem::exists(m->checkpoint))
+    fail("{}: checkpoint {} does not exist; pass --checkpoint or set generate.checkpoint to a .h5 "
+         "written by pretrain", d.where("generate.checkpoint"), m->checkpoint.string());
+  if (!std::filesystem::exists(tok_path))
+    fail("{}: tokenizer {} does not exist; pass --tokenizer with the tokenizer.json the checkpoint "
+         "{} was trained with", d.where("tokenizer.path"), tok_path.string(), m->checkpoint.string());
+  m->tok = tokenizer::Tokenizer::load(tok_path);
+  m->header = io::read_checkpoint_header(m->checkpoint);
+  m->generator = std::make_unique<Generator>(m->header.model, m->tok, max_batch);
+  auto& dec = m->generator->decoder();
+  io::CheckpointData into;
+  into.model = m->header.model;
+  into.tokenizer_fingerprint = m->tok.fingerprint();
+  for (const auto& spec : model::parameter_layout(m->header.model))
+    into.weights.push_back({spec.name, spec.shape, dec.params() + dec.param_offset(spec.name)});
+  io::load_checkpoint(m->checkpoint, into, false);  // refuses another model or tokenizer
+  return m;
+}
+
+}  // namespace hermes::generate
