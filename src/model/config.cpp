@@ -124,6 +124,27 @@ std::vector<ParamSpec> parameter_layout(const ModelConfig& c) {
   return p;
 }
 
+ParamOffsets param_offsets(const ModelConfig& c, const std::vector<std::int64_t>& arena_offsets) {
+  const auto layout = parameter_layout(c);
+  HERMES_ASSERT(layout.size() == arena_offsets.size());
+  auto off = [&](const std::string& name) -> std::int64_t {
+    for (std::size_t i = 0; i < layout.size(); ++i)
+      if (layout[i].name == name) return arena_offsets[i];
+    return -1;
+  };
+  ParamOffsets o;
+  o.tok_emb = off("tok_emb.weight");
+  o.final_norm = off("final_norm.weight");
+  for (std::int64_t l = 0; l < c.n_layer; ++l) {
+    const std::string b = fmt::format("layers.{}.", l);
+    o.layers.push_back({off(b + "attn_norm.weight"), off(b + "attn.qkv.weight"), off(b + "attn.qkv.bias"),
+                        off(b + "attn.proj.weight"), off(b + "attn.proj.bias"), off(b + "ffn_norm.weight"),
+                        off(b + "ffn.gate.weight"), off(b + "ffn.gate.bias"), off(b + "ffn.up.weight"),
+                        off(b + "ffn.up.bias"), off(b + "ffn.down.weight"), off(b + "ffn.down.bias")});
+  }
+  return o;
+}
+
 std::int64_t parameter_count(const ModelConfig& c) {
   std::int64_t n = 0;
   for (const auto& s : parameter_layout(c)) n += s.numel();

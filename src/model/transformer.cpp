@@ -21,19 +21,13 @@ Transformer<T>::Transformer(const ModelConfig& c, Index batch, Index seq_len)
     slots_.push_back({spec, n_params_});
     n_params_ += spec.numel();
   }
-  auto off = [&](const std::string& name) -> Index {
-    for (const auto& s : slots_)
-      if (s.spec.name == name) return s.offset;
-    return -1;
-  };
-  wte_ = off("tok_emb.weight");
-  lnf_w_ = off("final_norm.weight");
-  for (Index l = 0; l < c.n_layer; ++l) {
-    const std::string b = "layers." + std::to_string(l) + ".";
-    lp_.push_back({off(b + "attn_norm.weight"), off(b + "attn.qkv.weight"), off(b + "attn.qkv.bias"),
-                   off(b + "attn.proj.weight"), off(b + "attn.proj.bias"), off(b + "ffn_norm.weight"),
-                   off(b + "ffn.gate.weight"), off(b + "ffn.gate.bias"), off(b + "ffn.up.weight"),
-                   off(b + "ffn.up.bias"), off(b + "ffn.down.weight"), off(b + "ffn.down.bias")});
+  {
+    std::vector<Index> offsets;
+    for (const auto& s : slots_) offsets.push_back(s.offset);
+    const auto po = model::param_offsets(c, offsets);
+    wte_ = po.tok_emb;
+    lnf_w_ = po.final_norm;
+    lp_ = po.layers;
   }
 
   const Index C = c.n_embd, F = c.ffn_hidden, Q = c.qkv_dim(), H = c.n_head, V = c.vocab_size;

@@ -49,6 +49,19 @@ struct ParamSpec {
   std::int64_t numel() const;
 };
 std::vector<ParamSpec> parameter_layout(const ModelConfig& config);
+
+// Where each parameter tensor starts in a flat arena, by role, so a backend indexes its arena
+// without name look-ups in the hot path. -1 marks a tensor this config does not have (biases
+// without `bias`, the gate without SwiGLU).
+struct LayerParamOffsets {
+  std::int64_t ln1, qkv_w, qkv_b, proj_w, proj_b, ln2, gate_w, gate_b, up_w, up_b, down_w, down_b;
+};
+struct ParamOffsets {
+  std::int64_t tok_emb = -1, final_norm = -1;
+  std::vector<LayerParamOffsets> layers;
+};
+// `arena_offsets[i]` is where the arena holds parameter_layout(config)[i] (backends may pad).
+ParamOffsets param_offsets(const ModelConfig& config, const std::vector<std::int64_t>& arena_offsets);
 std::int64_t parameter_count(const ModelConfig& config);
 std::int64_t embedding_parameter_count(const ModelConfig& config);
 

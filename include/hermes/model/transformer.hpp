@@ -75,9 +75,7 @@ class Transformer {
   struct LayerActs {
     Index res, ln1, rstd1, qkv, probs, atty, res_mid, ln2, rstd2, gate, up, act;
   };
-  struct LayerParams {
-    Index ln1, qkv_w, qkv_b, proj_w, proj_b, ln2, gate_w, gate_b, up_w, up_b, down_w, down_b;
-  };
+  using LayerParams = model::LayerParamOffsets;
   std::vector<LayerActs> la_;
   std::vector<LayerParams> lp_;
   Index wte_ = 0, lnf_w_ = 0;
