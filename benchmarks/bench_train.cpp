@@ -85,7 +85,7 @@ int main(int argc, char** argv) {
         "\"tokens_per_cpu_s\": %.1f, \"gflops_per_s\": %.2f, "
         "\"sgemm_gflops_per_rank\": %.2f, \"fraction_of_sgemm\": %.3f, \"peak_rss_bytes_per_rank\": %.0f, "
         "\"allocated_bytes_per_rank\": %zu, \"info_estimate_bytes\": %.0f}\n",
-        preset.c_str(), optim.c_str(), comm.size(), batch, seq, static_cast<long long>(t.model().num_params()), steps,
+        preset.c_str(), optim.c_str(), comm.size(), batch, seq, static_cast<long long>(t.num_params()), steps,
         secs, tok_s, cpu[0], tokens / cpu[0], flops / 1e9, sgemm / 1e9, flops / (sgemm * comm.size()), rss, t.allocated_bytes(), est.total());
   return 0;
 }

@@ -91,22 +91,24 @@ template <class T> std::size_t Transformer<T>::activation_bytes() const {
   return static_cast<std::size_t>(act_elems_) * sizeof(T) + static_cast<std::size_t>(2 * N_) * 4;
 }
 
-template <class T> void Transformer<T>::init(std::uint64_t seed) {
+template <class T>
+void init_parameters(const ModelConfig& config, const std::vector<ParamSlot>& slots, std::uint64_t seed, T* p) {
   std::mt19937_64 rng(seed);
-  const double std0 = config_.init_std;
-  const double std_res = std0 / std::sqrt(2.0 * static_cast<double>(config_.n_layer));
-  T* p = params();
-  for (const auto& s : slots_) {
+  const double std0 = config.init_std;
+  const double std_res = std0 / std::sqrt(2.0 * static_cast<double>(config.n_layer));
+  for (const auto& s : slots) {
     const auto& name = s.spec.name;
     const bool norm = name.find("norm") != std::string::npos;
     const bool bias = name.size() > 5 && name.compare(name.size() - 5, 5, ".bias") == 0;
     const bool resid = name.find("attn.proj.weight") != std::string::npos ||
                        name.find("ffn.down.weight") != std::string::npos;
     std::normal_distribution<double> dist(0.0, resid ? std_res : std0);
-    for (Index i = 0; i < s.spec.numel(); ++i)
+    for (std::int64_t i = 0; i < s.spec.numel(); ++i)
       p[s.offset + i] = norm ? T(1) : bias ? T(0) : static_cast<T>(dist(rng));
   }
 }
+template void init_parameters<float>(const ModelConfig&, const std::vector<ParamSlot>&, std::uint64_t, float*);
+template void init_parameters<double>(const ModelConfig&, const std::vector<ParamSlot>&, std::uint64_t, double*);
 
 template <class T> void Transformer<T>::zero_grads() { Kokkos::deep_copy(grads_, T(0)); }
 

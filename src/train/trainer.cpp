@@ -15,6 +15,7 @@
 #include "hermes/core/log.hpp"
 #include "hermes/core/strings.hpp"
 #include "hermes/deck/parser.hpp"
+#include "hermes/optim/optimizer.hpp"
 
 namespace hermes::train {
 
@@ -106,68 +107,39 @@ Trainer::Trainer(TrainerInputs in)
   seq_len_ = d.train.seq_len > 0 ? d.train.seq_len : config_.context_length;
   accum_ = d.train.grad_accum;
   ckpt_dir_ = d.expand(d.checkpoint.dir);
-  // Settings this (host) trainer does not honour yet are said out loud, not silently ignored.
-  // "auto" may pick CUDA in a CUDA build on a GPU node: say so rather than train on the host.
-  if (backend::resolve(d.parallel.backend) == backend::Kind::cuda)
-    fail("{}: parallel.backend = \"{}\" selects the CUDA backend, whose training loop is not wired into "
-         "the trainer yet; use \"host\"",
-         d.where("parallel.backend"), d.parallel.backend);
-  if (d.train.precision == "bf16")
-    log::warn("{}: train.precision = \"bf16\" applies to the CUDA backend; the host backend trains in fp32",
-              d.where("train.precision"));
-  if (d.parallel.zero1)
-    log::warn("{}: parallel.zero1 is not implemented yet; every rank keeps the whole optimizer state",
-              d.where("parallel.zero1"));
-  // Ranks sharing a node split its cores: one BLAS thread each.
-  if (comm_.local_size() > 1) backend::host::set_blas_threads(1);
-
-  const auto warning = memory_warning(config_, batch_, seq_len_, d.optim.name == "muon",
-                                      available_memory_per_rank(comm_.local_size()), comm_.local_size());
-  if (!warning.empty()) log::warn("{}", warning);
-
-  model_ = std::make_unique<model::Transformer<float>>(config_, batch_, seq_len_);
-  model_->init(static_cast<std::uint64_t>(d.run.seed));
-  optim::Settings s;
-  s.name = d.optim.name;
-  s.lr = d.optim.lr;
-  s.weight_decay = d.optim.weight_decay;
-  s.beta1 = d.optim.beta1;
-  s.beta2 = d.optim.beta2;
-  s.eps = d.optim.eps;
-  s.muon_lr = d.optim.muon_lr;
-  s.muon_momentum = d.optim.muon_momentum;
-  s.ns_steps = d.optim.ns_steps;
-  optim_ = std::make_unique<optim::Optimizer>(model_->slots(), model_->num_params(), s);
-  sync_ = std::make_unique<dist::GradSync>(comm_, model_->grads(), model_->slots(), model_->num_params(),
-                                           d.parallel.bucket_mb * 1024.0 * 1024.0);
+  const auto kind = backend::resolve(d.parallel.backend);
+  if (kind == backend::Kind::host) {
+    if (d.train.precision == "bf16")
+      log::warn("{}: train.precision = \"bf16\" applies to the CUDA backend; the host backend trains in fp32",
+                d.where("train.precision"));
+    const auto warning = memory_warning(config_, batch_, seq_len_, d.optim.name == "muon",
+                                        available_memory_per_rank(comm_.local_size()), comm_.local_size());
+    if (!warning.empty()) log::warn("{}", warning);
+  } else if (d.train.precision == "fp32") {
+    fail("{}: train.precision = \"fp32\" is not offered by the CUDA backend, which trains in bf16 with fp32 master "
+         "weights and optimizer state; set it to \"bf16\" or \"auto\", or parallel.backend = \"host\"",
+         d.where("train.precision"));
+  }
+  engine_ = make_engine(backend::to_string(kind), d, comm_, config_, batch_, seq_len_);
+  engine_->init(static_cast<std::uint64_t>(d.run.seed));
   if (d.train.max_steps > 0) {
     total_steps_ = d.train.max_steps;
   } else {
     const double micro = d.train.epochs * static_cast<double>(train_->batches_per_epoch());
     total_steps_ = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(micro / static_cast<double>(accum_))));
   }
-  peak_flops_ = measure_sgemm_flops();
 }
 
 Trainer::~Trainer() = default;
 
-std::size_t Trainer::allocated_bytes() const {
-  return static_cast<std::size_t>(model_->num_params()) * 2 * sizeof(float) + optim_->state_bytes() +
-         model_->activation_bytes();
+std::size_t Trainer::allocated_bytes() const { return engine_->allocated_bytes(); }
+
+std::uint64_t Trainer::parameter_checksum() {
+  engine_->pull();
+  return checksum(engine_->weights());
 }
 
-std::uint64_t Trainer::parameter_checksum() const {
-  const auto* bytes = reinterpret_cast<const unsigned char*>(model_->params());
-  const std::size_t n = static_cast<std::size_t>(model_->num_params()) * sizeof(float);
-  std::uint64_t h = 1469598103934665603ull;
-  for (std::size_t i = 0; i < n; ++i) {
-    h ^= bytes[i];
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
-void Trainer::verify_replicas() const {
+void Trainer::verify_replicas() {
   if (comm_.size() == 1) return;
   std::uint64_t mine = parameter_checksum(), root = mine;
   comm_.broadcast(std::span<std::byte>(reinterpret_cast<std::byte*>(&root), sizeof(root)));
@@ -180,30 +152,17 @@ void Trainer::verify_replicas() const {
 
 StepRecord Trainer::train_step() {
   const auto t0 = clock_type::now();
-  model_->zero_grads();
-  double loss_sum = 0, correct = 0, count = 0;
+  engine_->begin_step();
   for (std::int64_t micro = 0; micro < accum_; ++micro) {
     train_->next(batch_buf_);
-    const auto st = model_->forward(batch_buf_.inputs.data(), batch_buf_.targets.data(), batch_buf_.mask.data(), true);
-    loss_sum += st.loss_sum;
-    correct += static_cast<double>(st.correct);
-    count += static_cast<double>(st.count);
-    if (micro + 1 == accum_) {
-      sync_->begin();
-      model_->backward([this](std::int64_t from) { sync_->ready(from); });
-    } else {
-      model_->backward();
-    }
+    engine_->micro_batch(batch_buf_, micro + 1 == accum_);
   }
-  sync_->finish();
-  double red[3] = {loss_sum, correct, count};
+  const LossSums local = engine_->finish_gradients();
+  double red[3] = {local.loss_sum, local.correct, local.count};
   comm_.allreduce_sum(std::span<double>(red, 3));
-  const std::int64_t n = model_->num_params();
-  float* g = model_->grads();
   // Gradients so far are of the summed token losses: divide by the step's global token count.
-  optim::scale(g, n, red[2] > 0 ? static_cast<float>(1.0 / red[2]) : 0.0f);
+  const double gnorm = engine_->normalise(red[2] > 0 ? static_cast<float>(1.0 / red[2]) : 0.0f);
   const double loss = red[2] > 0 ? red[0] / red[2] : 0.0;
-  const double gnorm = optim::global_norm(g, n);
   if (!std::isfinite(loss) || !std::isfinite(gnorm)) {
     const auto latest = ckpt_dir_ / "latest";
     std::string last = "none (no checkpoint was written yet)";
@@ -219,11 +178,12 @@ StepRecord Trainer::train_step() {
                                      std::isfinite(loss) ? gnorm : loss, last),
                          kExitDiverged);
   }
-  if (deck_.train.grad_clip > 0 && gnorm > deck_.train.grad_clip)
-    optim::scale(g, n, static_cast<float>(deck_.train.grad_clip / gnorm));
+  const float clip = deck_.train.grad_clip > 0 && gnorm > deck_.train.grad_clip
+                         ? static_cast<float>(deck_.train.grad_clip / gnorm)
+                         : 1.0f;
   const double lrf = optim::lr_factor(step_, total_steps_, deck_.optim.warmup_steps, deck_.optim.min_lr_ratio,
                                       deck_.optim.schedule == "cosine");
-  optim_->update(model_->params(), g, step_ + 1, lrf);
+  engine_->update(clip, step_ + 1, lrf);
   ++step_;
   const std::int64_t tokens = batch_ * seq_len_ * accum_ * comm_.size();
   tokens_seen_ += tokens;
@@ -238,8 +198,10 @@ StepRecord Trainer::train_step() {
   return r;
 }
 
-EvalResult evaluate(model::Transformer<float>& model, BatchSource& source, std::int64_t batches,
-                    const dist::Communicator& comm) {
+namespace {
+// Loss, accuracy and perplexity over at most one pass of `source`, summed over the ranks.
+template <class Forward>
+EvalResult evaluate_with(Forward&& forward, BatchSource& source, std::int64_t batches, const dist::Communicator& comm) {
   double red[3] = {0, 0, 0};
   data::Batch b;
   // At most one pass over the split: a small test split must not be counted twice.
@@ -247,10 +209,10 @@ EvalResult evaluate(model::Transformer<float>& model, BatchSource& source, std::
   if (per_epoch > 0) batches = std::min(batches, per_epoch);
   for (std::int64_t i = 0; i < batches; ++i) {
     source.next(b);
-    const auto st = model.forward(b.inputs.data(), b.targets.data(), b.mask.data(), false);
+    const LossSums st = forward(b);
     red[0] += st.loss_sum;
-    red[1] += static_cast<double>(st.correct);
-    red[2] += static_cast<double>(st.count);
+    red[1] += st.correct;
+    red[2] += st.count;
   }
   comm.allreduce_sum(std::span<double>(red, 3));
   EvalResult r;
@@ -260,15 +222,26 @@ EvalResult evaluate(model::Transformer<float>& model, BatchSource& source, std::
   r.perplexity = std::exp(r.loss);
   return r;
 }
+}  // namespace
+
+EvalResult evaluate(model::Transformer<float>& model, BatchSource& source, std::int64_t batches,
+                    const dist::Communicator& comm) {
+  return evaluate_with(
+      [&](const data::Batch& b) {
+        const auto st = model.forward(b.inputs.data(), b.targets.data(), b.mask.data(), false);
+        return LossSums{st.loss_sum, static_cast<double>(st.correct), static_cast<double>(st.count)};
+      },
+      source, batches, comm);
+}
 
 EvalResult Trainer::evaluate(BatchSource& source, std::int64_t batches) {
-  return train::evaluate(*model_, source, batches, comm_);
+  return evaluate_with([&](const data::Batch& b) { return engine_->evaluate(b); }, source, batches, comm_);
 }
 
 io::CheckpointData Trainer::checkpoint_data() {
   io::CheckpointData d;
   d.model = config_;
-  d.optimizer = optim_->settings().name;
+  d.optimizer = deck_.optim.name;
   d.deck_toml = deck::to_toml(deck_);
   d.tokenizer_json = tokenizer_json_;
   d.tokenizer_fingerprint = tokenizer_fp_;
@@ -279,12 +252,13 @@ io::CheckpointData Trainer::checkpoint_data() {
   std::ostringstream rs;
   rs << rng_;
   d.state.rng = rs.str();
-  for (const auto& s : model_->slots()) d.weights.push_back({s.spec.name, s.spec.shape, model_->params() + s.offset});
-  for (const auto& t : optim_->state()) d.optim.push_back({t.param + "/" + t.name, {t.numel}, t.data});
+  d.weights = engine_->weights();
+  d.optim = engine_->optimizer_state();
   return d;
 }
 
 void Trainer::save(const fs::path& path) {
+  engine_->pull();
   if (comm_.is_root()) {
     io::save_checkpoint(path, checkpoint_data());
     // `latest` follows the run (periodic, interrupt, final checkpoints), never best.h5.
@@ -321,6 +295,7 @@ bool Trainer::resume() {
   // Every rank would refuse a mismatching checkpoint alike: say it once (rank 0), exit together.
   app::on_root_collectively(comm_, [&] { io::check_checkpoint(ckpt_dir_ / name, d, true); });
   io::load_checkpoint(ckpt_dir_ / name, d, true);
+  engine_->push();
   step_ = d.state.step;
   tokens_seen_ = d.state.tokens_seen;
   best_val_ = d.state.best_val_loss;
@@ -334,8 +309,9 @@ bool Trainer::resume() {
 Summary Trainer::run() {
   const auto& d = deck_;
   const std::int64_t per_step = batch_ * accum_ * comm_.size();
+  log::info("backend {}", engine_->describe());
   log::info("model {}: {} parameters ({} layers, width {}, {} heads / {} kv heads, {}) | optimizer {}",
-            config_.preset, model_->num_params(), config_.n_layer, config_.n_embd, config_.n_head,
+            config_.preset, engine_->num_params(), config_.n_layer, config_.n_embd, config_.n_head,
             config_.n_kv_head, model::to_string(config_.ffn), d.optim.name);
   log::info("effective batch {} x {} x {} ranks = {} sequences = {} tokens per step | {} steps | memory {} per rank",
             batch_, accum_, comm_.size(), per_step, per_step * seq_len_, total_steps_,
@@ -367,7 +343,8 @@ Summary Trainer::run() {
     const double avg = elapsed / static_cast<double>(step_ - first_step);
     const double tok_s = static_cast<double>(per_step * seq_len_) / avg;
     if (step_ == first_step + 1 || step_ % d.train.log_interval == 0 || step_ == total_steps_) {
-      const double mfu = flops_per_token * tok_s / (peak_flops_ * comm_.size());
+      const double peak = engine_->peak_flops() * comm_.size();
+      const double mfu = peak > 0 ? flops_per_token * tok_s / peak : 0.0;
       log::info("step {:>6}/{} | loss {:.4f} | acc {:5.1f}% | ppl {:9.2f} | lr {:.2e} | gnorm {:6.3f} | {} tok/s | "
                 "MFU {:4.1f}% | ETA {}",
                 step_, total_steps_, rec.loss, 100.0 * rec.accuracy, std::exp(rec.loss), rec.lr, rec.grad_norm,

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "../unit/train_fixture.hpp"
+#include "hermes/model/transformer.hpp"
 
 using namespace hermes;
 
@@ -54,7 +55,13 @@ TEST_P(TorchReference, LossAndGradientsAgree) {
   data::Batch b;
   src.next(b);
   for (std::size_t i = 0; i < b.mask.size(); i += 5) b.mask[i] = 0;
-  auto& m = t->model();
+  // A host model of the batch's shape holding the trained weights.
+  model::Transformer<float> m(t->config(), 3, 16);
+  {
+    const auto trained = hermes::testing::flat_parameters(*t);
+    ASSERT_EQ(static_cast<std::int64_t>(trained.size()), m.num_params());
+    std::copy(trained.begin(), trained.end(), m.params());
+  }
   m.zero_grads();
   const auto st = m.forward(b.inputs.data(), b.targets.data(), b.mask.data(), true);
   m.backward();

@@ -60,6 +60,18 @@ inline std::unique_ptr<train::Trainer> make_trainer(const deck::Deck& d, const d
   return std::make_unique<train::Trainer>(std::move(in));
 }
 
+// The trainer's parameters in layout order, one flat copy (pulled from the device on CUDA).
+inline std::vector<float> flat_parameters(train::Trainer& t) {
+  t.engine().pull();
+  std::vector<float> out;
+  for (const auto& w : t.engine().weights()) {
+    std::int64_t n = 1;
+    for (auto e : w.shape) n *= e;
+    out.insert(out.end(), w.data, w.data + n);
+  }
+  return out;
+}
+
 inline std::filesystem::path scratch_dir(const std::string& name) {
   auto p = std::filesystem::temp_directory_path() / ("hermes_test_" + name + "_" + std::to_string(::getpid()));
   std::filesystem::remove_all(p);

@@ -236,12 +236,15 @@ struct ParallelSection {
   std::string backend = "host";
   double bucket_mb = 25.0;
   bool zero1 = false;
+  bool cuda_graphs = true;
 
   template <class V> void fields(V& v) {
     v("backend", backend, "host, cuda or auto (cuda when a GPU is present)",
       rule().one_of({"host", "cuda", "auto"}));
     v("bucket_mb", bucket_mb, "gradient all-reduce bucket size in MiB", rule().above(0));
     v("zero1", zero1, "shard optimizer state across ranks (ZeRO-1)", rule());
+    v("cuda_graphs", cuda_graphs, "CUDA backend: replay micro-batches and the optimizer update as CUDA graphs",
+      rule());
   }
 };
 

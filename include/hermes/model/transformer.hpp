@@ -25,6 +25,13 @@ struct ParamSlot {
   std::int64_t offset = 0;  // into the parameter (and gradient) arena
 };
 
+// GPT-2 initialisation of a parameter arena laid out by `slots`: N(0, init_std) for matrices and
+// the embedding, residual projections (attn.proj, ffn.down) scaled by 1/sqrt(2 n_layer), biases
+// 0, norm weights 1. One draw sequence from `seed` in slot order, so every backend that calls it
+// starts from the same weights.
+template <class T>
+void init_parameters(const ModelConfig& config, const std::vector<ParamSlot>& slots, std::uint64_t seed, T* params);
+
 template <class T>
 class Transformer {
  public:
@@ -51,9 +58,8 @@ class Transformer {
   // Bytes held by the activation arena (what `info`'s estimate must match).
   std::size_t activation_bytes() const;
 
-  // GPT-2 initialisation: N(0, init_std) for matrices and the embedding, residual projections
-  // (attn.proj, ffn.down) scaled by 1/sqrt(2 n_layer), biases 0, norm weights 1.
-  void init(std::uint64_t seed);
+  // init_parameters over this model's arena.
+  void init(std::uint64_t seed) { init_parameters(config_, slots_, seed, params()); }
   void zero_grads();
 
   // inputs/targets/mask: (batch, seq_len). With want_grad the logits are replaced by

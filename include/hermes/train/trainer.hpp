@@ -1,7 +1,8 @@
 #pragma once
-// The pretraining loop on the host backend: micro-batches with gradient accumulation, bucketed
-// all-reduce over ranks, clipping, the optimizer, periodic evaluation, metrics, checkpoints,
-// resume, divergence and signal stops. The pretrain stage builds one from the deck and a loader;
+// The pretraining loop, backend-free: micro-batches with gradient accumulation, the step's
+// reduction over ranks, clipping, the schedule, periodic evaluation, metrics, checkpoints,
+// resume, divergence and signal stops. The model, its gradients, their cross-rank reduction and
+// the optimizer live in an Engine (engine.hpp): host or CUDA, from parallel.backend. The pretrain stage builds one from the deck and a loader;
 // tests build one from a deck string and SyntheticSource.
 #include <csignal>
 #include <filesystem>
@@ -14,10 +15,9 @@
 
 #include "hermes/deck/deck.hpp"
 #include "hermes/dist/communicator.hpp"
-#include "hermes/dist/grad_sync.hpp"
 #include "hermes/io/checkpoint.hpp"
 #include "hermes/model/transformer.hpp"
-#include "hermes/optim/optimizer.hpp"
+#include "hermes/train/engine.hpp"
 #include "hermes/train/source.hpp"
 
 namespace hermes::train {
@@ -66,22 +66,25 @@ class Trainer {
   std::int64_t total_steps() const { return total_steps_; }
   std::int64_t step() const { return step_; }
   const std::vector<StepRecord>& history() const { return history_; }
-  model::Transformer<float>& model() { return *model_; }
-  optim::Optimizer& optimizer() { return *optim_; }
+  Engine& engine() { return *engine_; }
+  const model::ModelConfig& config() const { return config_; }
+  std::int64_t num_params() const { return engine_->num_params(); }
   // Called after every optimizer step (tests raise signals or inspect state from it).
   std::function<void(const StepRecord&)> on_step;
   // Checksum of the parameters, identical on every rank (verified at each evaluation).
-  std::uint64_t parameter_checksum() const;
+  std::uint64_t parameter_checksum();
   std::filesystem::path checkpoint_dir() const { return ckpt_dir_; }
   std::size_t allocated_bytes() const;
-  double peak_flops() const { return peak_flops_; }  // SGEMM rate measured at start-up (one rank)
+  // One rank's peak FLOP/s, MFU's denominator: the measured SGEMM rate on the host, the
+  // device's bf16 dense peak on a GPU.
+  double peak_flops() const { return engine_->peak_flops(); }
 
  private:
   StepRecord train_step();
   void save(const std::filesystem::path& path);
   void save_periodic();
   bool resume();
-  void verify_replicas() const;
+  void verify_replicas();
   io::CheckpointData checkpoint_data();
 
   deck::Deck deck_;  // a copy: the trainer may outlive the caller's deck
@@ -93,13 +96,10 @@ class Trainer {
   std::string tokenizer_json_, tokenizer_fp_;
   std::int64_t batch_, seq_len_, accum_, total_steps_ = 0, step_ = 0, tokens_seen_ = 0;
   double best_val_ = 0;
-  std::unique_ptr<model::Transformer<float>> model_;
-  std::unique_ptr<optim::Optimizer> optim_;
-  std::unique_ptr<dist::GradSync> sync_;
+  std::unique_ptr<Engine> engine_;
   data::Batch batch_buf_;
   std::mt19937_64 rng_;
   std::vector<StepRecord> history_;
-  double peak_flops_ = 0;
 };
 
 // Loss, token accuracy and perplexity of `model` over `batches` micro-batches of `source` (at
