@@ -1,23 +1,29 @@
 #!/usr/bin/env bash
 # Build the CUDA binaries here and pack them, with the shared libraries they load, for a GPU
 # machine that has the NVIDIA driver and CUDA/cuDNN/NCCL but no MPI, HDF5 or other Debian
-# libraries (the lent GPU machine). The archive unpacks to hermes-gpu/ with bin/ (hermes,
-# hermes_cuda_bench, test_cuda_ops, test_cuda_model), bundle/ (libraries, Open MPI plugins),
-# torch_gpu.py, and `run`, which sets the environment and runs a command:
+# libraries (the lent GPU machine). The archive unpacks to hermes-gpu/ with bin/ (hermes, every
+# tests/gpu test binary, every benchmarks/compare/hermes_cuda_*.cpp benchmark), bundle/
+# (libraries, Open MPI plugins), torch_gpu.py, `run` (sets the environment and runs a command)
+# and `checks` (every GPU check and benchmark of issue 7 in order, results under one folder):
 #   scripts/gpu-bundle.sh                      # -> .device/hermes-gpu.tar.xz (git-ignored)
-#   (on the GPU machine) tar -xJf hermes-gpu.tar.xz -C /tmp && /tmp/hermes-gpu/run test_cuda_ops
+#   (on the GPU machine) tar -xJf hermes-gpu.tar.xz -C /tmp && /tmp/hermes-gpu/checks "$OUT"
 # BUNDLE_LIBS: the library collector (default /work/shared/tools/bundle-libs).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 out=${1:-.device/hermes-gpu.tar.xz}
 bundle_libs=${BUNDLE_LIBS:-/work/shared/tools/bundle-libs}
-scripts/build-cuda.sh --target hermes hermes_cuda_bench test_cuda_ops test_cuda_model
+tests=$(for f in tests/gpu/test_*.cpp; do basename "$f" .cpp; done)
+benches=$(for f in benchmarks/compare/hermes_cuda_*.cpp; do basename "$f" .cpp; done)
+# shellcheck disable=SC2086
+scripts/build-cuda.sh --target hermes $tests $benches
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 dir=$stage/hermes-gpu
 mkdir -p "$dir/bin" "$(dirname "$out")"
-cp build-cuda/hermes build-cuda/benchmarks/hermes_cuda_bench build-cuda/tests/gpu/test_cuda_ops \
-   build-cuda/tests/gpu/test_cuda_model "$dir/bin/"
+cp build-cuda/hermes "$dir/bin/"
+for t in $tests; do cp "build-cuda/tests/gpu/$t" "$dir/bin/"; done
+for b in $benches; do cp "build-cuda/benchmarks/$b" "$dir/bin/"; done
+cp scripts/gpu-checks.sh "$dir/checks"
 "$bundle_libs" "$dir"/bin/* "$dir/bundle" >/dev/null
 cp benchmarks/compare/torch_gpu.py "$dir/"
 cat > "$dir/run" <<'RUN'
@@ -50,6 +56,6 @@ fi
 exec "$cmd" "$@"
 RUN
 /usr/local/cuda/bin/nvcc --version | sed -n 's/.*release \([0-9.]*\).*/\1/p' > "$dir/CUDA_VERSION"
-chmod +x "$dir/run"
+chmod +x "$dir/run" "$dir/checks"
 tar -cJf "$out" -C "$stage" hermes-gpu
 echo "gpu-bundle: $out ($(du -h "$out" | cut -f1))"
