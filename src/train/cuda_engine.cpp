@@ -7,11 +7,19 @@
 // the next batch overlaps the previous one's compute), one sync to read the loss sums and the
 // gradient norm (the trainer logs them and stops before the update when they are not finite),
 // and the optimizer's step scalars copied in before the update graph.
+// ZeRO-1 (parallel.zero1, AdamW, more than one rank): the arenas are padded to world x 16
+// elements and cut into equal shards; the last micro-batch reduce-scatters the gradients (each
+// rank receives the sum of its shard), each rank updates its shard of master weights and keeps
+// only its shard of m and v, and the bf16 weights are all-gathered. Checkpoints gather the full
+// fp32 master weights and state on the host (each rank contributes its shard to a zero-filled
+// array summed over ranks, which is exact).
 // Not yet run on a GPU (see docs/cuda.md).
 #if defined(HERMES_HAVE_CUDA)
 
 #include <cmath>
 #include <cstring>
+#include <span>
+#include <tuple>
 
 #include "hermes/backend/cuda/chunking.hpp"
 #include "hermes/backend/cuda/data_parallel.hpp"
@@ -21,6 +29,7 @@
 #include "hermes/core/error.hpp"
 #include "hermes/core/log.hpp"
 #include "hermes/core/strings.hpp"
+#include "hermes/dist/buckets.hpp"
 #include "hermes/model/transformer.hpp"
 #include "hermes/train/engine.hpp"
 
@@ -80,17 +89,20 @@ class CudaEngine final : public Engine {
       : d_(d),
         config_(config),
         N_(batch * seq_len),
+        comm_(comm),
+        zero1_(use_zero1(d, comm)),
         device_(cu::select_device(comm)),
         ctx_(device_),
-        model_(config, batch, seq_len, ctx_),
+        model_(config, batch, seq_len, ctx_, cu::Index(256) << 20, zero1_ ? cu::Index(comm.size()) * 16 : 16),
         graphs_(d.parallel.cuda_graphs) {
     HERMES_CUDA_CHECK(cudaGetDeviceProperties(&prop_, device_));
-    if (d.parallel.zero1)
-      log::warn("{}: parallel.zero1 is not wired into the CUDA training engine yet (its NCCL reduce-scatter and "
-                "all-gather exist in backend/cuda/data_parallel.hpp); every rank keeps the whole optimizer state",
-                d.where("parallel.zero1"));
     const bool muon = d.optim.name == "muon";
-    std::int64_t host_off = 0, adam = 0, mom = 0, max_numel = 0, max_gram = 0;
+    // The range of the arena this rank updates: all of it, or its ZeRO-1 shard.
+    shard_ = zero1_ ? dist::shard_for(model_.num_params(), comm.size(), comm.rank(), 16)
+                    : dist::Shard{model_.num_params(), model_.num_params(), 0, model_.num_params(), 0,
+                                  model_.num_params()};
+    HERMES_ASSERT(shard_.padded_total == model_.num_params());
+    std::int64_t host_off = 0, adam = 0, mom = 0, max_numel = 0, max_gram = 0, shard_state = 0;
     std::vector<cu::OptimSegment> segments;
     std::vector<std::int64_t> begins;
     for (const auto& slot : model_.slots()) {
@@ -106,7 +118,14 @@ class CudaEngine final : public Engine {
         const std::int64_t r = std::min(spec.shape[0], spec.shape[1]);
         max_gram = std::max(max_gram, r * r);
       } else {
-        segments.push_back({slot.offset, slot.offset + spec.numel(), adam, spec.decays});
+        // The part of this tensor inside the rank's shard, with its state compact over the shard.
+        const std::int64_t lo = std::max(shard_.begin, slot.offset);
+        const std::int64_t hi = std::min(shard_.end, slot.offset + spec.numel());
+        if (lo < hi) {
+          segments.push_back({lo - shard_.begin, hi - shard_.begin, shard_state, spec.decays});
+          state_copies_.push_back({adam + (lo - slot.offset), shard_state, hi - lo});
+          shard_state += hi - lo;
+        }
         state_names_.push_back({spec.name, "m", adam, spec.numel()});
         state_names_.push_back({spec.name, "v", adam, spec.numel()});
         adam += spec.numel();
@@ -120,8 +139,8 @@ class CudaEngine final : public Engine {
     const auto blocks = cu::plan_segment_blocks(segments, cu::kAdamBlockElems);
     n_blocks_ = static_cast<std::int64_t>(blocks.size());
     blocks_.allocate(blocks.size());
-    m_.allocate(static_cast<std::size_t>(adam));
-    v_.allocate(static_cast<std::size_t>(adam));
+    m_.allocate(static_cast<std::size_t>(shard_state));
+    v_.allocate(static_cast<std::size_t>(shard_state));
     mom_.allocate(static_cast<std::size_t>(mom));
     ns_x_.allocate(static_cast<std::size_t>(max_numel));
     ns_x2_.allocate(static_cast<std::size_t>(max_numel));
@@ -154,8 +173,9 @@ class CudaEngine final : public Engine {
     if (comm.size() > 1) {
       nccl_ = std::make_unique<cu::NcclComm>(comm, device_);
       const auto bucket = static_cast<std::int64_t>(d.parallel.bucket_mb * 1024.0 * 1024.0 / sizeof(float));
-      sync_ = std::make_unique<cu::GradientSync>(*nccl_, model_.grads(), begins, model_.num_params(),
-                                                 std::max<std::int64_t>(bucket, 1));
+      if (!zero1_)
+        sync_ = std::make_unique<cu::GradientSync>(*nccl_, model_.grads(), begins, model_.num_params(),
+                                                   std::max<std::int64_t>(bucket, 1));
     }
     ns_.x = ns_x_.p;
     ns_.x2 = ns_x2_.p;
@@ -185,7 +205,8 @@ class CudaEngine final : public Engine {
                        "state, attention {}, CUDA graphs {}, {})",
                        device_, prop_.name, prop_.major, prop_.minor, cu::to_string(model_.attention()),
                        graphs_ ? "on" : "off",
-                       nccl_ ? fmt::format("NCCL over {} ranks", nccl_->size()) : std::string("one rank"));
+                       nccl_ ? fmt::format("NCCL over {} ranks{}", nccl_->size(), zero1_ ? ", ZeRO-1" : "")
+                             : std::string("one rank"));
   }
   std::int64_t num_params() const override { return static_cast<std::int64_t>(host_params_.size()); }
 
@@ -201,13 +222,18 @@ class CudaEngine final : public Engine {
 
   void micro_batch(const data::Batch& b, bool last) override {
     stage(b);
-    const bool sync = last && sync_;
+    const bool sync = last && nccl_;
     auto body = [this, sync] {
       if (!sync) {
         model_.forward_backward(in_.p, tgt_.p, mask_.p, 1.0f);
         return;
       }
       const cudaStream_t s = ctx_.stream();
+      if (zero1_) {
+        model_.forward_backward(in_.p, tgt_.p, mask_.p, 1.0f);
+        cu::zero1_reduce_scatter(*nccl_, model_.grads(), shard_, s);
+        return;
+      }
       sync_->start();
       model_.forward_backward(in_.p, tgt_.p, mask_.p, 1.0f,
                               [this, s](std::int64_t from) { sync_->on_ready(from, s); });
@@ -227,10 +253,12 @@ class CudaEngine final : public Engine {
     // The scale is applied inside the update (OptimScalars::grad_scale); here only the norm.
     inv_tokens_ = inv_tokens;
     const cudaStream_t s = ctx_.stream();
-    cu::sum_squares(norm2_.p, model_.grads(), model_.num_params(), partials_.p, s);
+    cu::sum_squares(norm2_.p, model_.grads() + shard_.begin, shard_.shard_size, partials_.p, s);
     HERMES_CUDA_CHECK(cudaMemcpyAsync(h_norm2_.p, norm2_.p, sizeof(double), cudaMemcpyDeviceToHost, s));
     HERMES_CUDA_CHECK(cudaStreamSynchronize(s));
-    return std::sqrt(*h_norm2_.p) * static_cast<double>(inv_tokens);
+    double norm2 = *h_norm2_.p;
+    if (zero1_) comm_.allreduce_sum(std::span<double>(&norm2, 1));  // the shards' sums
+    return std::sqrt(norm2) * static_cast<double>(inv_tokens);
   }
 
   void update(float clip, std::int64_t step, double lr_factor) override {
@@ -249,9 +277,11 @@ class CudaEngine final : public Engine {
     HERMES_CUDA_CHECK(
         cudaMemcpyAsync(scalars_.p, h_scalars_.p, sizeof(cu::OptimScalars), cudaMemcpyHostToDevice, ctx_.stream()));
     auto body = [this] {
+      const cu::Index o = shard_.begin;
       if (n_blocks_ > 0)
-        cu::adamw_update(model_.master(), model_.weights(), model_.grads(), m_.p, v_.p, blocks_.p, n_blocks_,
-                         scalars_.p, ctx_.stream());
+        cu::adamw_update(model_.master() + o, model_.weights() + o, model_.grads() + o, m_.p, v_.p, blocks_.p,
+                         n_blocks_, scalars_.p, ctx_.stream());
+      if (zero1_) cu::zero1_all_gather(*nccl_, model_.weights(), shard_, ctx_.stream());
       for (const auto& t : muon_)
         cu::muon_update(model_.master() + t.device_offset, model_.weights() + t.device_offset,
                         model_.grads() + t.device_offset, mom_.p + t.state_offset, t.rows, t.cols, t.decays,
@@ -285,6 +315,7 @@ class CudaEngine final : public Engine {
   void pull() override {
     model_.save(host_params_.data());
     copy_state(cudaMemcpyDeviceToHost);
+    if (zero1_) gather_shards();
   }
   void push() override {
     model_.load(host_params_.data());
@@ -337,12 +368,61 @@ class CudaEngine final : public Engine {
       else
         HERMES_CUDA_CHECK(cudaMemcpyAsync(dev, host.data(), host.size() * sizeof(float), kind, s));
     };
-    copy(m_.p, host_m_);
-    copy(v_.p, host_v_);
+    // m and v: this rank's pieces (all of them without ZeRO-1) between the full host layout and
+    // the device's shard-compact arrays.
+    for (const auto& c : state_copies_)
+      for (auto [dev, host] : {std::pair{m_.p, host_m_.data()}, std::pair{v_.p, host_v_.data()}}) {
+        if (kind == cudaMemcpyDeviceToHost)
+          HERMES_CUDA_CHECK(cudaMemcpyAsync(host + c.full, dev + c.shard, c.len * sizeof(float), kind, s));
+        else
+          HERMES_CUDA_CHECK(cudaMemcpyAsync(dev + c.shard, host + c.full, c.len * sizeof(float), kind, s));
+      }
     copy(mom_.p, host_mom_);
     HERMES_CUDA_CHECK(cudaStreamSynchronize(s));
   }
 
+  // ZeRO-1: every rank's master weights and state are current only on its shard. Zero the rest
+  // of the host mirrors and sum over ranks: each element then holds its owner's value exactly.
+  void gather_shards() {
+    for (const auto& slot_pair : slot_ranges()) {
+      const auto [host_begin, dev_begin, n] = slot_pair;
+      const std::int64_t lo = std::max(dev_begin, shard_.begin), hi = std::min(dev_begin + n, shard_.end);
+      float* p = host_params_.data() + host_begin;
+      for (std::int64_t i = 0; i < n; ++i)
+        if (dev_begin + i < lo || dev_begin + i >= hi) p[i] = 0.0f;
+    }
+    std::vector<char> mine(host_m_.size(), 0);
+    for (const auto& c : state_copies_) std::fill(mine.begin() + c.full, mine.begin() + c.full + c.len, 1);
+    for (std::size_t i = 0; i < host_m_.size(); ++i)
+      if (!mine[i]) host_m_[i] = host_v_[i] = 0.0f;
+    comm_.allreduce_sum(std::span<float>(host_params_));
+    comm_.allreduce_sum(std::span<float>(host_m_));
+    comm_.allreduce_sum(std::span<float>(host_v_));
+  }
+
+  // (host layout offset, device arena offset, elements) of every parameter tensor.
+  std::vector<std::tuple<std::int64_t, std::int64_t, std::int64_t>> slot_ranges() const {
+    std::vector<std::tuple<std::int64_t, std::int64_t, std::int64_t>> out;
+    for (std::size_t i = 0; i < host_slots_.size(); ++i)
+      out.emplace_back(host_slots_[i].offset, model_.slots()[i].offset, host_slots_[i].spec.numel());
+    return out;
+  }
+
+  static bool use_zero1(const deck::Deck& d, const dist::Communicator& comm) {
+    if (!d.parallel.zero1) return false;
+    if (comm.size() == 1) return false;  // one rank: the shard is everything
+    if (d.optim.name == "muon") {
+      log::warn("{}: parallel.zero1 shards AdamW state only and Muon needs each hidden matrix whole; every rank "
+                "keeps the whole optimizer state",
+                d.where("parallel.zero1"));
+      return false;
+    }
+    return true;
+  }
+
+  struct StateCopy {
+    std::int64_t full = 0, shard = 0, len = 0;  // m/v elements: host layout offset, device offset
+  };
   struct StateName {
     std::string param, state;
     std::int64_t offset = 0, numel = 0;
@@ -351,6 +431,8 @@ class CudaEngine final : public Engine {
   deck::Deck d_;  // a copy: optimizer settings are read at every update
   model::ModelConfig config_;
   std::int64_t N_;
+  const dist::Communicator& comm_;
+  bool zero1_;
   int device_;
   cudaDeviceProp prop_{};
   cu::Context ctx_;
@@ -361,6 +443,8 @@ class CudaEngine final : public Engine {
   std::vector<model::ParamSlot> host_slots_;  // contiguous layout order (checkpoints, init)
   std::vector<float> host_params_, host_m_, host_v_, host_mom_;
   std::vector<StateName> state_names_;
+  std::vector<StateCopy> state_copies_;
+  dist::Shard shard_;
   std::vector<MuonTensor> muon_;
   std::int64_t n_blocks_ = 0;
   DeviceArray<cu::SegmentBlock> blocks_;
