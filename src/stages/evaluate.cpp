@@ -1,6 +1,7 @@
 // The `evaluate` stage: loss, token accuracy and perplexity of a checkpoint on val and test.
 #include <fstream>
 
+#include "hermes/backend/select.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/log.hpp"
 #include "hermes/data/random.hpp"
@@ -150,17 +151,21 @@ void run_evaluate(StageContext& ctx) {
   if (std::filesystem::exists(tok_path)) fp = tokenizer::Tokenizer::load(tok_path).fingerprint();
   const auto model_cfg = header.model;
   const std::int64_t seq = d.train.seq_len > 0 ? std::min(d.train.seq_len, model_cfg.context_length) : model_cfg.context_length;
-  model::Transformer<float> model(model_cfg, d.train.batch_size, seq);
+  // The training engine of parallel.backend (host or CUDA), holding the checkpoint's weights.
+  auto engine = train::make_engine(backend::to_string(backend::resolve(d.parallel.backend)), d, ctx.comm, model_cfg,
+                                   d.train.batch_size, seq);
   io::CheckpointData into;
   into.model = model_cfg;
   into.tokenizer_fingerprint = fp;
-  for (const auto& s : model.slots()) into.weights.push_back({s.spec.name, s.spec.shape, model.params() + s.offset});
+  into.weights = engine->weights();
   io::load_checkpoint(path, into, false);
-  log::info("evaluating {} (step {}, {} parameters)", path.string(), into.state.step, model.num_params());
+  engine->push();
+  log::info("evaluating {} (step {}, {} parameters) on {}", path.string(), into.state.step, engine->num_params(),
+            engine->describe());
   for (const char* split : {"val", "test"}) {
     auto src = train::open_split(d, ctx.comm, split, seq, fp);
     if (!src) continue;
-    const auto r = train::evaluate(model, *src, d.eval.batches, ctx.comm);
+    const auto r = train::evaluate(*engine, *src, d.eval.batches, ctx.comm);
     log::info("{:<4} loss {:.4f} | accuracy {:.2f}% | perplexity {:.2f} | {} tokens", split, r.loss,
               100.0 * r.accuracy, r.perplexity, r.tokens);
   }

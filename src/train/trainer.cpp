@@ -224,18 +224,12 @@ EvalResult evaluate_with(Forward&& forward, BatchSource& source, std::int64_t ba
 }
 }  // namespace
 
-EvalResult evaluate(model::Transformer<float>& model, BatchSource& source, std::int64_t batches,
-                    const dist::Communicator& comm) {
-  return evaluate_with(
-      [&](const data::Batch& b) {
-        const auto st = model.forward(b.inputs.data(), b.targets.data(), b.mask.data(), false);
-        return LossSums{st.loss_sum, static_cast<double>(st.correct), static_cast<double>(st.count)};
-      },
-      source, batches, comm);
+EvalResult evaluate(Engine& engine, BatchSource& source, std::int64_t batches, const dist::Communicator& comm) {
+  return evaluate_with([&](const data::Batch& b) { return engine.evaluate(b); }, source, batches, comm);
 }
 
 EvalResult Trainer::evaluate(BatchSource& source, std::int64_t batches) {
-  return evaluate_with([&](const data::Batch& b) { return engine_->evaluate(b); }, source, batches, comm_);
+  return train::evaluate(*engine_, source, batches, comm_);
 }
 
 io::CheckpointData Trainer::checkpoint_data() {

@@ -102,11 +102,9 @@ class Trainer {
   std::vector<StepRecord> history_;
 };
 
-// Loss, token accuracy and perplexity of `model` over `batches` micro-batches of `source` (at
-// most one epoch of it), summed
-// over every rank of `comm` (forward only; the model's logits buffer is overwritten).
-EvalResult evaluate(model::Transformer<float>& model, BatchSource& source, std::int64_t batches,
-                    const dist::Communicator& comm);
+// Loss, token accuracy and perplexity of `engine`'s model over `batches` micro-batches of
+// `source` (at most one epoch of it), summed over every rank of `comm` (forward only).
+EvalResult evaluate(Engine& engine, BatchSource& source, std::int64_t batches, const dist::Communicator& comm);
 
 // The warning printed before training when the deck's micro-batch does not fit: empty when
 // model::training_memory for (batch, seq_len) is within `available_bytes` per rank.
