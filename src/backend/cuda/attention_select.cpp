@@ -40,9 +40,12 @@ AttentionImpl choose_attention(bool want_cudnn, Context& ctx, Index B, Index T_l
     plans = std::make_unique<CudnnAttention>(ctx, B, T_len, H, KVH, D);
   } catch (const Error& e) {
     plans.reset();
+    std::string why = e.what();  // one log line, whatever cuDNN's message holds
+    for (char& ch : why)
+      if (ch == '\n' || ch == '\r') ch = ' ';
     log::info("attention: {} (cuDNN {} refused the fused flash-attention plans for B={} T={} heads={}/{} "
               "head_dim={}: {})",
-              to_string(fallback), cudnnGetVersion(), B, T_len, H, KVH, D, e.what());
+              to_string(fallback), cudnnGetVersion(), B, T_len, H, KVH, D, why);
     return fallback;
   }
   log::info("attention: {} (cuDNN {} fused flash attention, B={} T={} heads={}/{} head_dim={}; {})",
