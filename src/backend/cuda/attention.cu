@@ -73,31 +73,6 @@ __global__ void scatter_dqkv_kernel(bf16* dqkv, const bf16* dq, const bf16* dk, 
   store_pack<V>(dqkv + bt * W + col, out);
 }
 
-// dk, dv (B, H, T, D) per query head -> dqkv's K and V columns (B, T, W), group sums in fp32.
-template <int V>
-__global__ void sum_kv_groups_kernel(bf16* dqkv, const bf16* dk, const bf16* dv, Index B, Index T_len, Index H,
-                                     Index KVH, Index D) {
-  const Index C = H * D, KC = KVH * D, W = C + 2 * KC, per = 2 * KC / V, group = H / KVH;
-  const Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (i >= B * T_len * per) return;
-  const Index col = (i % per) * V, bt = i / per, b = bt / T_len, t = bt % T_len;
-  const bool is_k = col < KC;
-  const Index rel = is_k ? col : col - KC, g = rel / D, d = rel % D;
-  const bf16* src = is_k ? dk : dv;
-  float acc[V];
-#pragma unroll
-  for (int j = 0; j < V; ++j) acc[j] = 0.0f;
-  for (Index h = g * group; h < (g + 1) * group; ++h) {
-    const Pack<V> p = load_pack<V>(src + ((b * H + h) * T_len + t) * D + d);
-#pragma unroll
-    for (int j = 0; j < V; ++j) acc[j] += __bfloat162float(p.v[j]);
-  }
-  Pack<V> out;
-#pragma unroll
-  for (int j = 0; j < V; ++j) out.v[j] = __float2bfloat16(acc[j]);
-  store_pack<V>(dqkv + bt * W + C + col, out);
-}
-
 // One warp per row of (B*H*T, T) scores already scaled by 1/sqrt(D): causal softmax in fp32.
 __global__ void causal_softmax_kernel(bf16* p, Index rows, Index T_len) {
   const Index r = static_cast<Index>(blockIdx.x) * (blockDim.x / 32) + threadIdx.x / 32;
@@ -145,16 +120,6 @@ Index attention_scratch_elems(AttentionImpl impl, Index B, Index T_len, Index H,
 
 Index attention_saved_elems(AttentionImpl impl, Index B, Index T_len, Index H) {
   return impl == AttentionImpl::cudnn_fused ? 2 * B * H * T_len : B * H * T_len * T_len;
-}
-
-void attention_sum_kv_groups(bf16* dqkv, const bf16* dk, const bf16* dv, Index B, Index T_len, Index H, Index KVH,
-                             Index D, cudaStream_t s) {
-  const Index n = B * T_len * 2 * KVH * D;
-  if (D % 8 == 0 && aligned16(dqkv) && aligned16(dk) && aligned16(dv))
-    sum_kv_groups_kernel<8><<<grid_for(n / 8, kThreads), kThreads, 0, s>>>(dqkv, dk, dv, B, T_len, H, KVH, D);
-  else
-    sum_kv_groups_kernel<1><<<grid_for(n, kThreads), kThreads, 0, s>>>(dqkv, dk, dv, B, T_len, H, KVH, D);
-  HERMES_CUDA_LAUNCH_CHECK();
 }
 
 void attention_forward(bf16* out, bf16* probs, const bf16* qkv, Index B, Index T_len, Index H, Index KVH, Index D,

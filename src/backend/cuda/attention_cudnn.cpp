@@ -7,13 +7,13 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <deque>
 #include <initializer_list>
 #include <limits>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "hermes/backend/cuda/attention.cuh"
 #include "hermes/core/error.hpp"
 
 namespace hermes::backend::cuda {
@@ -81,12 +81,11 @@ enum Uid : std::int64_t {
   kScale = 6,      // by value: 1/sqrt(D)
   kMaskValue = 7,  // by value: what masked scores become
   kdO = 8,         // (B, H, T, D) in dout
-  kK = 9,          // (B, KVH, T, D) in qkv, for dS K
+  kOne = 9,        // by value: 1 (the dropout-scale slots of cuDNN's backward pattern, unused)
   kVt = 10,        // (B, KVH, D, T): V transposed by strides, for dO V^T
   kdQ = 11,        // (B, H, T, D) in dqkv
-  kdK = 12,        // (B, KVH, T, D) in dqkv, or (B, H, T, D) per query head in the workspace (GQA)
-  kdV = 13,        // as dK
-  kDelta = 14,     // (B, H, T, 1) fp32 rowsum(dO * O), in the workspace
+  kdK = 12,        // (B, KVH, T, D) in dqkv
+  kdV = 13,        // (B, KVH, T, D) in dqkv
 };
 
 // Collects the descriptors of one operation graph and keeps them alive as long as its plan.
@@ -198,7 +197,7 @@ class GraphBuilder {
     ops_.push_back(op.get());
   }
 
-  std::vector<Desc> descs_;
+  std::deque<Desc> descs_;  // a deque: keep() hands out references that must survive later keeps
   std::vector<cudnnBackendDescriptor_t> ops_;
   Desc graph_;
   std::int64_t next_virtual_ = 100;
@@ -268,28 +267,31 @@ void build_forward(GraphBuilder& g, const Layout& L) {
   g.matmul(p, v, o);
 }
 
-// Backward: Delta = rowsum(dO O); P = exp(mask(Q K^T * scale) - Stats); dV = P^T dO;
-// dS = P (dO V^T - Delta) * scale; dK = dS^T Q; dQ = dS K.
+// Backward, in the shape of cuDNN's own SDPA backward pattern (the fused engines match it):
+// Delta = rowsum(dO O) * 1; P = exp(mask(Q K^T * scale) - Stats); dV = P^T dO;
+// dS = P (dO V^T * 1 - Delta) * scale; dK = dS^T Q; dQ = dS K, K seen through a reshape of K^T.
+// GQA: dV and dK come out per query head (virtual) and a reduction adds each group's heads.
 void build_backward(GraphBuilder& g, const Layout& L) {
   const auto bf = CUDNN_DATA_BFLOAT16, f32 = CUDNN_DATA_FLOAT;
   auto q = g.tensor(kQ, bf, L.q(), L.qkv_strides());
   auto kt = g.tensor(kKt, bf, L.kv_t(), L.qkv_t_strides());
   auto vt = g.tensor(kVt, bf, L.kv_t(), L.qkv_t_strides());
-  auto k = g.tensor(kK, bf, L.kv(), L.qkv_strides());
   auto o = g.tensor(kO, bf, L.q(), L.out_strides());
   auto dout = g.tensor(kdO, bf, L.q(), L.out_strides());
   auto stats = g.tensor(kStats, f32, L.row(), L.row_strides());
   auto scale = g.scalar(kScale);
   auto mask_value = g.scalar(kMaskValue);
-  auto delta = g.tensor(kDelta, f32, L.row(), L.row_strides());
+  auto one = g.scalar(kOne);
   auto dq = g.tensor(kdQ, bf, L.q(), L.qkv_strides());
-  // GQA: dK, dV per query head, packed (B, H, T, D); the group sums happen after the plan.
-  auto dk = L.gqa() ? g.tensor(kdK, bf, L.q(), packed_strides(L.q())) : g.tensor(kdK, bf, L.kv(), L.qkv_strides());
-  auto dv = L.gqa() ? g.tensor(kdV, bf, L.q(), packed_strides(L.q())) : g.tensor(kdV, bf, L.kv(), L.qkv_strides());
+  auto dk = g.tensor(kdK, bf, L.kv(), L.qkv_strides());
+  auto dv = g.tensor(kdV, bf, L.kv(), L.qkv_strides());
 
   auto prod = g.virt(f32, L.q());
   g.pointwise(CUDNN_POINTWISE_MUL, dout, prod, o);
-  g.reduction(CUDNN_REDUCE_TENSOR_ADD, prod, delta);
+  auto row_sum = g.virt(f32, L.row());
+  g.reduction(CUDNN_REDUCE_TENSOR_ADD, prod, row_sum);
+  auto delta = g.virt(f32, L.row());
+  g.pointwise(CUDNN_POINTWISE_MUL, row_sum, delta, one);
 
   auto s = g.virt(f32, L.tt());
   g.matmul(q, kt, s);
@@ -298,21 +300,36 @@ void build_backward(GraphBuilder& g, const Layout& L) {
   g.pointwise(CUDNN_POINTWISE_SUB, masked, shifted, stats);
   auto p = g.virt(f32, L.tt());
   g.pointwise(CUDNN_POINTWISE_EXP, shifted, p);
+
+  // Per query head first when K/V heads are shared, then summed over each group.
+  auto per_head_or = [&](cudnnBackendDescriptor_t out) {
+    return L.gqa() ? g.virt(bf, L.q()) : out;
+  };
   auto p_t = g.virt(bf, L.tt(), L.tt_t_strides());
   g.reshape(p, p_t);
-  g.matmul(p_t, dout, dv);
+  auto dv_heads = per_head_or(dv);
+  g.matmul(p_t, dout, dv_heads);
+  if (L.gqa()) g.reduction(CUDNN_REDUCE_TENSOR_ADD, dv_heads, dv);
 
   auto dp = g.virt(f32, L.tt());
   g.matmul(dout, vt, dp);
+  auto dp_kept = g.virt(f32, L.tt());
+  g.pointwise(CUDNN_POINTWISE_MUL, dp, dp_kept, one);
   auto dp_centered = g.virt(f32, L.tt());
-  g.pointwise(CUDNN_POINTWISE_SUB, dp, dp_centered, delta);
+  g.pointwise(CUDNN_POINTWISE_SUB, dp_kept, dp_centered, delta);
   auto ds_unscaled = g.virt(f32, L.tt());
   g.pointwise(CUDNN_POINTWISE_MUL, dp_centered, ds_unscaled, p);
-  auto ds = g.virt(bf, L.tt());  // bf16 like K, the other operand of dS K
+  auto ds = g.virt(f32, L.tt());
   g.pointwise(CUDNN_POINTWISE_MUL, ds_unscaled, ds, scale);
+
   auto ds_t = g.virt(bf, L.tt(), L.tt_t_strides());
   g.reshape(ds, ds_t);
-  g.matmul(ds_t, q, dk);
+  auto dk_heads = per_head_or(dk);
+  g.matmul(ds_t, q, dk_heads);
+  if (L.gqa()) g.reduction(CUDNN_REDUCE_TENSOR_ADD, dk_heads, dk);
+
+  auto k = g.virt(bf, L.kv(), L.qkv_strides());
+  g.reshape(kt, k);
   g.matmul(ds, k, dq);
 }
 
@@ -447,17 +464,8 @@ CudnnAttention::CudnnAttention(Context& ctx, Index B, Index T_len, Index H, Inde
     bwd_ = std::make_unique<Graph>();
     build_backward(bwd_->builder, L);
     make_plan(*bwd_, handle_, "backward");
-    plan_ws_ = round256(static_cast<std::size_t>(std::max(fwd_->workspace, bwd_->workspace)));
-    delta_off_ = plan_ws_;
-    std::size_t end = delta_off_ + round256(static_cast<std::size_t>(B * H * T_len) * sizeof(float));
-    if (L.gqa()) {
-      const std::size_t per_head = round256(static_cast<std::size_t>(B * H * T_len * D) * sizeof(bf16));
-      dk_off_ = end;
-      dv_off_ = end + per_head;
-      end += 2 * per_head;
-    }
-    workspace_bytes_ = end;
-    HERMES_CUDA_CHECK(cudaMalloc(&workspace_, workspace_bytes_));
+    workspace_bytes_ = round256(static_cast<std::size_t>(std::max(fwd_->workspace, bwd_->workspace)));
+    if (workspace_bytes_ > 0) HERMES_CUDA_CHECK(cudaMalloc(&workspace_, workspace_bytes_));
   } catch (...) {
     if (handle_ != nullptr) cudnnDestroy(handle_);
     throw;
@@ -500,26 +508,20 @@ void CudnnAttention::backward(bf16* dqkv, const bf16* dout, const bf16* qkv, con
       !aligned16_ptr(stats))
     fail("cuDNN attention backward: dqkv, dout, qkv, out and stats must be 16-byte aligned");
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(D_)));
-  const float mask_value = std::numeric_limits<float>::lowest();
-  auto* ws = static_cast<char*>(workspace_);
-  const bool gqa = KVH_ < H_;
-  bf16* dk = gqa ? reinterpret_cast<bf16*>(ws + dk_off_) : dqkv + H_ * D_;
-  bf16* dv = gqa ? reinterpret_cast<bf16*>(ws + dv_off_) : dqkv + (H_ + KVH_) * D_;
+  const float mask_value = std::numeric_limits<float>::lowest(), one = 1.0f;
   execute(handle_, *bwd_, workspace_,
           {{kQ, qkv},
            {kKt, qkv + H_ * D_},
            {kVt, qkv + (H_ + KVH_) * D_},
-           {kK, qkv + H_ * D_},
            {kO, out},
            {kdO, dout},
            {kStats, stats},
            {kScale, &scale},
            {kMaskValue, &mask_value},
-           {kDelta, ws + delta_off_},
+           {kOne, &one},
            {kdQ, dqkv},
-           {kdK, dk},
-           {kdV, dv}});
-  if (gqa) attention_sum_kv_groups(dqkv, dk, dv, B_, T_, H_, KVH_, D_, ctx_.stream());
+           {kdK, dqkv + H_ * D_},
+           {kdV, dqkv + (H_ + KVH_) * D_}});
 }
 
 SdpaGraphCounts check_cudnn_attention_graphs(Index B, Index T_len, Index H, Index KVH, Index D,

@@ -46,9 +46,4 @@ void attention_backward(bf16* dqkv,      // (B, T, (n_head + 2*n_kv_head)*D) =
                         const bf16* qkv, const bf16* probs, Index B, Index T_len, Index n_head, Index n_kv_head,
                         Index D, Context& ctx);
 
-// GQA backward of the cuDNN path: dk, dv per query head (B, n_head, T, D) -> the K and V columns
-// of dqkv (=), each group's n_head/n_kv_head query heads summed in fp32. Q columns untouched.
-void attention_sum_kv_groups(bf16* dqkv, const bf16* dk, const bf16* dv, Index B, Index T_len, Index n_head,
-                             Index n_kv_head, Index D, cudaStream_t stream);
-
 }  // namespace hermes::backend::cuda

@@ -11,8 +11,7 @@
 // Q, K, V are read in place from the packed qkv rows [q (H*D) | k (KVH*D) | v (KVH*D)] by strides;
 // O and dO are the (B, T, H*D) rows; dQ, dK, dV are written in place into dqkv (=, every element).
 // GQA (KVH < H): query head h reads KV head h / (H / KVH) through the matmuls' batch broadcast;
-// in backward dK, dV come out per query head (B, H, T, D) into the workspace and
-// attention_sum_kv_groups adds each group into dqkv.
+// in backward dK, dV come out per query head and a reduction in the graph adds each group.
 // bf16 in and out, fp32 compute and statistics.
 #include <cstddef>
 #include <cstdint>
@@ -51,8 +50,8 @@ class CudnnAttention {
   Index B_, T_, H_, KVH_, D_;
   cudnnHandle_t handle_ = nullptr;
   std::unique_ptr<Graph> fwd_, bwd_;
-  void* workspace_ = nullptr;  // plan workspace | Delta (B*H*T fp32) | GQA: dK, dV per query head (bf16)
-  std::size_t workspace_bytes_ = 0, plan_ws_ = 0, delta_off_ = 0, dk_off_ = 0, dv_off_ = 0;
+  void* workspace_ = nullptr;  // the larger of the two plans' workspaces
+  std::size_t workspace_bytes_ = 0;
   char summary_[160] = {};
 };
 
