@@ -346,6 +346,7 @@ std::size_t round256(std::size_t n) { return (n + 255) / 256 * 256; }
 
 struct CudnnAttention::Graph {
   GraphBuilder builder;  // every descriptor the plan was built from
+  Desc config_desc;  // the engine configuration the plan was finalised from, kept alive with it
   Desc plan;
   std::int64_t workspace = 0, engine = -1;
   std::int64_t config = 0, configs = 0;  // which heuristic result finalised, of how many
@@ -418,6 +419,7 @@ void make_plan(CudnnAttention::Graph& g, cudnnHandle_t handle, const char* what)
         cudnnBackendGetAttribute(e, CUDNN_ATTR_ENGINE_GLOBAL_INDEX, CUDNN_TYPE_INT64, 1, &n, &g.engine) !=
             CUDNN_STATUS_SUCCESS)
       g.engine = -1;
+    g.config_desc = std::move(configs[i]);
     g.plan = std::move(plan);
     g.config = static_cast<std::int64_t>(i);
     g.configs = static_cast<std::int64_t>(configs.size());
@@ -467,6 +469,8 @@ CudnnAttention::CudnnAttention(Context& ctx, Index B, Index T_len, Index H, Inde
     workspace_bytes_ = round256(static_cast<std::size_t>(std::max(fwd_->workspace, bwd_->workspace)));
     if (workspace_bytes_ > 0) HERMES_CUDA_CHECK(cudaMalloc(&workspace_, workspace_bytes_));
   } catch (...) {
+    fwd_.reset();  // plans before the handle they were built on
+    bwd_.reset();
     if (handle_ != nullptr) cudnnDestroy(handle_);
     throw;
   }

@@ -52,7 +52,7 @@ class CudnnAttention {
   std::unique_ptr<Graph> fwd_, bwd_;
   void* workspace_ = nullptr;  // the larger of the two plans' workspaces
   std::size_t workspace_bytes_ = 0;
-  char summary_[160] = {};
+  char summary_[256] = {};
 };
 
 // fp32 elements of the forward statistics (what replaces the (B, H, T, T) probabilities).
