@@ -114,6 +114,14 @@ Index attention_scratch_elems(Index B, Index T_len, Index H, Index D) {
   return 6 * B * H * T_len * D + B * H * T_len * T_len;
 }
 
+Index attention_scratch_elems(AttentionImpl impl, Index B, Index T_len, Index H, Index D) {
+  return impl == AttentionImpl::cudnn_fused ? 0 : attention_scratch_elems(B, T_len, H, D);
+}
+
+Index attention_saved_elems(AttentionImpl impl, Index B, Index T_len, Index H) {
+  return impl == AttentionImpl::cudnn_fused ? 2 * B * H * T_len : B * H * T_len * T_len;
+}
+
 void attention_forward(bf16* out, bf16* probs, const bf16* qkv, Index B, Index T_len, Index H, Index KVH, Index D,
                        bf16* scratch, Context& ctx) {
   const cudaStream_t s = ctx.stream();

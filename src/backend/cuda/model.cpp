@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "hermes/backend/cuda/activation.cuh"
+#include "hermes/backend/cuda/attention_cudnn.hpp"
 #include "hermes/backend/cuda/chunking.hpp"
 #include "hermes/backend/cuda/cross_entropy.cuh"
 #include "hermes/backend/cuda/embedding.cuh"
@@ -30,7 +31,7 @@ T* device_alloc(Index n, std::size_t& bytes) {
 
 Model::Model(const model::ModelConfig& c, Index batch, Index seq_len, Context& ctx, Index logits_budget,
              Index arena_multiple)
-    : c_(c), B_(batch), T_(seq_len), N_(batch * seq_len), ctx_(ctx), attn_(choose_attention(true)) {
+    : c_(c), B_(batch), T_(seq_len), N_(batch * seq_len), ctx_(ctx) {
   model::validate(c);
   if (seq_len > c.context_length)
     fail("train.seq_len = {} exceeds model.context_length = {}; lower seq_len or raise context_length", seq_len,
@@ -53,6 +54,8 @@ Model::Model(const model::ModelConfig& c, Index batch, Index seq_len, Context& c
   }
   const Index C = c.n_embd, F = c.ffn_hidden, Q = c.qkv_dim(), H = c.n_head, V = c.vocab_size, D = c.head_dim();
   const bool swiglu = c.ffn == model::Ffn::swiglu;
+  // The attention path decides what each layer keeps for backward: probabilities or statistics.
+  attn_ = choose_attention(true, ctx, B_, T_, H, c.n_kv_head, D, sdpa_);
   chunk_rows_ = chunk_rows_for(N_, logits_ld(V), logits_budget);
   Index cur = 0;
   auto take = [&](Index n) {
@@ -65,7 +68,7 @@ Model::Model(const model::ModelConfig& c, Index batch, Index seq_len, Context& c
     x.res = take(N_ * C);
     x.ln1 = take(N_ * C);
     x.qkv = take(N_ * Q);
-    x.probs = take(B_ * H * T_ * T_);
+    x.probs = take(attention_saved_elems(attn_, B_, T_, H));  // cudnn_fused: (B, H, T) fp32 stats
     x.atty = take(N_ * C);
     x.res_mid = take(N_ * C);
     x.ln2 = take(N_ * C);
@@ -84,7 +87,7 @@ Model::Model(const model::ModelConfig& c, Index batch, Index seq_len, Context& c
   s_dqkv_ = take(N_ * Q);
   s_df1_ = take(N_ * F);
   s_df2_ = take(N_ * F);
-  s_attn_ = take(attention_scratch_elems(B_, T_, H, D));
+  s_attn_ = take(attention_scratch_elems(attn_, B_, T_, H, D));
   s_out_ = s_dc2_;
   master_ = device_alloc<float>(n_params_, bytes_);
   grads_ = device_alloc<float>(n_params_, bytes_);
@@ -97,6 +100,7 @@ Model::Model(const model::ModelConfig& c, Index batch, Index seq_len, Context& c
   rope_cos_ = device_alloc<float>(T_ * D / 2, bytes_);
   rope_sin_ = device_alloc<float>(T_ * D / 2, bytes_);
   totals_ = device_alloc<double>(3, bytes_);
+  if (sdpa_) bytes_ += sdpa_->device_bytes();
   HERMES_CUDA_CHECK(cudaMemsetAsync(master_, 0, n_params_ * sizeof(float), ctx.stream()));
   HERMES_CUDA_CHECK(cudaMemsetAsync(weights_, 0, n_params_ * sizeof(bf16), ctx.stream()));
   rope_table(rope_cos_, rope_sin_, T_, D, c.rope_theta, ctx.stream());
@@ -164,7 +168,10 @@ void Model::run_forward(const std::int32_t* inputs, const std::int32_t* targets,
     if (l == 0) rmsnorm_forward(a(x.ln1), rstd1, a(x.res), p + w.ln1, N_, C, c_.norm_eps, s);
     linear_forward(a(x.qkv), a(x.ln1), p + w.qkv_w, bias(w.qkv_b), N_, C, Q, ctx_);
     rope_forward(a(x.qkv), rope_cos_, rope_sin_, B_, T_, H, KVH, D, s);
-    attention_forward(a(x.atty), a(x.probs), a(x.qkv), B_, T_, H, KVH, D, a(s_attn_), ctx_);
+    if (sdpa_)
+      sdpa_->forward(a(x.atty), reinterpret_cast<float*>(a(x.probs)), a(x.qkv));
+    else
+      attention_forward(a(x.atty), a(x.probs), a(x.qkv), B_, T_, H, KVH, D, a(s_attn_), ctx_);
     linear_forward(a(s_out_), a(x.atty), p + w.proj_w, bias(w.proj_b), N_, C, C, ctx_);
     residual_rmsnorm_forward(a(x.res_mid), a(x.ln2), rstd2, a(x.res), a(s_out_), p + w.ln2, N_, C, c_.norm_eps, s);
     if (c_.ffn == model::Ffn::swiglu) {
@@ -219,7 +226,10 @@ void Model::run_backward(const GradReady& ready) {
     }
     rmsnorm_backward(dres, g + w.ln2, a(s_dc_), a(x.res_mid), p + w.ln2, rstd2, N_, C, s);
     linear_backward(a(s_datt_), g + w.proj_w, gb(w.proj_b), dres, a(x.atty), p + w.proj_w, N_, C, C, ctx_);
-    attention_backward(a(s_dqkv_), a(s_attn_), a(s_datt_), a(x.qkv), a(x.probs), B_, T_, H, KVH, D, ctx_);
+    if (sdpa_)  // O is this layer's attention output, still in x.atty
+      sdpa_->backward(a(s_dqkv_), a(s_datt_), a(x.qkv), a(x.atty), reinterpret_cast<const float*>(a(x.probs)));
+    else
+      attention_backward(a(s_dqkv_), a(s_attn_), a(s_datt_), a(x.qkv), a(x.probs), B_, T_, H, KVH, D, ctx_);
     rope_backward(a(s_dqkv_), rope_cos_, rope_sin_, B_, T_, H, KVH, D, s);
     linear_backward(a(s_dc_), g + w.qkv_w, gb(w.qkv_b), a(s_dqkv_), a(x.ln1), p + w.qkv_w, N_, C, Q, ctx_);
     rmsnorm_backward(dres, g + w.ln1, a(s_dc_), a(x.res), p + w.ln1, rstd1, N_, C, s);

@@ -11,6 +11,7 @@
 // The loss stays on the device (totals(), read by the caller when it logs).
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "hermes/backend/cuda/attention.cuh"
@@ -67,7 +68,8 @@ class Model {
   model::ModelConfig c_;
   Index B_, T_, N_;
   Context& ctx_;
-  AttentionImpl attn_;
+  AttentionImpl attn_ = AttentionImpl::cublas_softmax;
+  std::unique_ptr<CudnnAttention> sdpa_;  // the fused plans when attn_ is cudnn_fused
   std::vector<ModelSlot> slots_;
   std::vector<Index> host_offsets_;  // contiguous host layout offsets, per slot
   Index n_params_ = 0, host_params_ = 0;
@@ -80,6 +82,7 @@ class Model {
   std::size_t bytes_ = 0;
   Index chunk_rows_ = 0;
   struct LayerActs {
+    // probs: (B, H, T, T) bf16 probabilities, or (B, H, T) fp32 statistics with cudnn_fused
     Index res, ln1, qkv, probs, atty, res_mid, ln2, gate, up, act;
   };
   using LayerParams = model::LayerParamOffsets;
