@@ -137,7 +137,8 @@ int main(int argc, char** argv, const dist::Communicator& comm) {
   // train
   auto* train = app.add_subcommand("train", "pretrain a model on prepared shards");
   std::vector<std::string> train_extra;
-  std::optional<std::string> train_config, train_data, train_tokenizer, train_preset, train_optim, train_name;
+  std::optional<std::string> train_config, train_data, train_tokenizer, train_preset, train_optim, train_name,
+      train_backend;
   std::optional<std::int64_t> train_batch, train_seq, train_steps, train_accum;
   std::optional<double> train_lr, train_epochs;
   bool train_force = false;
@@ -153,6 +154,7 @@ int main(int argc, char** argv, const dist::Communicator& comm) {
   train->add_option("--epochs", train_epochs, "epochs when --max-steps is 0");
   train->add_option("--lr", train_lr, "peak learning rate");
   train->add_option("--optim", train_optim, "adamw or muon");
+  train->add_option("--backend", train_backend, "host, cuda or auto (parallel.backend)");
   train->add_option("--run-name", train_name, "run directory name");
   train->add_flag("--resume", train_resume, "continue the run from its latest checkpoint");
   train->add_flag("--force", train_force, "start over in an existing run directory");
@@ -285,6 +287,7 @@ int main(int argc, char** argv, const dist::Communicator& comm) {
     flag_override(o, "train.epochs", train_epochs);
     flag_override(o, "optim.lr", train_lr);
     flag_override(o, "optim.name", train_optim);
+    flag_override(o, "parallel.backend", train_backend);
     flag_override(o, "run.name", train_name);
     flag_override(o, "run.resume", train_resume);
     o.insert(o.end(), train_extra.begin(), train_extra.end());

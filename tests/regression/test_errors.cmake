@@ -13,3 +13,8 @@ expect_run(rank_error EXIT nonzero ONCE "hermes: error \\[rank 1\\]: injected fa
            ENV HERMES_INJECT_FAILURE=rank:1
            COMMAND "${MPIEXEC}" -n 2 "${HERMES}" run --force)
 expect_run(bad_flag EXIT nonzero CONTAINS "--no-such-flag" COMMAND "${HERMES}" run --no-such-flag)
+# A backend the build or node cannot offer stops before any data is read, once, naming the key.
+file(WRITE "${WORK_DIR}/cuda.toml" "[run]\nname = \"c\"\nstages = [\"pretrain\"]\n[parallel]\nbackend = \"cuda\"\n")
+expect_run(cuda_unavailable EXIT 2 ONCE
+           "parallel.backend = \"cuda\" but (this hermes was built without CUDA|no CUDA GPU is visible)"
+           COMMAND "${MPIEXEC}" -n 2 "${HERMES}" run --force cuda.toml)
