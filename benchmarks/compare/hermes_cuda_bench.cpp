@@ -2,10 +2,15 @@
 // model (a preset), random tokens, full training steps (forward, backward, gradient clipping,
 // AdamW) on one GPU, optionally replayed as one CUDA graph. Prints one JSON line: tokens/s, step
 // time and its breakdown, MFU (PaLM formula against 989 TFLOP/s), device memory against the
-// `hermes info` estimate.
+// `hermes info` estimate. Then the same steps through the training engine that `hermes run`
+// uses (train::Engine: pinned batch staging, the host reads of loss and gradient norm, the
+// update's scalars): engine_step_ms / engine_tokens_per_s / engine_mfu, the number a user sees.
 //   hermes_cuda_bench --model gpt2-small --batch 16 --seq 1024 --steps 30 --graph
 #include <CLI/CLI.hpp>
+#include <mpi.h>
 #include <nlohmann/json.hpp>
+
+#include <chrono>
 
 #include <cmath>
 #include <cstdio>
@@ -18,6 +23,7 @@
 #include "hermes/core/error.hpp"
 #include "hermes/core/log.hpp"
 #include "hermes/model/config.hpp"
+#include "hermes/train/engine.hpp"
 
 namespace cu = hermes::backend::cuda;
 namespace m = hermes::model;
@@ -35,6 +41,10 @@ int main(int argc, char** argv) {
   app.add_option("--vocab", vocab, "vocabulary (0: the preset's usual one)");
   app.add_flag("--graph", graph, "replay each step as one captured CUDA graph");
   CLI11_PARSE(app, argc, argv);
+  MPI_Init(&argc, &argv);  // the engine's communicator (one rank)
+  struct Finalize {
+    ~Finalize() { MPI_Finalize(); }
+  } finalize;
   try {
     hermes::log::init(0, 1);
     m::ModelConfig cfg = m::preset(preset);
@@ -42,7 +52,8 @@ int main(int argc, char** argv) {
     if (seq == 0) seq = cfg.context_length;
     if (cu::device_count() == 0) hermes::fail("no CUDA GPU visible: this benchmark needs one");
     cu::Context ctx(0);
-    cu::Model model(cfg, batch, seq, ctx);
+    auto model_owner = std::make_unique<cu::Model>(cfg, batch, seq, ctx);  // freed before the engine's
+    cu::Model& model = *model_owner;
     const std::int64_t N = batch * seq, P = model.num_params();
 
     // GPT-2 initialisation (as Transformer::init), on the host once.
@@ -165,6 +176,53 @@ int main(int argc, char** argv) {
     cudaDeviceProp prop{};
     HERMES_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
     const double tok_s = static_cast<double>(N) / (step_ms * 1e-3);
+    const std::size_t model_bytes = model.device_bytes();
+    const auto attention = model.attention();
+
+    // The training engine's step, as the trainer drives it (its own model; this one is freed
+    // first so both fit).
+    double engine_step_ms = 0;
+    std::string engine_desc;
+    {
+      model_owner.reset();
+      HERMES_CUDA_CHECK(cudaFree(d_m));
+      HERMES_CUDA_CHECK(cudaFree(d_v));
+      d_m = d_v = nullptr;
+      hermes::deck::Deck d;
+      d.optim.lr = 3e-4;
+      d.optim.weight_decay = 0.1;
+      d.train.grad_clip = 1.0;
+      d.parallel.cuda_graphs = graph;
+      const auto comm = hermes::dist::Communicator::self();
+      auto engine = hermes::train::make_cuda_engine(d, comm, cfg, batch, seq);
+      engine->init(1);
+      engine_desc = engine->describe();
+      hermes::data::Batch b;
+      b.batch = batch;
+      b.seq_len = seq;
+      b.inputs.resize(N);
+      b.targets.resize(N);
+      b.mask.assign(N, 1);
+      std::mt19937_64 rng(3);
+      for (std::int64_t i = 0; i < N; ++i) {
+        b.inputs[i] = static_cast<std::int32_t>(rng() % cfg.vocab_size);
+        b.targets[i] = static_cast<std::int32_t>(rng() % cfg.vocab_size);
+      }
+      auto one_step = [&](std::int64_t k) {
+        engine->begin_step();
+        engine->micro_batch(b, true);
+        const auto sums = engine->finish_gradients();
+        const double norm = engine->normalise(static_cast<float>(1.0 / sums.count));
+        engine->update(norm > 1.0 ? static_cast<float>(1.0 / norm) : 1.0f, k, 1.0);
+      };
+      for (std::int64_t k = 1; k <= warmup; ++k) one_step(k);
+      const auto t0 = std::chrono::steady_clock::now();
+      for (std::int64_t k = 1; k <= steps; ++k) one_step(warmup + k);
+      engine->finish_gradients();  // drains the stream
+      engine_step_ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / steps;
+    }
+    const double engine_tok_s = static_cast<double>(N) / (engine_step_ms * 1e-3);
     const double fpt = m::training_flops_per_token(cfg, seq);
     const auto est = m::training_memory(cfg, batch, seq, m::Precision::bf16);
     nlohmann::json j{{"impl", "hermes-cuda"},
@@ -174,7 +232,7 @@ int main(int argc, char** argv) {
                      {"batch", batch},
                      {"seq", seq},
                      {"graph", graph},
-                     {"attention", cu::to_string(model.attention())},
+                     {"attention", cu::to_string(attention)},
                      {"step_ms", step_ms},
                      {"forward_ms", fwd_ms},
                      {"forward_backward_ms", fb_ms},
@@ -183,7 +241,11 @@ int main(int argc, char** argv) {
                      {"mfu", tok_s * fpt / 989e12},
                      {"last_loss_mean", totals[2] > 0 ? totals[0] / totals[2] : 0.0},
                      {"device_used_gib", static_cast<double>(total_b - free_b) / (1 << 30)},
-                     {"model_arena_gib", static_cast<double>(model.device_bytes() + 2 * state * 4) / (1 << 30)},
+                     {"model_arena_gib", static_cast<double>(model_bytes + 2 * state * 4) / (1 << 30)},
+                     {"engine", engine_desc},
+                     {"engine_step_ms", engine_step_ms},
+                     {"engine_tokens_per_s", engine_tok_s},
+                     {"engine_mfu", engine_tok_s * fpt / 989e12},
                      {"info_estimate_gib", est.total() / (1 << 30)}};
     std::cout << j.dump() << std::endl;
     return 0;
