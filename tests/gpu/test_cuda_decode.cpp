@@ -36,12 +36,17 @@ using I = std::int64_t;
 struct Shape {
   I H, KVH, D;
 };
+void PrintTo(const Shape& s, std::ostream* os) { *os << "H=" << s.H << " KVH=" << s.KVH << " D=" << s.D; }
 class CudaDecodeOps : public ::testing::TestWithParam<Shape> {
  protected:
   void SetUp() override { HERMES_REQUIRE_GPU(); }
 };
 INSTANTIATE_TEST_SUITE_P(MhaGqaScalar, CudaDecodeOps,
-                         ::testing::Values(Shape{4, 4, 32}, Shape{8, 2, 64}, Shape{6, 2, 18}));
+                         ::testing::Values(Shape{4, 4, 32}, Shape{8, 2, 64}, Shape{6, 2, 18}),
+                         [](const ::testing::TestParamInfo<Shape>& i) {
+                           return "H" + std::to_string(i.param.H) + "_KV" + std::to_string(i.param.KVH) + "_D" +
+                                  std::to_string(i.param.D);
+                         });
 
 // Rows of unequal positions in different slots, across tile (32) and split (128) edges.
 const std::vector<std::int32_t> kPos = {0, 5, 31, 32, 33, 127, 128, 129, 250, 299};
@@ -167,7 +172,8 @@ class CudaDecoder : public ::testing::TestWithParam<int> {
  protected:
   void SetUp() override { HERMES_REQUIRE_GPU(); }
 };
-INSTANTIATE_TEST_SUITE_P(Gpt2AndLlama, CudaDecoder, ::testing::Values(0, 1));
+INSTANTIATE_TEST_SUITE_P(Gpt2AndLlama, CudaDecoder, ::testing::Values(0, 1),
+                         [](const ::testing::TestParamInfo<int>& i) { return i.param == 1 ? "llama" : "gpt2"; });
 
 TEST_P(CudaDecoder, PrefillAndDecodeLogitsMatchHost) {
   const bool llama = GetParam() == 1;
