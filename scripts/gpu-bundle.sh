@@ -2,8 +2,9 @@
 # Build the CUDA binaries here and pack them, with the shared libraries they load, for a GPU
 # machine that has the NVIDIA driver and CUDA/cuDNN/NCCL but no MPI, HDF5 or other Debian
 # libraries (the lent GPU machine). The archive unpacks to hermes-gpu/ with bin/ (hermes,
-# hermes_cuda_bench, test_cuda_ops, test_cuda_model), bundle/ (libraries, Open MPI plugins),
-# torch_gpu.py, and `run`, which sets the environment and runs a command:
+# hermes_cuda_bench, hermes_cuda_decode, test_cuda_ops, test_cuda_model, test_cuda_decode),
+# bundle/ (libraries, Open MPI plugins), torch_gpu.py, and `run`, which sets the environment and
+# runs a command:
 #   scripts/gpu-bundle.sh                      # -> .device/hermes-gpu.tar.xz (git-ignored)
 #   (on the GPU machine) tar -xJf hermes-gpu.tar.xz -C /tmp && /tmp/hermes-gpu/run test_cuda_ops
 # BUNDLE_LIBS: the library collector (default /work/shared/tools/bundle-libs).
@@ -11,13 +12,14 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 out=${1:-.device/hermes-gpu.tar.xz}
 bundle_libs=${BUNDLE_LIBS:-/work/shared/tools/bundle-libs}
-scripts/build-cuda.sh --target hermes hermes_cuda_bench test_cuda_ops test_cuda_model
+scripts/build-cuda.sh --target hermes hermes_cuda_bench test_cuda_ops test_cuda_model hermes_cuda_decode test_cuda_decode
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 dir=$stage/hermes-gpu
 mkdir -p "$dir/bin" "$(dirname "$out")"
 cp build-cuda/hermes build-cuda/benchmarks/hermes_cuda_bench build-cuda/tests/gpu/test_cuda_ops \
-   build-cuda/tests/gpu/test_cuda_model "$dir/bin/"
+   build-cuda/tests/gpu/test_cuda_model build-cuda/benchmarks/hermes_cuda_decode build-cuda/tests/gpu/test_cuda_decode \
+   "$dir/bin/"
 "$bundle_libs" "$dir"/bin/* "$dir/bundle" >/dev/null
 cp benchmarks/compare/torch_gpu.py "$dir/"
 cat > "$dir/run" <<'RUN'
