@@ -5,7 +5,7 @@
 // copied back to the host every step as the Generator needs them), and the cost of one batch-1
 // decode step as the context grows. Random weights: speed does not depend on what was learned.
 // Prints one JSON line per measurement.
-//   hermes_cuda_decode --model gpt2-small --batch 8 [--context 2048] [--reps 3]
+//   hermes_cuda_decode --model gpt2-small --batch 8 [--context 2048] [--reps 3] [--eager]
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -33,11 +33,13 @@ int main(int argc, char** argv) {
   CLI::App app{"hermes CUDA generation benchmark"};
   std::string preset = "gpt2-small";
   std::int64_t batch = 8, reps = 3, context = 0, vocab = 0;
+  bool eager = false;
   app.add_option("--model", preset, "model preset");
   app.add_option("--batch", batch, "sequences decoded together (also batch 1 is measured)");
   app.add_option("--reps", reps, "repetitions of prefill and of each decode-step point (best kept)");
   app.add_option("--context", context, "context length (0: the preset's)");
   app.add_option("--vocab", vocab, "vocabulary (0: the preset's usual one)");
+  app.add_flag("--eager", eager, "decode steps launched kernel by kernel, not replayed as CUDA graphs");
   CLI11_PARSE(app, argc, argv);
   try {
     hermes::log::init(0, 1);
@@ -48,7 +50,7 @@ int main(int argc, char** argv) {
     cudaDeviceProp prop{};
     HERMES_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
     const std::int64_t L = cfg.context_length, V = cfg.vocab_size, P = L / 2;
-    cu::Decoder dec(cfg, batch, L, 0);
+    cu::Decoder dec(cfg, batch, L, 0, !eager);
     std::mt19937_64 rng(1);
     {
       std::normal_distribution<float> nd(0.f, 0.02f);
@@ -65,6 +67,7 @@ int main(int argc, char** argv) {
       j["impl"] = "hermes-cuda";
       j["device"] = prop.name;
       j["model"] = preset;
+      j["graphs"] = dec.graphs();
       std::cout << j.dump() << std::endl;
     };
     // Warm-up: weight upload, cuBLASLt plans for the shapes timed below.

@@ -7,6 +7,7 @@
 #include "hermes/backend/cuda/activation.cuh"
 #include "hermes/backend/cuda/context.cuh"
 #include "hermes/backend/cuda/embedding.cuh"
+#include "hermes/backend/cuda/graph.hpp"
 #include "hermes/backend/cuda/kv_cache.cuh"
 #include "hermes/backend/cuda/linear.cuh"
 #include "hermes/backend/cuda/rmsnorm.cuh"
@@ -49,9 +50,12 @@ struct Decoder::Impl {
   std::int32_t* ids = nullptr;    // (3, max_rows) device: tokens, slots, positions
   std::int32_t* ids_host = nullptr;  // pinned staging of ids
   Index ldv = 0;
+  std::vector<std::unique_ptr<Graph>> graphs;  // [R]: the decode step with R rows
+  std::vector<bool> seen;                      // [R]: an eager decode step with R rows has run
 
   explicit Impl(int device) : ctx(device) {}
   ~Impl() {
+    graphs.clear();
     for (void* p : device_blocks) cudaFree(p);
     if (logits_host) cudaFreeHost(logits_host);
     if (ids_host) cudaFreeHost(ids_host);
@@ -67,8 +71,8 @@ struct Decoder::Impl {
   }
 };
 
-Decoder::Decoder(const model::ModelConfig& c, Index max_slots, Index max_rows, int device)
-    : config_(c), S_(max_slots), max_rows_(max_rows), L_(c.context_length), len_(max_slots, 0) {
+Decoder::Decoder(const model::ModelConfig& c, Index max_slots, Index max_rows, int device, bool graphs)
+    : config_(c), S_(max_slots), max_rows_(max_rows), L_(c.context_length), len_(max_slots, 0), use_graphs_(graphs) {
   model::validate(c);
   if (max_slots < 1 || max_rows < 1) fail("internal: cuda decoder with {} slots and {} rows", max_slots, max_rows);
   impl_ = std::make_unique<Impl>(device);
@@ -104,12 +108,14 @@ Decoder::Decoder(const model::ModelConfig& c, Index max_slots, Index max_rows, i
   m.attn_ws = m.alloc<float>(cached_attention_workspace(R, L_, H, KVH, D));
   m.logits = m.alloc<float>(S_ * m.ldv);
   m.ids = m.alloc<std::int32_t>(3 * R);
+  m.graphs.resize(static_cast<std::size_t>(S_ + 1));
+  m.seen.assign(static_cast<std::size_t>(S_ + 1), false);
   HERMES_CUDA_CHECK(cudaMallocHost(reinterpret_cast<void**>(&m.logits_host), static_cast<std::size_t>(S_ * V) * sizeof(float)));
   HERMES_CUDA_CHECK(cudaMallocHost(reinterpret_cast<void**>(&m.ids_host), static_cast<std::size_t>(3 * R) * sizeof(std::int32_t)));
   rope_table(m.rope_cos, m.rope_sin, L_, D, c.rope_theta, m.ctx.stream());
   HERMES_CUDA_CHECK(cudaStreamSynchronize(m.ctx.stream()));
-  log::info("cuda decoder: {} parameters, {} slots x {} positions, {} on device {}", n_params_, S_, L_,
-            format_bytes(static_cast<double>(m.bytes)), device);
+  log::info("cuda decoder: {} parameters, {} slots x {} positions, {} on device {}, decode steps {}", n_params_, S_,
+            L_, format_bytes(static_cast<double>(m.bytes)), device, use_graphs_ ? "as CUDA graphs" : "eager");
 }
 
 Decoder::~Decoder() = default;
@@ -156,6 +162,39 @@ const float* Decoder::forward(const std::vector<std::int32_t>& slots, const std:
     pos_h[r] = static_cast<std::int32_t>(len_[s]++);
   }
   if (dirty_) upload();
+  const Index first = last_only ? R - 1 : 0;
+  const cudaStream_t st = m.ctx.stream();
+  // Decode steps (all rows' logits) replay one CUDA graph per row count: the first call with R
+  // rows runs eagerly (creating its cuBLASLt plans), the second captures, later ones replay. The
+  // graph reads tokens, slots and positions from the pinned staging it copies from, so only the
+  // values change between replays. Prefill (a different R each prompt) stays eager.
+  const bool graph = use_graphs_ && !last_only;
+  auto& g = m.graphs[static_cast<std::size_t>(R)];
+  if (graph && g && g->ready()) {
+    g->launch(st);
+  } else if (graph && m.seen[static_cast<std::size_t>(R)]) {
+    try {
+      auto fresh = std::make_unique<Graph>();
+      fresh->capture(st, [&] { enqueue(R, first); });
+      g = std::move(fresh);
+      g->launch(st);
+    } catch (const std::exception& e) {
+      log::warn("cuda decoder: CUDA-graph capture failed ({}); decoding without graphs from now on", e.what());
+      use_graphs_ = false;
+      enqueue(R, first);
+    }
+  } else {
+    enqueue(R, first);
+    if (graph) m.seen[static_cast<std::size_t>(R)] = true;
+  }
+  HERMES_CUDA_CHECK(cudaStreamSynchronize(st));
+  return m.logits_host;
+}
+
+// Everything one forward puts on the stream, from the ids upload to the logits download.
+void Decoder::enqueue(Index R, Index first) {
+  const auto& c = config_;
+  auto& m = *impl_;
   const Index C = c.n_embd, F = c.ffn_hidden, Q = c.qkv_dim(), H = c.n_head, KVH = c.n_kv_head, D = c.head_dim(),
               V = c.vocab_size, layer_cache = S_ * L_ * KVH * D;
   const cudaStream_t st = m.ctx.stream();
@@ -195,15 +234,13 @@ const float* Decoder::forward(const std::vector<std::int32_t>& slots, const std:
     std::swap(x, y);
   }
   // The tied head in fp32 for the rows sampling needs: every row, or (prefill) the last one.
-  const Index first = last_only ? R - 1 : 0, rows = R - first;
+  const Index rows = R - first;
   m.ctx.gemm(false, true, rows, V, C, 1.0f, m.h + first * C, C, w + m.po.tok_emb, C, 0.0f, m.logits, CUDA_R_32F,
              m.ldv);
   HERMES_CUDA_CHECK(cudaMemcpy2DAsync(m.logits_host, static_cast<std::size_t>(V) * sizeof(float), m.logits,
                                       static_cast<std::size_t>(m.ldv) * sizeof(float),
                                       static_cast<std::size_t>(V) * sizeof(float), static_cast<std::size_t>(rows),
                                       cudaMemcpyDeviceToHost, st));
-  HERMES_CUDA_CHECK(cudaStreamSynchronize(st));
-  return m.logits_host;
 }
 
 const float* Decoder::prefill(Index slot, const std::vector<std::int32_t>& tokens) {

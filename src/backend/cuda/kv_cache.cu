@@ -186,9 +186,14 @@ template <int V>
 void launch_attention(dim3 grid, std::size_t smem, cudaStream_t stream, bf16* out, float* ws, const bf16* qkv,
                       const bf16* kc, const bf16* vc, const std::int32_t* slot, const std::int32_t* pos, Index L,
                       Index H, Index KVH, Index D, Index split_len, Index splits, float q_scale) {
-  if (smem > 48 * 1024)  // large heads or groups: opt in to more than the default dynamic shared memory
+  // Large heads or groups: opt in to more than the default 48 KiB of dynamic shared memory, once
+  // per size (not again while a decode step is being captured into a CUDA graph).
+  static std::size_t opted_in = 48 * 1024;
+  if (smem > opted_in) {
     HERMES_CUDA_CHECK(cudaFuncSetAttribute(cached_attention_kernel<V>, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                            static_cast<int>(smem)));
+    opted_in = smem;
+  }
   cached_attention_kernel<V><<<grid, kAttnThreads, smem, stream>>>(out, ws, qkv, kc, vc, slot, pos, L, H, KVH, D,
                                                                    split_len, splits, q_scale);
   HERMES_CUDA_LAUNCH_CHECK();

@@ -9,8 +9,10 @@
 // checkpoint into it, as with model::Decoder); the bf16 device copy (each tensor on a 16-element
 // boundary) is refreshed from it at the next forward after params() was called.
 // Device memory is allocated at construction (weights, caches, activations for max_rows rows,
-// fp32 logits for max_slots rows); forward allocates nothing (cuBLASLt plans are cached per row
-// count on first use). Logits come back to pinned host memory, fp32, only for the rows asked for.
+// fp32 logits for max_slots rows); forward allocates nothing on the device (cuBLASLt plans are
+// cached per row count on first use). Logits come back to pinned host memory, fp32, only for the
+// rows asked for. Decode steps are replayed as CUDA graphs (one per row count) after their first
+// eager run: a small model's step is otherwise dominated by ~10 launches per layer.
 // Differences from model::Decoder, exact rewrites: residual add + RMSNorm fused, GELU fused into
 // the up-projection GEMM.
 // Header without CUDA types (pimpl), so plain C++ code can hold one; the class exists only in
@@ -27,8 +29,9 @@ namespace hermes::backend::cuda {
 class Decoder {
  public:
   using Index = std::int64_t;
-  // max_rows bounds the rows of one forward call; device: the CUDA device to run on.
-  Decoder(const model::ModelConfig& config, Index max_slots, Index max_rows, int device = 0);
+  // max_rows bounds the rows of one forward call; device: the CUDA device to run on; graphs:
+  // replay decode steps as CUDA graphs (one per row count, captured on its second use).
+  Decoder(const model::ModelConfig& config, Index max_slots, Index max_rows, int device = 0, bool graphs = true);
   ~Decoder();
   Decoder(const Decoder&) = delete;
   Decoder& operator=(const Decoder&) = delete;
@@ -45,6 +48,7 @@ class Decoder {
   Index num_params() const { return n_params_; }
   std::int64_t param_offset(const std::string& name) const;
   std::size_t device_bytes() const;
+  bool graphs() const { return use_graphs_; }  // false after a failed capture
 
   Index length(Index slot) const { return len_[slot]; }
   void reset(Index slot) { len_[slot] = 0; }
@@ -58,6 +62,7 @@ class Decoder {
  private:
   struct Impl;
   void upload();
+  void enqueue(Index R, Index first);  // one forward's stream work (eager, or inside a capture)
   model::ModelConfig config_;
   Index S_, max_rows_, L_;
   Index n_params_ = 0;
@@ -65,6 +70,7 @@ class Decoder {
   std::vector<Index> len_;
   std::vector<float> params_;
   bool dirty_ = true;
+  bool use_graphs_ = true;
   std::unique_ptr<Impl> impl_;
 };
 
