@@ -48,8 +48,9 @@ INSTANTIATE_TEST_SUITE_P(MhaGqaScalar, CudaDecodeOps,
                                   std::to_string(i.param.D);
                          });
 
-// Rows of unequal positions in different slots, across tile (32) and split (128) edges.
-const std::vector<std::int32_t> kPos = {0, 5, 31, 32, 33, 127, 128, 129, 250, 299};
+// Rows of unequal positions in different slots, across tile (32) and chunk edges (L = 300 with
+// few rows: 2 chunks of 160, decode_plan.hpp).
+const std::vector<std::int32_t> kPos = {0, 5, 31, 32, 33, 159, 160, 161, 250, 299};
 const std::vector<std::int32_t> kSlot = {0, 1, 2, 0, 1, 2, 1, 0, 2, 1};
 
 TEST_P(CudaDecodeOps, RopeAtMatchesHost) {

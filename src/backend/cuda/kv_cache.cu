@@ -8,10 +8,9 @@ namespace hermes::backend::cuda {
 
 namespace {
 constexpr int kThreads = 256;
-constexpr int kAttnThreads = 128;  // 4 warps per (split, KV head, row) block
-constexpr int kTile = 32;          // keys per tile: one per lane in the softmax step
-constexpr Index kMinSplit = 128;   // positions a split covers at least
-constexpr Index kTargetBlocks = 512;  // (split, KV head, row) blocks that keep an H100's 132 SMs busy
+constexpr int kAttnThreads = 128;  // 4 warps per (row, KV head, split) block
+constexpr int kTile = static_cast<int>(kDecodeTile);  // keys per tile: one per lane in the softmax
+static_assert(kTile == 32, "the softmax step gives each lane of a warp one key of the tile");
 
 // One thread per V pairs of one q or k head of one row, at the row's own position.
 template <int V>
@@ -166,7 +165,7 @@ __global__ void __launch_bounds__(kAttnThreads)
 __global__ void merge_kernel(bf16* out, const float* ws, const std::int32_t* pos, Index H, Index D, Index split_len,
                              Index splits) {
   const Index rh = blockIdx.x, r = rh / H;
-  const Index used = (static_cast<Index>(pos[r]) + split_len) / split_len;  // ceil((pos+1)/split_len)
+  const Index used = cached_attention_used_splits(pos[r], split_len);
   const float* w = ws + rh * splits * (D + 2);
   float m = -INFINITY;
   for (Index s = 0; s < used; ++s) m = fmaxf(m, w[s * (D + 2) + D]);
@@ -179,8 +178,6 @@ __global__ void merge_kernel(bf16* out, const float* ws, const std::int32_t* pos
     out[rh * D + d] = __float2bfloat16(o * inv);
   }
 }
-
-Index split_len_for(Index L, Index splits) { return ((L + splits - 1) / splits + kTile - 1) / kTile * kTile; }
 
 template <int V>
 void launch_attention(dim3 grid, std::size_t smem, cudaStream_t stream, bf16* out, float* ws, const bf16* qkv,
@@ -224,26 +221,12 @@ void kv_cache_write(bf16* k_cache, bf16* v_cache, const bf16* qkv, const std::in
   HERMES_CUDA_LAUNCH_CHECK();
 }
 
-Index cached_attention_splits(Index R, Index L, Index KVH) {
-  const Index most = std::max<Index>(1, (L + kMinSplit - 1) / kMinSplit);
-  const Index want = (kTargetBlocks + R * KVH - 1) / std::max<Index>(1, R * KVH);
-  return std::clamp<Index>(want, 1, most);
-}
-
-Index cached_attention_workspace(Index max_rows, Index L, Index H, Index KVH, Index D) {
-  Index most = 0;
-  for (Index R = 1; R <= max_rows; ++R) {
-    const Index splits = cached_attention_splits(R, L, KVH);
-    if (splits > 1) most = std::max(most, R * H * splits * (D + 2));
-  }
-  return most;
-}
-
 void cached_attention_forward(bf16* out, float* workspace, const bf16* qkv, const bf16* k_cache, const bf16* v_cache,
                               const std::int32_t* slot, const std::int32_t* pos, Index R, Index L, Index H, Index KVH,
                               Index D, cudaStream_t stream) {
   if (R == 0) return;
-  const Index G = H / KVH, splits = cached_attention_splits(R, L, KVH), split_len = split_len_for(L, splits);
+  const auto plan = cached_attention_plan(R, L, KVH);
+  const Index G = H / KVH, splits = plan.splits, split_len = plan.split_len;
   const std::size_t smem = static_cast<std::size_t>(2 * G * D + 2 * kTile * (D + 1) + G * kTile + 3 * G) * sizeof(float);
   const float q_scale = static_cast<float>(1.4426950408889634 / std::sqrt(static_cast<double>(D)));  // log2(e)/sqrt(D)
   const dim3 grid(static_cast<unsigned>(R), static_cast<unsigned>(KVH), static_cast<unsigned>(splits));

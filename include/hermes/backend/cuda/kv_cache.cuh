@@ -14,6 +14,7 @@
 //                     kernel merges the splits' (max, sum, partial output). No (rows, L) score
 //                     matrix; a row's cost is linear in pos[r].
 #include "hermes/backend/cuda/common.cuh"
+#include "hermes/backend/cuda/decode_plan.hpp"
 
 namespace hermes::backend::cuda {
 
@@ -26,12 +27,9 @@ void kv_cache_write(bf16* k_cache, bf16* v_cache,  // (S, L, KVH, D)
                     const std::int32_t* slot, const std::int32_t* pos, Index R, Index L, Index H, Index KVH,
                     Index D, cudaStream_t stream);
 
-// fp32 workspace elements cached_attention_forward needs for up to max_rows rows (0 when no call
-// with at most max_rows rows splits its positions).
-Index cached_attention_workspace(Index max_rows, Index L, Index H, Index KVH, Index D);
-// Splits of the positions 0..L-1 used for R rows (1: no workspace, no merge kernel). Exposed for
-// tests and the benchmark's notes.
-Index cached_attention_splits(Index R, Index L, Index KVH);
+// Splits of the positions 0..L-1 used for R rows (1: no workspace, no merge kernel); the plan and
+// cached_attention_workspace(max_rows, L, H, KVH, D) are in decode_plan.hpp.
+inline Index cached_attention_splits(Index R, Index L, Index KVH) { return cached_attention_plan(R, L, KVH).splits; }
 
 void cached_attention_forward(bf16* out,        // (R, H*D)
                               float* workspace,  // cached_attention_workspace(>= R, L, H, KVH, D)
