@@ -8,7 +8,7 @@
 #   3. the speed comparison: hermes_cuda_bench and torch_gpu.py on GPT-2 small and agentic-50m,
 #      then any other hermes_cuda_* benchmark.
 # Usage: checks OUTDIR   (on the device machine: checks "$OUT"). Writes OUTDIR/checks.log (all
-# output), OUTDIR/results.jsonl (one JSON line per benchmark), OUTDIR/curves.csv (step, host loss,
+# output), OUTDIR/results.jsonl (the JSON lines every benchmark prints), OUTDIR/curves.csv (step, host loss,
 # cuda loss) and OUTDIR/summary.txt (one line per check: PASS/FAIL/SKIP). Keeps going after a
 # failure; exits 1 if anything failed.
 set -uo pipefail
@@ -59,9 +59,9 @@ rm -rf "$work"
 bench() {  # name command...
   local name=$1; shift
   step "$name: $*"
-  local line
-  if line=$(timeout 600 "$@" 2>>"$log" | tail -n 1) && [ -n "$line" ]; then
-    echo "$line" | tee -a "$log" >>"$results"
+  local lines
+  if lines=$(timeout 600 "$@" 2>>"$log" | grep '^{') && [ -n "$lines" ]; then
+    echo "$lines" | tee -a "$log" >>"$results"
     note PASS "$name"
   else
     note FAIL "$name"
@@ -72,9 +72,12 @@ for spec in "gpt2-small 16 1024" "agentic-50m 64 512"; do
   bench "hermes-$1" "$here/run" hermes_cuda_bench --model "$1" --batch "$2" --seq "$3" --graph
   bench "torch-$1" python3 "$here/torch_gpu.py" --model "$1" --batch "$2" --seq "$3"
 done
+for m in gpt2-small agentic-50m; do
+  bench "hermes_cuda_decode-$m" "$here/run" hermes_cuda_decode --model "$m" --batch 8
+done
 for b in "$here"/bin/hermes_cuda_*; do
   name=$(basename "$b")
-  [ "$name" = hermes_cuda_bench ] && continue
+  case $name in hermes_cuda_bench | hermes_cuda_decode) continue ;; esac
   bench "$name" "$here/run" "$name"
 done
 

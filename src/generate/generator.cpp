@@ -66,13 +66,15 @@ std::int32_t sample_token(const double* logits, std::int64_t V, const Sampling& 
   return sample_impl(logits, V, s, rng);
 }
 
-Generator::Generator(const model::ModelConfig& config, const tokenizer::Tokenizer& tok, std::int64_t max_batch)
-    : decoder_(config, max_batch, std::max<std::int64_t>(config.context_length, max_batch)),
+Generator::Generator(const model::ModelConfig& config, const tokenizer::Tokenizer& tok, std::int64_t max_batch,
+                     backend::Kind kind, int device)
+    : decoder_(make_decode_model(kind, config, max_batch, std::max<std::int64_t>(config.context_length, max_batch),
+                                 device)),
       tok_(tok),
       end_id_(static_cast<std::int32_t>(tok.special_id("<|endoftext|>"))) {}
 
 std::int64_t Generator::fit_prompt(std::vector<std::int32_t>& prompt, std::int64_t max_tokens) const {
-  const std::int64_t L = decoder_.context();
+  const std::int64_t L = decoder_->context();
   const std::int64_t room = std::max(L / 2, L - max_tokens);
   const std::int64_t n = static_cast<std::int64_t>(prompt.size());
   if (n <= room) return 0;
@@ -83,7 +85,7 @@ std::int64_t Generator::fit_prompt(std::vector<std::int32_t>& prompt, std::int64
 std::vector<Result> Generator::run(const std::vector<Request>& requests, const OnText& on_text) {
   std::vector<Result> out;
   out.reserve(requests.size());
-  const auto B = static_cast<std::size_t>(decoder_.max_slots());
+  const auto B = static_cast<std::size_t>(decoder_->max_slots());
   for (std::size_t g = 0; g < requests.size(); g += B) {
     auto part = run_group(requests.data() + g, std::min(B, requests.size() - g), g, on_text);
     for (auto& r : part) out.push_back(std::move(r));
@@ -92,7 +94,7 @@ std::vector<Result> Generator::run(const std::vector<Request>& requests, const O
 }
 
 std::vector<Result> Generator::run_group(const Request* req, std::size_t n, std::size_t first, const OnText& on_text) {
-  const std::int64_t V = decoder_.config().vocab_size, L = decoder_.context();
+  const std::int64_t V = decoder_->config().vocab_size, L = decoder_->context();
   std::vector<Result> res(n);
   std::vector<std::mt19937_64> rng;
   std::vector<std::size_t> emitted(n, 0);
@@ -126,7 +128,7 @@ std::vector<Result> Generator::run_group(const Request* req, std::size_t n, std:
       r.finish_reason = "max_tokens";
       return false;
     }
-    if (decoder_.length(static_cast<std::int64_t>(i)) >= L) {
+    if (decoder_->length(static_cast<std::int64_t>(i)) >= L) {
       r.finish_reason = "context";
       return false;
     }
@@ -134,11 +136,11 @@ std::vector<Result> Generator::run_group(const Request* req, std::size_t n, std:
   };
   for (std::size_t i = 0; i < n; ++i) {
     rng.emplace_back(req[i].seed);
-    decoder_.reset(static_cast<std::int64_t>(i));
+    decoder_->reset(static_cast<std::int64_t>(i));
     if (req[i].prompt.empty()) fail("internal: empty prompt in generation request {}", first + i);
     if (static_cast<std::int64_t>(req[i].prompt.size()) >= L)
       fail("prompt of {} tokens does not fit the context of {}", req[i].prompt.size(), L);
-    const float* logits = decoder_.prefill(static_cast<std::int64_t>(i), req[i].prompt);
+    const float* logits = decoder_->prefill(static_cast<std::int64_t>(i), req[i].prompt);
     const std::int32_t t = sample_token(logits, V, req[i].sampling, rng[i]);
     if (req[i].max_tokens <= 0) {
       res[i].finish_reason = "max_tokens";
@@ -157,7 +159,7 @@ std::vector<Result> Generator::run_group(const Request* req, std::size_t n, std:
         tokens.push_back(next[i]);
       }
     if (slots.empty()) break;
-    const float* logits = decoder_.forward(slots, tokens);
+    const float* logits = decoder_->forward(slots, tokens);
     for (std::size_t r = 0; r < slots.size(); ++r) {
       const auto i = static_cast<std::size_t>(slots[r]);
       const std::int32_t t = sample_token(logits + static_cast<std::int64_t>(r) * V, V, req[i].sampling, rng[i]);

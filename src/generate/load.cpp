@@ -1,11 +1,13 @@
 #include "hermes/generate/load.hpp"
 
+#include "hermes/backend/select.hpp"
 #include "hermes/core/error.hpp"
+#include "hermes/core/log.hpp"
 #include "hermes/stages/stage.hpp"
 
 namespace hermes::generate {
 
-std::unique_ptr<LoadedModel> load_model(const deck::Deck& d, std::int64_t max_batch) {
+std::unique_ptr<LoadedModel> load_model(const deck::Deck& d, std::int64_t max_batch, int local_rank) {
   auto m = std::make_unique<LoadedModel>();
   const std::filesystem::path tok_path = d.expand(d.tokenizer.path);
   m->checkpoint = stages::checkpoint_to_use(d);
@@ -17,7 +19,12 @@ std::unique_ptr<LoadedModel> load_model(const deck::Deck& d, std::int64_t max_ba
          "{} was trained with", d.where("tokenizer.path"), tok_path.string(), m->checkpoint.string());
   m->tok = tokenizer::Tokenizer::load(tok_path);
   m->header = io::read_checkpoint_header(m->checkpoint);
-  m->generator = std::make_unique<Generator>(m->header.model, m->tok, max_batch);
+  const backend::Kind kind = backend::resolve(d.parallel.backend);
+  const int device = kind == backend::Kind::cuda ? local_rank % backend::visible_gpus() : 0;
+  if (kind == backend::Kind::cuda)
+    log::info("generate: decoding on the cuda backend (GPU {}), parallel.backend = \"{}\"", device,
+              d.parallel.backend);
+  m->generator = std::make_unique<Generator>(m->header.model, m->tok, max_batch, kind, device);
   auto& dec = m->generator->decoder();
   io::CheckpointData into;
   into.model = m->header.model;

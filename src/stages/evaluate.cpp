@@ -81,7 +81,7 @@ void tool_eval(StageContext& ctx) {
   std::vector<std::string> cats{"all"};
   for (const auto& c : set)
     if (std::find(cats.begin(), cats.end(), c.category) == cats.end()) cats.push_back(c.category);
-  auto m = generate::load_model(d, 8);
+  auto m = generate::load_model(d, 8, comm.local_rank());
   auto& gen = *m->generator;
   struct Turn {
     std::size_t conv;

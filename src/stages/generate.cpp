@@ -122,7 +122,7 @@ void run_generate(StageContext& ctx) {
   const auto& g = d.generate;
   const auto& comm = ctx.comm;
   auto items = read_items(d);
-  auto m = generate::load_model(d, kGroup);
+  auto m = generate::load_model(d, kGroup, comm.local_rank());
   auto& gen = *m->generator;
   const std::int64_t ctx_len = m->header.model.context_length;
   for (auto& it : items) {

@@ -100,6 +100,13 @@ expect_run(mismatch EXIT nonzero CONTAINS "fingerprint"
            COMMAND "${HERMES}" generate --checkpoint ${ckpt} --tokenizer other.json --prompt "hi")
 expect_run(overflow EXIT nonzero CONTAINS "does not fit the context" "prompt_overflow"
            COMMAND "${HERMES}" generate ${common} generate.output_file=out4.jsonl generate.prompt_overflow=error)
+# parallel.backend picks the decoder (backend::resolve): without a GPU, "cuda" is refused with
+# the key and the fix (on a GPU machine tests/gpu/test_cuda_decode covers the GPU decoder).
+find_program(NVIDIA_SMI nvidia-smi)
+if(NOT NVIDIA_SMI)
+  expect_run(cuda_backend EXIT nonzero CONTAINS "parallel.backend = \"cuda\"" ABSENT "records"
+             COMMAND "${HERMES}" generate --checkpoint ${ckpt} --tokenizer ${tok} --prompt "hi" parallel.backend=cuda)
+endif()
 
 # The tool-call evaluation (loss part skipped: no shards are needed for it to run after it).
 expect_run(tool_eval EXIT 0 CONTAINS "tool-call evaluation: 6 conversations" "no_call_ok%" "single_turn"

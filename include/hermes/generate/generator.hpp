@@ -1,14 +1,16 @@
 #pragma once
-// Text generation over model::Decoder: sampling (greedy, temperature, top-k, top-p with a seeded
+// Text generation over a DecodeModel (model::Decoder on the host, backend::cuda::Decoder on a
+// GPU; decode_model.hpp): sampling (greedy, temperature, top-k, top-p with a seeded
 // generator), stopping (end token, stop strings, max tokens, context full) and batches of prompts
 // of different lengths (each prompt prefilled alone, then one decode row per live sequence).
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
-#include "hermes/model/decoder.hpp"
+#include "hermes/generate/decode_model.hpp"
 #include "hermes/tokenizer/tokenizer.hpp"
 
 namespace hermes::generate {
@@ -43,9 +45,10 @@ using OnText = std::function<void(std::size_t, const std::string&)>;
 
 class Generator {
  public:
-  // max_batch: sequences decoded together.
-  Generator(const model::ModelConfig& config, const tokenizer::Tokenizer& tok, std::int64_t max_batch);
-  model::Decoder<float>& decoder() { return decoder_; }
+  // max_batch: sequences decoded together; kind: the backend that decodes (device: its GPU).
+  Generator(const model::ModelConfig& config, const tokenizer::Tokenizer& tok, std::int64_t max_batch,
+            backend::Kind kind = backend::Kind::host, int device = 0);
+  DecodeModel& decoder() { return *decoder_; }
   const tokenizer::Tokenizer& tokenizer() const { return tok_; }
   std::int32_t end_id() const { return end_id_; }
 
@@ -59,7 +62,7 @@ class Generator {
 
  private:
   std::vector<Result> run_group(const Request* requests, std::size_t n, std::size_t first, const OnText& on_text);
-  model::Decoder<float> decoder_;
+  std::unique_ptr<DecodeModel> decoder_;
   const tokenizer::Tokenizer& tok_;
   std::int32_t end_id_;
 };

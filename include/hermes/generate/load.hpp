@@ -18,7 +18,8 @@ struct LoadedModel {
   std::unique_ptr<Generator> generator;
 };
 
-// max_batch: sequences the generator decodes together.
-std::unique_ptr<LoadedModel> load_model(const deck::Deck& d, std::int64_t max_batch);
+// max_batch: sequences the generator decodes together. The backend is backend::resolve of
+// parallel.backend; on CUDA the node-local rank picks the GPU (local_rank % visible GPUs).
+std::unique_ptr<LoadedModel> load_model(const deck::Deck& d, std::int64_t max_batch, int local_rank = 0);
 
 }  // namespace hermes::generate
