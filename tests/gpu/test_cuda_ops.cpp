@@ -291,6 +291,7 @@ TEST_F(CudaOps, AdamwAndMuonMatchHostOptimizer) {
     HERMES_CUDA_CHECK(cudaMalloc(&d_blocks, blocks.size() * sizeof(cu::SegmentBlock)));
     HERMES_CUDA_CHECK(cudaMemcpy(d_blocks, blocks.data(), blocks.size() * sizeof(cu::SegmentBlock),
                                  cudaMemcpyHostToDevice));
+    HERMES_CUDA_CHECK(cudaDeviceSynchronize());  // the updates run on the non-blocking stream s()
     const I r = std::min(R, K);
     Buf<float> x(R * K), x2(R * K), gram(r * r), poly(r * r);
     Buf<double> partials(cu::kReduceBlocks), norm2(1);
@@ -308,11 +309,14 @@ TEST_F(CudaOps, AdamwAndMuonMatchHostOptimizer) {
       sc.grad_scale = gscale;
       sc.muon_lr = static_cast<float>(set.muon_lr);
       sc.muon_momentum = static_cast<float>(set.muon_momentum);
-      HERMES_CUDA_CHECK(cudaMemcpy(d_sc.get(), &sc, sizeof(sc), cudaMemcpyHostToDevice));
+      // In stream order: the previous step's kernels on s() still read d_sc, and a legacy-stream
+      // cudaMemcpy does not wait for a non-blocking stream.
+      HERMES_CUDA_CHECK(cudaMemcpyAsync(d_sc.get(), &sc, sizeof(sc), cudaMemcpyHostToDevice, s()));
       if (muon)
         cu::muon_update(d_p.get(), d_pb.get(), d_g.get(), d_m.get(), R, K, true, 5, d_sc.get(), ws, *ctx);
       cu::adamw_update(d_p.get(), d_pb.get(), d_g.get(), d_m.get(), d_v.get(), d_blocks,
                        static_cast<I>(blocks.size()), d_sc.get(), s());
+      HERMES_CUDA_CHECK(cudaStreamSynchronize(s()));  // `sc` (pageable, on the stack) is reused
     }
     // Compare the update (p - p0), which is what the optimizer computes.
     auto got = d_p.download();
@@ -340,9 +344,11 @@ TEST_F(CudaOps, GradNormAndClipScale) {
   cu::OptimScalars sc;
   sc.grad_scale = 0.5f;
   Buf<cu::OptimScalars> d_sc(1);
-  HERMES_CUDA_CHECK(cudaMemcpy(d_sc.get(), &sc, sizeof(sc), cudaMemcpyHostToDevice));
+  HERMES_CUDA_CHECK(cudaMemcpyAsync(d_sc.get(), &sc, sizeof(sc), cudaMemcpyHostToDevice, s()));
   cu::finalize_grad_scale(d_sc.get(), norm2.get(), 1.0f, d_norm.get(), s());
-  HERMES_CUDA_CHECK(cudaMemcpy(&sc, d_sc.get(), sizeof(sc), cudaMemcpyDeviceToHost));
+  // Read back in the kernel's stream order (a legacy-stream cudaMemcpy would not wait for s()).
+  HERMES_CUDA_CHECK(cudaMemcpyAsync(&sc, d_sc.get(), sizeof(sc), cudaMemcpyDeviceToHost, s()));
+  HERMES_CUDA_CHECK(cudaStreamSynchronize(s()));
   const double norm = 0.5 * std::sqrt(want);
   EXPECT_NEAR(d_norm.download()[0], norm, 1e-4 * norm);
   EXPECT_NEAR(sc.grad_scale, 0.5 / (norm + 1e-6), 1e-6);
