@@ -139,28 +139,33 @@ TEST_F(CudaOps, LinearWithBiasAndWithout) {
   }
 }
 
+// OC = 256 runs the fused cuBLASLt epilogues; OC = 36 (not a multiple of 8, which the epilogues'
+// aux leading dimension needs) runs the unfused fallback under the same contract.
 TEST_F(CudaOps, LinearGeluEpilogues) {
-  const I N = 64, IC = 128, OC = 256, OC2 = 96;
-  const auto x = randn_bf16(N * IC, 1), w = randn_bf16(OC * IC, 2, 0.1f), b = randn_bf16(OC, 3);
-  const auto w2 = randn_bf16(OC2 * OC, 4, 0.1f), dout2 = randn_bf16(N * OC2, 5);
-  // host: pre = x W^T + b; h = gelu(pre); y = h W2^T; backward of y then of gelu
-  std::vector<float> pre(N * OC), h(N * OC), dh(N * OC), dpre(N * OC), dw2(OC2 * OC, 0.0f);
-  host::linear_forward<float>(pre.data(), x.data(), w.data(), b.data(), N, IC, OC);
-  host::gelu_forward<float>(h.data(), pre.data(), N * OC);
-  Buf<bf> d_x(x), d_w(w), d_b(b), d_pre(N * OC), d_h(N * OC);
-  cu::linear_gelu_forward(d_h.get(), d_pre.get(), d_x.get(), d_w.get(), d_b.get(), N, IC, OC, *ctx);
-  expect_close("gelu epilogue pre-activation", d_pre.download(), pre, kFwdTol);
-  expect_close("gelu epilogue output", d_h.download(), h, kFwdTol);
-  // backward from the GPU's own bf16 h and pre, so only the dgelu epilogue is under test
-  const auto h_gpu = d_h.download(), pre_gpu = d_pre.download();
-  host::linear_backward<float>(dh.data(), dw2.data(), nullptr, dout2.data(), h_gpu.data(), w2.data(), N, OC, OC2);
-  host::gelu_backward<float>(dpre.data(), pre_gpu.data(), dh.data(), N * OC);
-  Buf<bf> d_w2(w2), d_dout2(dout2), d_dpre(N * OC);
-  Buf<float> d_dw2(std::vector<float>(OC2 * OC, 0.0f));
-  cu::linear_backward_dgelu(d_dpre.get(), d_dw2.get(), nullptr, d_dout2.get(), d_h.get(), d_w2.get(), d_pre.get(), N,
-                            OC, OC2, *ctx);
-  expect_close("dgelu epilogue", d_dpre.download(), dpre, kBwdTol);
-  expect_close("dgelu weight grad", d_dw2.download(), dw2, 1e-3);
+  for (const I OC : {I{256}, I{36}}) {
+    SCOPED_TRACE(::testing::Message() << "GELU width " << OC);
+    const I N = 64, IC = 128, OC2 = 96;
+    const auto x = randn_bf16(N * IC, 1), w = randn_bf16(OC * IC, 2, 0.1f), b = randn_bf16(OC, 3);
+    const auto w2 = randn_bf16(OC2 * OC, 4, 0.1f), dout2 = randn_bf16(N * OC2, 5);
+    // host: pre = x W^T + b; h = gelu(pre); y = h W2^T; backward of y then of gelu
+    std::vector<float> pre(N * OC), h(N * OC), dh(N * OC), dpre(N * OC), dw2(OC2 * OC, 0.0f);
+    host::linear_forward<float>(pre.data(), x.data(), w.data(), b.data(), N, IC, OC);
+    host::gelu_forward<float>(h.data(), pre.data(), N * OC);
+    Buf<bf> d_x(x), d_w(w), d_b(b), d_pre(N * OC), d_h(N * OC);
+    cu::linear_gelu_forward(d_h.get(), d_pre.get(), d_x.get(), d_w.get(), d_b.get(), N, IC, OC, *ctx);
+    expect_close("gelu epilogue pre-activation", d_pre.download(), pre, kFwdTol);
+    expect_close("gelu epilogue output", d_h.download(), h, kFwdTol);
+    // backward from the GPU's own bf16 h and pre, so only the dgelu epilogue is under test
+    const auto h_gpu = d_h.download(), pre_gpu = d_pre.download();
+    host::linear_backward<float>(dh.data(), dw2.data(), nullptr, dout2.data(), h_gpu.data(), w2.data(), N, OC, OC2);
+    host::gelu_backward<float>(dpre.data(), pre_gpu.data(), dh.data(), N * OC);
+    Buf<bf> d_w2(w2), d_dout2(dout2), d_dpre(N * OC);
+    Buf<float> d_dw2(std::vector<float>(OC2 * OC, 0.0f));
+    cu::linear_backward_dgelu(d_dpre.get(), d_dw2.get(), nullptr, d_dout2.get(), d_h.get(), d_w2.get(), d_pre.get(),
+                              N, OC, OC2, *ctx);
+    expect_close("dgelu epilogue", d_dpre.download(), dpre, kBwdTol);
+    expect_close("dgelu weight grad", d_dw2.download(), dw2, 1e-3);
+  }
 }
 
 TEST_F(CudaOps, RopeForwardBackwardInQkvLayout) {
