@@ -102,6 +102,7 @@ int main(int argc, char** argv) {
     HERMES_CUDA_CHECK(cudaMalloc(&gnorm, 4));
     HERMES_CUDA_CHECK(cudaMalloc(&d_sc, sizeof(cu::OptimScalars)));
     HERMES_CUDA_CHECK(cudaMallocHost(&h_sc, sizeof(cu::OptimScalars)));
+    *h_sc = cu::OptimScalars{};  // pinned memory starts uninitialised: beta1, beta2, eps need their defaults
     HERMES_CUDA_CHECK(cudaMalloc(&d_in, N * 4));
     HERMES_CUDA_CHECK(cudaMalloc(&d_tgt, N * 4));
     {
@@ -111,6 +112,9 @@ int main(int argc, char** argv) {
       HERMES_CUDA_CHECK(cudaMemcpy(d_in, t.data(), N * 4, cudaMemcpyHostToDevice));
       HERMES_CUDA_CHECK(cudaMemcpy(d_tgt, t.data() + N, N * 4, cudaMemcpyHostToDevice));
     }
+    // The set-up above ran on the legacy default stream (cudaMemset is asynchronous), which the
+    // context's non-blocking stream does not wait for.
+    HERMES_CUDA_CHECK(cudaDeviceSynchronize());
     const cudaStream_t s = ctx.stream();
     auto set_scalars = [&](std::int64_t step) {
       h_sc->lr = 3e-4f;
@@ -161,6 +165,9 @@ int main(int argc, char** argv) {
       HERMES_CUDA_CHECK(cudaEventElapsedTime(&t, e0, e1));
       return static_cast<double>(t);
     };
+    // The totals so far sum every warm-up and timed step; the two passes below see the same
+    // weights and batch, so their mean is the loss after the last update.
+    model.clear_totals();
     const double fwd_ms = time_it([&] { model.forward(d_in, d_tgt, nullptr); });
     const double fb_ms = time_it([&] { model.forward_backward(d_in, d_tgt, nullptr, 1.0f); });
     const double opt_ms = time_it([&] {
@@ -170,7 +177,8 @@ int main(int argc, char** argv) {
                        static_cast<std::int64_t>(blocks.size()), d_sc, s);
     });
     double totals[3];
-    HERMES_CUDA_CHECK(cudaMemcpy(totals, model.totals(), sizeof(totals), cudaMemcpyDeviceToHost));
+    HERMES_CUDA_CHECK(cudaMemcpyAsync(totals, model.totals(), sizeof(totals), cudaMemcpyDeviceToHost, s));
+    HERMES_CUDA_CHECK(cudaStreamSynchronize(s));
     std::size_t free_b = 0, total_b = 0;
     HERMES_CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
     cudaDeviceProp prop{};

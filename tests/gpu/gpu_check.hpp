@@ -64,7 +64,14 @@ class Buf {
   Buf& operator=(const Buf&) = delete;
   T* get() { return p_; }
   std::size_t size() const { return n_; }
-  void poison() { HERMES_CUDA_CHECK(cudaMemset(p_, 0xff, std::max<std::size_t>(n_, 1) * sizeof(T))); }
+  // Poison and upload finish before they return: the ops run on the Context's non-blocking stream,
+  // which does not wait for work on the legacy default stream (cudaMemset is asynchronous, and a
+  // pageable cudaMemcpy may return before its DMA lands), so without the sync an op could race
+  // with its own inputs' upload or have its output re-poisoned after it wrote it.
+  void poison() {
+    HERMES_CUDA_CHECK(cudaMemset(p_, 0xff, std::max<std::size_t>(n_, 1) * sizeof(T)));
+    HERMES_CUDA_CHECK(cudaDeviceSynchronize());
+  }
 
   template <class U>
   void upload(const std::vector<U>& host) {
@@ -77,6 +84,7 @@ class Buf {
       std::vector<T> tmp(host.begin(), host.end());
       HERMES_CUDA_CHECK(cudaMemcpy(p_, tmp.data(), n_ * sizeof(T), cudaMemcpyHostToDevice));
     }
+    HERMES_CUDA_CHECK(cudaDeviceSynchronize());
   }
   // As float (bf16 widened); synchronises the device first.
   std::vector<float> download() const {

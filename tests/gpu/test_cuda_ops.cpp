@@ -139,28 +139,33 @@ TEST_F(CudaOps, LinearWithBiasAndWithout) {
   }
 }
 
+// OC = 256 runs the fused cuBLASLt epilogues; OC = 36 (not a multiple of 8, which the epilogues'
+// aux leading dimension needs) runs the unfused fallback under the same contract.
 TEST_F(CudaOps, LinearGeluEpilogues) {
-  const I N = 64, IC = 128, OC = 256, OC2 = 96;
-  const auto x = randn_bf16(N * IC, 1), w = randn_bf16(OC * IC, 2, 0.1f), b = randn_bf16(OC, 3);
-  const auto w2 = randn_bf16(OC2 * OC, 4, 0.1f), dout2 = randn_bf16(N * OC2, 5);
-  // host: pre = x W^T + b; h = gelu(pre); y = h W2^T; backward of y then of gelu
-  std::vector<float> pre(N * OC), h(N * OC), dh(N * OC), dpre(N * OC), dw2(OC2 * OC, 0.0f);
-  host::linear_forward<float>(pre.data(), x.data(), w.data(), b.data(), N, IC, OC);
-  host::gelu_forward<float>(h.data(), pre.data(), N * OC);
-  Buf<bf> d_x(x), d_w(w), d_b(b), d_pre(N * OC), d_h(N * OC);
-  cu::linear_gelu_forward(d_h.get(), d_pre.get(), d_x.get(), d_w.get(), d_b.get(), N, IC, OC, *ctx);
-  expect_close("gelu epilogue pre-activation", d_pre.download(), pre, kFwdTol);
-  expect_close("gelu epilogue output", d_h.download(), h, kFwdTol);
-  // backward from the GPU's own bf16 h and pre, so only the dgelu epilogue is under test
-  const auto h_gpu = d_h.download(), pre_gpu = d_pre.download();
-  host::linear_backward<float>(dh.data(), dw2.data(), nullptr, dout2.data(), h_gpu.data(), w2.data(), N, OC, OC2);
-  host::gelu_backward<float>(dpre.data(), pre_gpu.data(), dh.data(), N * OC);
-  Buf<bf> d_w2(w2), d_dout2(dout2), d_dpre(N * OC);
-  Buf<float> d_dw2(std::vector<float>(OC2 * OC, 0.0f));
-  cu::linear_backward_dgelu(d_dpre.get(), d_dw2.get(), nullptr, d_dout2.get(), d_h.get(), d_w2.get(), d_pre.get(), N,
-                            OC, OC2, *ctx);
-  expect_close("dgelu epilogue", d_dpre.download(), dpre, kBwdTol);
-  expect_close("dgelu weight grad", d_dw2.download(), dw2, 1e-3);
+  for (const I OC : {I{256}, I{36}}) {
+    SCOPED_TRACE(::testing::Message() << "GELU width " << OC);
+    const I N = 64, IC = 128, OC2 = 96;
+    const auto x = randn_bf16(N * IC, 1), w = randn_bf16(OC * IC, 2, 0.1f), b = randn_bf16(OC, 3);
+    const auto w2 = randn_bf16(OC2 * OC, 4, 0.1f), dout2 = randn_bf16(N * OC2, 5);
+    // host: pre = x W^T + b; h = gelu(pre); y = h W2^T; backward of y then of gelu
+    std::vector<float> pre(N * OC), h(N * OC), dh(N * OC), dpre(N * OC), dw2(OC2 * OC, 0.0f);
+    host::linear_forward<float>(pre.data(), x.data(), w.data(), b.data(), N, IC, OC);
+    host::gelu_forward<float>(h.data(), pre.data(), N * OC);
+    Buf<bf> d_x(x), d_w(w), d_b(b), d_pre(N * OC), d_h(N * OC);
+    cu::linear_gelu_forward(d_h.get(), d_pre.get(), d_x.get(), d_w.get(), d_b.get(), N, IC, OC, *ctx);
+    expect_close("gelu epilogue pre-activation", d_pre.download(), pre, kFwdTol);
+    expect_close("gelu epilogue output", d_h.download(), h, kFwdTol);
+    // backward from the GPU's own bf16 h and pre, so only the dgelu epilogue is under test
+    const auto h_gpu = d_h.download(), pre_gpu = d_pre.download();
+    host::linear_backward<float>(dh.data(), dw2.data(), nullptr, dout2.data(), h_gpu.data(), w2.data(), N, OC, OC2);
+    host::gelu_backward<float>(dpre.data(), pre_gpu.data(), dh.data(), N * OC);
+    Buf<bf> d_w2(w2), d_dout2(dout2), d_dpre(N * OC);
+    Buf<float> d_dw2(std::vector<float>(OC2 * OC, 0.0f));
+    cu::linear_backward_dgelu(d_dpre.get(), d_dw2.get(), nullptr, d_dout2.get(), d_h.get(), d_w2.get(), d_pre.get(),
+                              N, OC, OC2, *ctx);
+    expect_close("dgelu epilogue", d_dpre.download(), dpre, kBwdTol);
+    expect_close("dgelu weight grad", d_dw2.download(), dw2, 1e-3);
+  }
 }
 
 TEST_F(CudaOps, RopeForwardBackwardInQkvLayout) {
@@ -291,6 +296,7 @@ TEST_F(CudaOps, AdamwAndMuonMatchHostOptimizer) {
     HERMES_CUDA_CHECK(cudaMalloc(&d_blocks, blocks.size() * sizeof(cu::SegmentBlock)));
     HERMES_CUDA_CHECK(cudaMemcpy(d_blocks, blocks.data(), blocks.size() * sizeof(cu::SegmentBlock),
                                  cudaMemcpyHostToDevice));
+    HERMES_CUDA_CHECK(cudaDeviceSynchronize());  // the updates run on the non-blocking stream s()
     const I r = std::min(R, K);
     Buf<float> x(R * K), x2(R * K), gram(r * r), poly(r * r);
     Buf<double> partials(cu::kReduceBlocks), norm2(1);
@@ -308,11 +314,14 @@ TEST_F(CudaOps, AdamwAndMuonMatchHostOptimizer) {
       sc.grad_scale = gscale;
       sc.muon_lr = static_cast<float>(set.muon_lr);
       sc.muon_momentum = static_cast<float>(set.muon_momentum);
-      HERMES_CUDA_CHECK(cudaMemcpy(d_sc.get(), &sc, sizeof(sc), cudaMemcpyHostToDevice));
+      // In stream order: the previous step's kernels on s() still read d_sc, and a legacy-stream
+      // cudaMemcpy does not wait for a non-blocking stream.
+      HERMES_CUDA_CHECK(cudaMemcpyAsync(d_sc.get(), &sc, sizeof(sc), cudaMemcpyHostToDevice, s()));
       if (muon)
         cu::muon_update(d_p.get(), d_pb.get(), d_g.get(), d_m.get(), R, K, true, 5, d_sc.get(), ws, *ctx);
       cu::adamw_update(d_p.get(), d_pb.get(), d_g.get(), d_m.get(), d_v.get(), d_blocks,
                        static_cast<I>(blocks.size()), d_sc.get(), s());
+      HERMES_CUDA_CHECK(cudaStreamSynchronize(s()));  // `sc` (pageable, on the stack) is reused
     }
     // Compare the update (p - p0), which is what the optimizer computes.
     auto got = d_p.download();
@@ -340,9 +349,11 @@ TEST_F(CudaOps, GradNormAndClipScale) {
   cu::OptimScalars sc;
   sc.grad_scale = 0.5f;
   Buf<cu::OptimScalars> d_sc(1);
-  HERMES_CUDA_CHECK(cudaMemcpy(d_sc.get(), &sc, sizeof(sc), cudaMemcpyHostToDevice));
+  HERMES_CUDA_CHECK(cudaMemcpyAsync(d_sc.get(), &sc, sizeof(sc), cudaMemcpyHostToDevice, s()));
   cu::finalize_grad_scale(d_sc.get(), norm2.get(), 1.0f, d_norm.get(), s());
-  HERMES_CUDA_CHECK(cudaMemcpy(&sc, d_sc.get(), sizeof(sc), cudaMemcpyDeviceToHost));
+  // Read back in the kernel's stream order (a legacy-stream cudaMemcpy would not wait for s()).
+  HERMES_CUDA_CHECK(cudaMemcpyAsync(&sc, d_sc.get(), sizeof(sc), cudaMemcpyDeviceToHost, s()));
+  HERMES_CUDA_CHECK(cudaStreamSynchronize(s()));
   const double norm = 0.5 * std::sqrt(want);
   EXPECT_NEAR(d_norm.download()[0], norm, 1e-4 * norm);
   EXPECT_NEAR(sc.grad_scale, 0.5 / (norm + 1e-6), 1e-6);

@@ -1,5 +1,6 @@
 #include "hermes/backend/cuda/context.cuh"
 
+#include "hermes/backend/cuda/gemm_mapping.hpp"
 #include "hermes/core/error.hpp"
 
 namespace hermes::backend::cuda {
@@ -43,6 +44,7 @@ int alignment(const void* p) {
   while (al > 1 && a % al != 0) al /= 2;
   return al;
 }
+cublasOperation_t op(bool transpose) { return transpose ? CUBLAS_OP_T : CUBLAS_OP_N; }
 cublasLtEpilogue_t to_lt(Epilogue e) {
   switch (e) {
     case Epilogue::none: return CUBLASLT_EPILOGUE_DEFAULT;
@@ -67,8 +69,9 @@ Context::Plan& Context::plan(const Key& key, const void* bias, void* aux) {
   const auto [ta, tb, m, n, k, lda, ldb, ldc, c_type, ep, ldaux, al_a, al_b, al_c] = key;
   auto p = std::make_unique<Plan>();
   HERMES_CUBLAS_CHECK(cublasLtMatmulDescCreate(&p->desc, CUBLAS_COMPUTE_32F, CUDA_R_32F));
-  // Column-major view: Lt's A is our B, Lt's B is our A, D is C^T (n, m).
-  const cublasOperation_t op_a = tb ? CUBLAS_OP_T : CUBLAS_OP_N, op_b = ta ? CUBLAS_OP_T : CUBLAS_OP_N;
+  // Column-major view (gemm_mapping.hpp): Lt's A is our B, Lt's B is our A, D is C^T (n, m).
+  const ColumnMajorGemm g = column_major_gemm(ta, tb, m, n, k, lda, ldb, ldc);
+  const cublasOperation_t op_a = op(g.a.transpose), op_b = op(g.b.transpose);
   set_attr(p->desc, CUBLASLT_MATMUL_DESC_TRANSA, op_a);
   set_attr(p->desc, CUBLASLT_MATMUL_DESC_TRANSB, op_b);
   const cublasLtEpilogue_t epi = to_lt(static_cast<Epilogue>(ep));
@@ -83,9 +86,9 @@ Context::Plan& Context::plan(const Key& key, const void* bias, void* aux) {
     set_attr(p->desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, bias);
   }
   if (aux != nullptr) set_attr(p->desc, CUBLASLT_MATMUL_DESC_EPILOGUE_AUX_POINTER, aux);
-  HERMES_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&p->a, CUDA_R_16BF, tb ? k : n, tb ? n : k, ldb));
-  HERMES_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&p->b, CUDA_R_16BF, ta ? m : k, ta ? k : m, lda));
-  HERMES_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&p->c, static_cast<cudaDataType_t>(c_type), n, m, ldc));
+  HERMES_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&p->a, CUDA_R_16BF, g.a.rows, g.a.cols, g.a.ld));
+  HERMES_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&p->b, CUDA_R_16BF, g.b.rows, g.b.cols, g.b.ld));
+  HERMES_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&p->c, static_cast<cudaDataType_t>(c_type), g.d_rows, g.d_cols, g.ldd));
   cublasLtMatmulPreference_t pref = nullptr;
   HERMES_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref));
   const std::uint64_t ws = workspace_bytes_;
@@ -132,19 +135,21 @@ void Context::gemm(bool ta, bool tb, Index m, Index n, Index k, float alpha, con
 void Context::gemm_batched(bool ta, bool tb, Index m, Index n, Index k, float alpha, const bf16* a, Index lda,
                            Index stride_a, const bf16* b, Index ldb, Index stride_b, float beta, bf16* c, Index ldc,
                            Index stride_c, Index batch) {
+  const ColumnMajorGemm g = column_major_gemm(ta, tb, m, n, k, lda, ldb, ldc);
   HERMES_CUBLAS_CHECK(cublasGemmStridedBatchedEx(
-      cublas_, tb ? CUBLAS_OP_T : CUBLAS_OP_N, ta ? CUBLAS_OP_T : CUBLAS_OP_N, static_cast<int>(n),
-      static_cast<int>(m), static_cast<int>(k), &alpha, b, CUDA_R_16BF, static_cast<int>(ldb), stride_b, a,
-      CUDA_R_16BF, static_cast<int>(lda), stride_a, &beta, c, CUDA_R_16BF, static_cast<int>(ldc), stride_c,
+      cublas_, op(g.a.transpose), op(g.b.transpose), static_cast<int>(g.m), static_cast<int>(g.n),
+      static_cast<int>(g.k), &alpha, b, CUDA_R_16BF, static_cast<int>(g.a.ld), stride_b, a, CUDA_R_16BF,
+      static_cast<int>(g.b.ld), stride_a, &beta, c, CUDA_R_16BF, static_cast<int>(g.ldd), stride_c,
       static_cast<int>(batch), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
 }
 
 void Context::sgemm(bool ta, bool tb, Index m, Index n, Index k, float alpha, const float* a, Index lda,
                     const float* b, Index ldb, float beta, float* c, Index ldc) {
-  HERMES_CUBLAS_CHECK(cublasGemmEx(cublas_, tb ? CUBLAS_OP_T : CUBLAS_OP_N, ta ? CUBLAS_OP_T : CUBLAS_OP_N,
-                                   static_cast<int>(n), static_cast<int>(m), static_cast<int>(k), &alpha, b,
-                                   CUDA_R_32F, static_cast<int>(ldb), a, CUDA_R_32F, static_cast<int>(lda), &beta, c,
-                                   CUDA_R_32F, static_cast<int>(ldc), CUBLAS_COMPUTE_32F_FAST_TF32,
+  const ColumnMajorGemm g = column_major_gemm(ta, tb, m, n, k, lda, ldb, ldc);
+  HERMES_CUBLAS_CHECK(cublasGemmEx(cublas_, op(g.a.transpose), op(g.b.transpose), static_cast<int>(g.m),
+                                   static_cast<int>(g.n), static_cast<int>(g.k), &alpha, b, CUDA_R_32F,
+                                   static_cast<int>(g.a.ld), a, CUDA_R_32F, static_cast<int>(g.b.ld), &beta, c,
+                                   CUDA_R_32F, static_cast<int>(g.ldd), CUBLAS_COMPUTE_32F_FAST_TF32,
                                    CUBLAS_GEMM_DEFAULT));
 }
 

@@ -1,3 +1,4 @@
+#include "hermes/backend/cuda/activation.cuh"
 #include "hermes/backend/cuda/device.cuh"
 #include "hermes/backend/cuda/linear.cuh"
 
@@ -35,8 +36,20 @@ void linear_forward(bf16* out, const bf16* inp, const bf16* w, const bf16* bias,
            bias ? Epilogue::bias : Epilogue::none, bias);
 }
 
+namespace {
+// cuBLASLt's GELU_AUX / DGELU epilogues need the aux matrix's leading dimension (here the FFN
+// width) divisible by 8; other widths (model.ffn_hidden is free) take the unfused path, which
+// computes the same thing in two passes.
+bool gelu_epilogue_ok(Index width) { return width % 8 == 0; }
+}  // namespace
+
 void linear_gelu_forward(bf16* out, bf16* pre, const bf16* inp, const bf16* w, const bf16* bias, Index N, Index IC,
                          Index OC, Context& ctx) {
+  if (!gelu_epilogue_ok(OC)) {
+    linear_forward(pre, inp, w, bias, N, IC, OC, ctx);
+    gelu_forward(out, pre, N * OC, ctx.stream());
+    return;
+  }
   ctx.gemm(false, true, N, OC, IC, 1.0f, inp, IC, w, IC, 0.0f, out, CUDA_R_16BF, OC,
            bias ? Epilogue::gelu_bias : Epilogue::gelu, bias, pre, OC);
 }
@@ -58,6 +71,11 @@ void linear_backward(bf16* dinp, float* dweight, float* dbias, const bf16* dout,
 
 void linear_backward_dgelu(bf16* dinp, float* dweight, float* dbias, const bf16* dout, const bf16* inp,
                            const bf16* w, const bf16* gelu_pre, Index N, Index IC, Index OC, Context& ctx) {
+  if (!gelu_epilogue_ok(IC)) {
+    linear_backward(dinp, dweight, dbias, dout, inp, w, N, IC, OC, ctx);
+    gelu_backward(dinp, gelu_pre, dinp, N * IC, ctx.stream());  // elementwise, in place
+    return;
+  }
   ctx.gemm(false, false, N, IC, OC, 1.0f, dout, OC, w, IC, 0.0f, dinp, CUDA_R_16BF, IC, Epilogue::dgelu, nullptr,
            const_cast<bf16*>(gelu_pre), IC);
   weight_grads(dweight, dbias, dout, inp, N, IC, OC, ctx);

@@ -133,12 +133,17 @@ void rmsnorm_backward(bf16* dinp, float* dweight, const bf16* dout, const bf16* 
   }();
   const unsigned blocks = static_cast<unsigned>(N < 2 * sms ? N : 2 * sms);
   const std::size_t smem = static_cast<std::size_t>(C) * sizeof(float);
-  if (smem > 48 * 1024) {
-    // Widths above 12288 channels need the opt-in shared-memory carve-out.
+  // The 48 KiB default covers static + dynamic shared memory, and the kernel has 32 floats of
+  // static `shared` besides the C dynamic ones: widths above 12256 channels need the opt-in.
+  // Raised once per larger width (the eager first step), so a CUDA-graph capture of later steps
+  // makes no attribute call.
+  static std::size_t opted_in = 48 * 1024 - 32 * sizeof(float);
+  if (smem > opted_in) {
     HERMES_CUDA_CHECK(cudaFuncSetAttribute(rmsnorm_backward_kernel<8>, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                            static_cast<int>(smem)));
     HERMES_CUDA_CHECK(cudaFuncSetAttribute(rmsnorm_backward_kernel<1>, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                            static_cast<int>(smem)));
+    opted_in = smem;
   }
   if (vec_ok(C, dinp, dout, inp, w))
     rmsnorm_backward_kernel<8><<<blocks, kThreads, smem, s>>>(dinp, dweight, dout, inp, w, rstd, N, C);

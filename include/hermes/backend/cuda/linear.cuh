@@ -5,7 +5,9 @@
 // (beta = 1); db += column sums of dout (fp32, a deterministic reduction kernel).
 // GELU FFN fusion: linear_gelu_forward stores gelu(inp W^T + b) and the pre-activation (aux);
 // linear_backward_dgelu computes the previous layer's dpre = (dout W) * gelu'(pre) in the same
-// GEMM, so neither gelu_forward nor gelu_backward has to run.
+// GEMM, so neither gelu_forward nor gelu_backward has to run. cuBLASLt needs the epilogue's aux
+// leading dimension (the GELU width) divisible by 8; other widths run the GEMM and the pointwise
+// kernel separately, with the same contract.
 #include "hermes/backend/cuda/context.cuh"
 
 namespace hermes::backend::cuda {
