@@ -17,7 +17,10 @@ void Graph::capture(cudaStream_t stream, const std::function<void()>& body) {
   if (stream == nullptr)
     fail("internal error: CUDA graphs cannot capture the legacy default stream; pass the context's stream");
   reset();
-  HERMES_CUDA_CHECK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeGlobal));
+  // Thread-local: an unsafe call (allocation, synchronous copy) from this thread still fails the
+  // capture loudly, while NCCL's proxy thread, which polls its own events during a captured
+  // collective, is left alone (global mode would make those calls fail).
+  HERMES_CUDA_CHECK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal));
   try {
     body();
   } catch (...) {

@@ -1,8 +1,9 @@
 #pragma once
 // CUDA-graph capture of a whole training step once shapes are fixed: capture(stream, body) runs
-// body() with the stream in global capture mode (so an allocation or a synchronising call inside
-// the step fails loudly instead of silently breaking the graph), instantiates it, and launch()
-// replays it. Step-dependent values must come from device memory (see OptimScalars).
+// body() with the stream in thread-local capture mode (so an allocation or a synchronising call on
+// this thread inside the step fails loudly instead of silently breaking the graph, while NCCL's own
+// threads may poll), instantiates it, and launch() replays it. Step-dependent values must come
+// from device memory (see OptimScalars).
 #include <functional>
 
 #include "hermes/backend/cuda/common.cuh"
