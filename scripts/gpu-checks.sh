@@ -29,7 +29,17 @@ date -u | tee -a "$log"
 for t in "$here"/bin/test_cuda_*; do
   name=$(basename "$t")
   step "$name"
-  if timeout 900 "$here/run" "$name" --gtest_color=no >>"$log" 2>&1; then note PASS "$name"; else note FAIL "$name"; fi
+  tmp=$(mktemp)
+  timeout 900 "$here/run" "$name" --gtest_color=no >"$tmp" 2>&1
+  rc=$?
+  cat "$tmp" >>"$log"
+  passed=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$tmp" | tail -n 1)
+  skipped=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' "$tmp" | tail -n 1)
+  rm -f "$tmp"
+  counts="(${passed:-0} passed, ${skipped:-0} skipped)"
+  if [ $rc -ne 0 ]; then note FAIL "$name $counts"
+  elif [ "${passed:-0}" -eq 0 ]; then note SKIP "$name $counts"
+  else note PASS "$name $counts"; fi
 done
 
 # 2. The quickstart deck on the GPU and on the host (the same seed and data).
