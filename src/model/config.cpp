@@ -205,4 +205,12 @@ MemoryEstimate training_memory(const ModelConfig& c, std::int64_t batch, std::in
   return m;
 }
 
+void check_token_ids(const std::int32_t* inputs, const std::int32_t* targets, std::int64_t n, std::int64_t vocab) {
+  for (std::int64_t i = 0; i < n; ++i)
+    if (inputs[i] < 0 || inputs[i] >= vocab || targets[i] < 0 || targets[i] >= vocab)
+      fail("token id {} at position {} is outside the model's vocabulary of {}; the data was "
+           "prepared with another tokenizer or model.vocab_size is too small",
+           inputs[i] < 0 || inputs[i] >= vocab ? inputs[i] : targets[i], i, vocab);
+}
+
 }  // namespace hermes::model

@@ -120,14 +120,9 @@ backend::host::CrossEntropyStats Transformer<T>::forward(const std::int32_t* inp
   const Index C = c.n_embd, F = c.ffn_hidden, Q = c.qkv_dim(), H = c.n_head, KVH = c.n_kv_head,
               D = c.head_dim(), V = c.vocab_size;
   const T* p = params();
+  check_token_ids(inputs, targets, N_, V);
   std::int32_t* tok = tokens_.data();
-  for (Index n = 0; n < N_; ++n) {
-    if (inputs[n] < 0 || inputs[n] >= V || targets[n] < 0 || targets[n] >= V)
-      fail("token id {} at position {} is outside the model's vocabulary of {}; the data was "
-           "prepared with another tokenizer or model.vocab_size is too small",
-           inputs[n] < 0 || inputs[n] >= V ? inputs[n] : targets[n], n, V);
-    tok[n] = inputs[n];
-  }
+  std::copy(inputs, inputs + N_, tok);
   ops::embedding_forward(act(la_.empty() ? res_final_ : la_[0].res), tok, p + wte_, N_, C);
   for (Index l = 0; l < c.n_layer; ++l) {
     const auto& a = la_[l];

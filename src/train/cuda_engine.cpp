@@ -335,17 +335,7 @@ class CudaEngine final : public Engine {
     HERMES_ASSERT(static_cast<std::int64_t>(b.inputs.size()) == N_);
     HERMES_ASSERT(static_cast<std::int64_t>(b.targets.size()) == N_);
     HERMES_ASSERT(b.mask.empty() || static_cast<std::int64_t>(b.mask.size()) == N_);
-    // As the host Transformer does: an id outside the vocabulary would make the embedding gather
-    // and the cross-entropy read past their tables on the device (an illegal address that poisons
-    // the context, or a silently wrong loss), so it is a one-line error here instead.
-    const std::int64_t V = config_.vocab_size;
-    for (std::int64_t n = 0; n < N_; ++n) {
-      const std::int64_t in = b.inputs[n], tg = b.targets[n];
-      if (in < 0 || in >= V || tg < 0 || tg >= V)
-        fail("token id {} at position {} is outside the model's vocabulary of {}; the data was prepared with "
-             "another tokenizer or model.vocab_size is too small",
-             in < 0 || in >= V ? in : tg, n, V);
-    }
+    model::check_token_ids(b.inputs.data(), b.targets.data(), N_, config_.vocab_size);
     const int k = next_stage_;
     next_stage_ ^= 1;
     HERMES_CUDA_CHECK(cudaEventSynchronize(staged_[k]));  // the copy that last read buffer k is done

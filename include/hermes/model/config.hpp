@@ -40,6 +40,11 @@ Ffn parse_ffn(const std::string& name);
 // Throws hermes::Error naming the first inconsistency (heads not dividing width, ...).
 void validate(const ModelConfig& config);
 
+// Fails (one line naming the id and its position) unless every inputs[i] and targets[i], i < n,
+// is in [0, vocab_size). Every backend checks its batches with it before use: an id outside the
+// vocabulary would read past the embedding and the head.
+void check_token_ids(const std::int32_t* inputs, const std::int32_t* targets, std::int64_t n, std::int64_t vocab_size);
+
 // One named parameter tensor of the model, in allocation order.
 struct ParamSpec {
   std::string name;
