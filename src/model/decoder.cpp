@@ -7,6 +7,23 @@ namespace hermes::model {
 
 namespace ops = hermes::backend::host;
 
+void assign_positions(const ModelConfig& c, const std::vector<std::int32_t>& slots,
+                      const std::vector<std::int32_t>& tokens, bool last_only, std::int64_t max_rows,
+                      std::vector<std::int64_t>& len, std::int32_t* pos) {
+  using Index = std::int64_t;
+  const Index R = static_cast<Index>(tokens.size()), S = static_cast<Index>(len.size()), L = c.context_length;
+  if (R == 0 || R > max_rows || slots.size() != tokens.size() || (!last_only && R > S))
+    fail("internal: decoder forward with {} rows (at most {}, {} with all logits)", R, max_rows, S);
+  for (Index r = 0; r < R; ++r) {
+    const Index s = slots[r];
+    if (s < 0 || s >= S) fail("internal: decoder slot {} outside 0..{}", s, S - 1);
+    if (len[s] >= L) fail("sequence in slot {} reached the context length {}", s, L);
+    if (tokens[r] < 0 || tokens[r] >= c.vocab_size)
+      fail("token id {} is outside the model's vocabulary of {}", tokens[r], c.vocab_size);
+    pos[r] = static_cast<std::int32_t>(len[s]++);
+  }
+}
+
 template <class T>
 Decoder<T>::Decoder(const ModelConfig& c, Index max_slots, Index max_rows)
     : config_(c), S_(max_slots), max_rows_(max_rows), L_(c.context_length), len_(max_slots, 0) {
@@ -39,17 +56,8 @@ const T* Decoder<T>::forward(const std::vector<std::int32_t>& slots, const std::
                              bool last_only) {
   const auto& c = config_;
   const Index R = static_cast<Index>(tokens.size());
-  if (R == 0 || R > max_rows_ || slots.size() != tokens.size() || (!last_only && R > S_))
-    fail("internal: decoder forward with {} rows (at most {}, {} with all logits)", R, max_rows_, S_);
   pos_.resize(R);
-  for (Index r = 0; r < R; ++r) {
-    const Index s = slots[r];
-    if (s < 0 || s >= S_) fail("internal: decoder slot {} outside 0..{}", s, S_ - 1);
-    if (len_[s] >= L_) fail("sequence in slot {} reached the context length {}", s, L_);
-    if (tokens[r] < 0 || tokens[r] >= c.vocab_size)
-      fail("token id {} is outside the model's vocabulary of {}", tokens[r], c.vocab_size);
-    pos_[r] = static_cast<std::int32_t>(len_[s]++);
-  }
+  assign_positions(c, slots, tokens, last_only, max_rows_, len_, pos_.data());
   const Index C = c.n_embd, F = c.ffn_hidden, Q = c.qkv_dim(), H = c.n_head, KVH = c.n_kv_head,
               D = c.head_dim(), V = c.vocab_size, layer_cache = S_ * L_ * KVH * D;
   T* w = work_.data();

@@ -14,6 +14,13 @@
 
 namespace hermes::model {
 
+// The row bookkeeping every decoder (host, CUDA) shares: checks one forward call's rows against
+// the limits (row count, slot range, context length, vocabulary) and gives row r the next
+// position of its slot, advancing len (positions held, per slot). pos: (tokens.size()).
+void assign_positions(const ModelConfig& config, const std::vector<std::int32_t>& slots,
+                      const std::vector<std::int32_t>& tokens, bool last_only, std::int64_t max_rows,
+                      std::vector<std::int64_t>& len, std::int32_t* pos);
+
 template <class T>
 class Decoder {
  public:

@@ -145,22 +145,13 @@ const float* Decoder::forward(const std::vector<std::int32_t>& slots, const std:
                               bool last_only) {
   const auto& c = config_;
   const Index R = static_cast<Index>(tokens.size());
-  if (R == 0 || R > max_rows_ || slots.size() != tokens.size() || (!last_only && R > S_))
-    fail("internal: decoder forward with {} rows (at most {}, {} with all logits)", R, max_rows_, S_);
   auto& m = *impl_;
   std::int32_t* tok_h = m.ids_host;
   std::int32_t* slot_h = tok_h + R;
   std::int32_t* pos_h = slot_h + R;
-  for (Index r = 0; r < R; ++r) {
-    const Index s = slots[r];
-    if (s < 0 || s >= S_) fail("internal: decoder slot {} outside 0..{}", s, S_ - 1);
-    if (len_[s] >= L_) fail("sequence in slot {} reached the context length {}", s, L_);
-    if (tokens[r] < 0 || tokens[r] >= c.vocab_size)
-      fail("token id {} is outside the model's vocabulary of {}", tokens[r], c.vocab_size);
-    tok_h[r] = tokens[r];
-    slot_h[r] = slots[r];
-    pos_h[r] = static_cast<std::int32_t>(len_[s]++);
-  }
+  model::assign_positions(c, slots, tokens, last_only, max_rows_, len_, pos_h);
+  std::copy(tokens.begin(), tokens.end(), tok_h);
+  std::copy(slots.begin(), slots.end(), slot_h);
   if (dirty_) upload();
   const Index first = last_only ? R - 1 : 0;
   const cudaStream_t st = m.ctx.stream();
