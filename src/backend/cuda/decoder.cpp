@@ -10,6 +10,7 @@
 #include "hermes/backend/cuda/graph.hpp"
 #include "hermes/backend/cuda/kv_cache.cuh"
 #include "hermes/backend/cuda/linear.cuh"
+#include "hermes/model/decoder.hpp"
 #include "hermes/backend/cuda/rmsnorm.cuh"
 #include "hermes/backend/cuda/rope.cuh"
 #include "hermes/core/error.hpp"
