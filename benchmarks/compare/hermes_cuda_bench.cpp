@@ -23,6 +23,7 @@
 #include "hermes/core/error.hpp"
 #include "hermes/core/log.hpp"
 #include "hermes/model/config.hpp"
+#include "hermes/model/transformer.hpp"
 #include "hermes/train/engine.hpp"
 
 namespace cu = hermes::backend::cuda;
@@ -56,24 +57,10 @@ int main(int argc, char** argv) {
     cu::Model& model = *model_owner;
     const std::int64_t N = batch * seq, P = model.num_params();
 
-    // GPT-2 initialisation (as Transformer::init), on the host once.
-    std::vector<float> host;
-    {
-      std::int64_t total = 0;
-      for (const auto& s : model.slots()) total += s.spec.numel();
-      host.resize(total);
-      std::mt19937_64 rng(1);
-      std::int64_t o = 0;
-      const double sr = cfg.init_std / std::sqrt(2.0 * cfg.n_layer);
-      for (const auto& s : model.slots()) {
-        const auto& n = s.spec.name;
-        const bool norm = n.find("norm") != std::string::npos, bias = n.ends_with(".bias");
-        const bool resid = n.find("attn.proj.weight") != std::string::npos || n.find("ffn.down.weight") != std::string::npos;
-        std::normal_distribution<float> d(0.0f, static_cast<float>(resid ? sr : cfg.init_std));
-        for (std::int64_t i = 0; i < s.spec.numel(); ++i) host[o + i] = norm ? 1.0f : bias ? 0.0f : d(rng);
-        o += s.spec.numel();
-      }
-    }
+    // GPT-2 initialisation, as every engine does it, on the host once.
+    const auto layout = m::contiguous_slots(cfg);
+    std::vector<float> host(static_cast<std::size_t>(m::contiguous_size(layout)));
+    m::init_parameters(cfg, layout, 1, host.data());
     model.load(host.data());
 
     // AdamW over the whole arena in one launch; state arenas compact in slot order.

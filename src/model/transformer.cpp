@@ -17,10 +17,8 @@ Transformer<T>::Transformer(const ModelConfig& c, Index batch, Index seq_len)
   if (seq_len > c.context_length)
     fail("train.seq_len = {} exceeds model.context_length = {}; lower seq_len or raise context_length",
          seq_len, c.context_length);
-  for (const auto& spec : parameter_layout(c)) {
-    slots_.push_back({spec, n_params_});
-    n_params_ += spec.numel();
-  }
+  slots_ = contiguous_slots(c);
+  n_params_ = contiguous_size(slots_);
   {
     std::vector<Index> offsets;
     for (const auto& s : slots_) offsets.push_back(s.offset);
@@ -89,6 +87,20 @@ template <class T> const ParamSlot& Transformer<T>::slot(const std::string& name
 
 template <class T> std::size_t Transformer<T>::activation_bytes() const {
   return static_cast<std::size_t>(act_elems_) * sizeof(T) + static_cast<std::size_t>(2 * N_) * 4;
+}
+
+std::vector<ParamSlot> contiguous_slots(const ModelConfig& config) {
+  std::vector<ParamSlot> out;
+  std::int64_t offset = 0;
+  for (const auto& spec : parameter_layout(config)) {
+    out.push_back({spec, offset});
+    offset += spec.numel();
+  }
+  return out;
+}
+
+std::int64_t contiguous_size(const std::vector<ParamSlot>& slots) {
+  return slots.empty() ? 0 : slots.back().offset + slots.back().spec.numel();
 }
 
 template <class T>

@@ -19,7 +19,6 @@
 #include <cmath>
 #include <cstring>
 #include <span>
-#include <tuple>
 
 #include "hermes/backend/cuda/chunking.hpp"
 #include "hermes/backend/cuda/data_parallel.hpp"
@@ -48,34 +47,31 @@ double peak_bf16_flops(const cudaDeviceProp& p) {
   return 0;
 }
 
-// Device memory freed with the engine.
-template <class T>
-struct DeviceArray {
+// Memory freed with the engine: on the device, or pinned on the host (asynchronous copies from
+// and to pinned memory overlap compute).
+enum class Memory { device, pinned };
+template <class T, Memory M>
+struct Array {
   T* p = nullptr;
   std::size_t n = 0;
   void allocate(std::size_t count) {
     n = count;
-    HERMES_CUDA_CHECK(cudaMalloc(&p, std::max<std::size_t>(count, 1) * sizeof(T)));
+    void* raw = nullptr;
+    const std::size_t bytes = std::max<std::size_t>(count, 1) * sizeof(T);
+    HERMES_CUDA_CHECK(M == Memory::device ? cudaMalloc(&raw, bytes) : cudaMallocHost(&raw, bytes));
+    p = static_cast<T*>(raw);
   }
   std::size_t bytes() const { return n * sizeof(T); }
-  ~DeviceArray() {
-    if (p) cudaFree(p);
+  ~Array() {
+    if (!p) return;
+    if constexpr (M == Memory::device) cudaFree(p);
+    else cudaFreeHost(p);
   }
 };
-
-// Pinned host memory: asynchronous copies from and to it overlap compute.
 template <class T>
-struct PinnedArray {
-  T* p = nullptr;
-  std::size_t n = 0;
-  void allocate(std::size_t count) {
-    n = count;
-    HERMES_CUDA_CHECK(cudaMallocHost(&p, std::max<std::size_t>(count, 1) * sizeof(T)));
-  }
-  ~PinnedArray() {
-    if (p) cudaFreeHost(p);
-  }
-};
+using DeviceArray = Array<T, Memory::device>;
+template <class T>
+using PinnedArray = Array<T, Memory::pinned>;
 
 struct MuonTensor {
   std::int64_t device_offset = 0, state_offset = 0, rows = 0, cols = 0;
@@ -102,17 +98,16 @@ class CudaEngine final : public Engine {
                     : dist::Shard{model_.num_params(), model_.num_params(), 0, model_.num_params(), 0,
                                   model_.num_params()};
     HERMES_ASSERT(shard_.padded_total == model_.num_params());
-    std::int64_t host_off = 0, adam = 0, mom = 0, max_numel = 0, max_gram = 0, shard_state = 0;
+    host_slots_ = model::contiguous_slots(config);
+    std::int64_t adam = 0, mom = 0, max_numel = 0, max_gram = 0, shard_state = 0;
     std::vector<cu::OptimSegment> segments;
     std::vector<std::int64_t> begins;
     for (const auto& slot : model_.slots()) {
       const auto& spec = slot.spec;
-      host_slots_.push_back({spec, host_off});
-      host_off += spec.numel();
       begins.push_back(slot.offset);
       if (muon && spec.is_hidden_matrix && spec.shape.size() == 2) {
         muon_.push_back({slot.offset, mom, spec.shape[0], spec.shape[1], spec.decays});
-        state_names_.push_back({spec.name, "momentum", mom, spec.numel()});
+        state_names_.push_back({spec.name + "/momentum", &host_mom_, mom, spec.numel()});
         mom += spec.numel();
         max_numel = std::max(max_numel, spec.numel());
         const std::int64_t r = std::min(spec.shape[0], spec.shape[1]);
@@ -126,12 +121,12 @@ class CudaEngine final : public Engine {
           state_copies_.push_back({adam + (lo - slot.offset), shard_state, hi - lo});
           shard_state += hi - lo;
         }
-        state_names_.push_back({spec.name, "m", adam, spec.numel()});
-        state_names_.push_back({spec.name, "v", adam, spec.numel()});
+        state_names_.push_back({spec.name + "/m", &host_m_, adam, spec.numel()});
+        state_names_.push_back({spec.name + "/v", &host_v_, adam, spec.numel()});
         adam += spec.numel();
       }
     }
-    host_params_.assign(static_cast<std::size_t>(host_off), 0.0f);
+    host_params_.assign(static_cast<std::size_t>(model::contiguous_size(host_slots_)), 0.0f);
     host_m_.assign(static_cast<std::size_t>(adam), 0.0f);
     host_v_.assign(static_cast<std::size_t>(adam), 0.0f);
     host_mom_.assign(static_cast<std::size_t>(mom), 0.0f);
@@ -306,16 +301,20 @@ class CudaEngine final : public Engine {
   }
   std::vector<io::TensorRef> optimizer_state() override {
     std::vector<io::TensorRef> out;
-    for (const auto& n : state_names_) {
-      float* base = n.state == "momentum" ? host_mom_.data() : n.state == "m" ? host_m_.data() : host_v_.data();
-      out.push_back({n.param + "/" + n.state, {n.numel}, base + n.offset});
-    }
+    for (const auto& n : state_names_) out.push_back({n.name, {n.numel}, n.mirror->data() + n.offset});
     return out;
   }
-  void pull() override {
+  void pull_weights() override {
     model_.save(host_params_.data());
+    if (zero1_) gather_weights();
+  }
+  void pull() override {
+    pull_weights();
     copy_state(cudaMemcpyDeviceToHost);
-    if (zero1_) gather_shards();
+    if (zero1_) {
+      comm_.allreduce_sum(std::span<float>(host_m_));
+      comm_.allreduce_sum(std::span<float>(host_v_));
+    }
   }
   void push() override {
     model_.load(host_params_.data());
@@ -372,7 +371,11 @@ class CudaEngine final : public Engine {
         HERMES_CUDA_CHECK(cudaMemcpyAsync(dev, host.data(), host.size() * sizeof(float), kind, s));
     };
     // m and v: this rank's pieces (all of them without ZeRO-1) between the full host layout and
-    // the device's shard-compact arrays.
+    // the device's shard-compact arrays; under ZeRO-1 the other ranks' pieces read as zeros.
+    if (zero1_ && kind == cudaMemcpyDeviceToHost) {
+      std::fill(host_m_.begin(), host_m_.end(), 0.0f);
+      std::fill(host_v_.begin(), host_v_.end(), 0.0f);
+    }
     for (const auto& c : state_copies_)
       for (auto [dev, host] : {std::pair{m_.p, host_m_.data()}, std::pair{v_.p, host_v_.data()}}) {
         if (kind == cudaMemcpyDeviceToHost)
@@ -384,31 +387,19 @@ class CudaEngine final : public Engine {
     HERMES_CUDA_CHECK(cudaStreamSynchronize(s));
   }
 
-  // ZeRO-1: every rank's master weights and state are current only on its shard. Zero the rest
-  // of the host mirrors and sum over ranks: each element then holds its owner's value exactly.
-  void gather_shards() {
-    for (const auto& slot_pair : slot_ranges()) {
-      const auto [host_begin, dev_begin, n] = slot_pair;
-      const std::int64_t lo = std::max(dev_begin, shard_.begin), hi = std::min(dev_begin + n, shard_.end);
-      float* p = host_params_.data() + host_begin;
-      for (std::int64_t i = 0; i < n; ++i)
-        if (dev_begin + i < lo || dev_begin + i >= hi) p[i] = 0.0f;
+  // ZeRO-1: every rank's master weights (and m, v) are current only on its shard. Zero the rest
+  // of the host mirror and sum over ranks: each element then holds its owner's value exactly.
+  // (copy_state writes this rank's m and v pieces into zeroed mirrors for the same sum.)
+  void gather_weights() {
+    const auto& dev = model_.slots();
+    for (std::size_t i = 0; i < dev.size(); ++i) {
+      float* p = host_params_.data() + host_slots_[i].offset;
+      for (std::int64_t j = 0; j < dev[i].spec.numel(); ++j) {
+        const std::int64_t at = dev[i].offset + j;
+        if (at < shard_.begin || at >= shard_.end) p[j] = 0.0f;
+      }
     }
-    std::vector<char> mine(host_m_.size(), 0);
-    for (const auto& c : state_copies_) std::fill(mine.begin() + c.full, mine.begin() + c.full + c.len, 1);
-    for (std::size_t i = 0; i < host_m_.size(); ++i)
-      if (!mine[i]) host_m_[i] = host_v_[i] = 0.0f;
     comm_.allreduce_sum(std::span<float>(host_params_));
-    comm_.allreduce_sum(std::span<float>(host_m_));
-    comm_.allreduce_sum(std::span<float>(host_v_));
-  }
-
-  // (host layout offset, device arena offset, elements) of every parameter tensor.
-  std::vector<std::tuple<std::int64_t, std::int64_t, std::int64_t>> slot_ranges() const {
-    std::vector<std::tuple<std::int64_t, std::int64_t, std::int64_t>> out;
-    for (std::size_t i = 0; i < host_slots_.size(); ++i)
-      out.emplace_back(host_slots_[i].offset, model_.slots()[i].offset, host_slots_[i].spec.numel());
-    return out;
   }
 
   static bool use_zero1(const deck::Deck& d, const dist::Communicator& comm) {
@@ -427,7 +418,8 @@ class CudaEngine final : public Engine {
     std::int64_t full = 0, shard = 0, len = 0;  // m/v elements: host layout offset, device offset
   };
   struct StateName {
-    std::string param, state;
+    std::string name;             // "<param>/<state>", the checkpoint's name
+    std::vector<float>* mirror;   // host_m_, host_v_ or host_mom_
     std::int64_t offset = 0, numel = 0;
   };
 

@@ -90,6 +90,7 @@ class HostEngine final : public Engine {
     for (const auto& t : optim_.state()) out.push_back({t.param + "/" + t.name, {t.numel}, t.data});
     return out;
   }
+  void pull_weights() override {}
   void pull() override {}
   void push() override {}
 

@@ -135,7 +135,7 @@ Trainer::~Trainer() = default;
 std::size_t Trainer::allocated_bytes() const { return engine_->allocated_bytes(); }
 
 std::uint64_t Trainer::parameter_checksum() {
-  engine_->pull();
+  engine_->pull_weights();
   return checksum(engine_->weights());
 }
 

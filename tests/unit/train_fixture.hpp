@@ -62,7 +62,7 @@ inline std::unique_ptr<train::Trainer> make_trainer(const deck::Deck& d, const d
 
 // The trainer's parameters in layout order, one flat copy (pulled from the device on CUDA).
 inline std::vector<float> flat_parameters(train::Trainer& t) {
-  t.engine().pull();
+  t.engine().pull_weights();
   std::vector<float> out;
   for (const auto& w : t.engine().weights()) {
     std::int64_t n = 1;

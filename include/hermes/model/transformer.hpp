@@ -25,6 +25,12 @@ struct ParamSlot {
   std::int64_t offset = 0;  // into the parameter (and gradient) arena
 };
 
+// model::parameter_layout with each tensor's offset in one contiguous arena (no padding): the
+// host Transformer's arena, and the layout of checkpoints and of every host copy of parameters.
+std::vector<ParamSlot> contiguous_slots(const ModelConfig& config);
+// Elements of that arena.
+std::int64_t contiguous_size(const std::vector<ParamSlot>& slots);
+
 // GPT-2 initialisation of a parameter arena laid out by `slots`: N(0, init_std) for matrices and
 // the embedding, residual projections (attn.proj, ffn.down) scaled by 1/sqrt(2 n_layer), biases
 // 0, norm weights 1. One draw sequence from `seed` in slot order, so every backend that calls it

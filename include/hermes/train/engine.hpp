@@ -51,10 +51,13 @@ class Engine {
 
   // Host fp32 views of the parameters and optimizer state, in layout order with the checkpoint
   // names of io::CheckpointData (weights: the parameter name; optim: "<param>/<state>").
-  // pull() refreshes them from the device before they are read; push() copies them back after a
-  // checkpoint was loaded into them. Both are no-ops on the host engine, which trains in place.
+  // pull() refreshes both from the device before they are read, pull_weights() only the
+  // parameters (a checksum needs no optimizer state); push() copies them back after a checkpoint
+  // was loaded into them. All are no-ops on the host engine, which trains in place. Collective
+  // under ZeRO-1 (every rank calls them).
   virtual std::vector<io::TensorRef> weights() = 0;
   virtual std::vector<io::TensorRef> optimizer_state() = 0;
+  virtual void pull_weights() = 0;
   virtual void pull() = 0;
   virtual void push() = 0;
 
