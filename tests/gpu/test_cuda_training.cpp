@@ -23,10 +23,8 @@ using hermes::testing::flat_parameters;
 using hermes::testing::scratch_dir;
 
 deck::Deck tiny_deck(const std::string& dir, const std::string& backend, std::vector<std::string> extra = {}) {
-  std::vector<std::string> o = {"checkpoint.dir=\"" + dir + "/ckpt\"", "run.output_dir=\"" + dir + "\"",
-                                "parallel.backend=\"" + backend + "\""};
-  o.insert(o.end(), extra.begin(), extra.end());
-  return deck::parse_deck(R"([run]
+  extra.insert(extra.begin(), "parallel.backend=\"" + backend + "\"");
+  return hermes::testing::deck_in(R"([run]
 name = "gpu"
 stages = ["pretrain"]
 seed = 5
@@ -51,7 +49,7 @@ interval = 0
 save_final = false
 save_best = false
 )",
-                          "gpu test deck", o);
+                                   dir, extra);
 }
 
 // Mean loss of steps [from, to) of a history.

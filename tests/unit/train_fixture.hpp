@@ -8,10 +8,15 @@
 
 namespace hermes::testing {
 
-inline deck::Deck train_deck(const std::string& dir, const std::vector<std::string>& overrides = {}) {
+// The deck `toml` with its outputs (run directory, checkpoints) under `dir`, then `overrides`.
+inline deck::Deck deck_in(const std::string& toml, const std::string& dir, const std::vector<std::string>& overrides) {
   std::vector<std::string> o = {"checkpoint.dir=\"" + dir + "/ckpt\"", "run.output_dir=\"" + dir + "\""};
   o.insert(o.end(), overrides.begin(), overrides.end());
-  return deck::parse_deck(R"([run]
+  return deck::parse_deck(toml, "test deck", o);
+}
+
+inline deck::Deck train_deck(const std::string& dir, const std::vector<std::string>& overrides = {}) {
+  return deck_in(R"([run]
 name = "t"
 stages = ["pretrain"]
 seed = 11
@@ -41,7 +46,7 @@ interval = 0
 save_final = false
 save_best = false
 )",
-                          "test deck", o);
+                 dir, overrides);
 }
 
 inline std::unique_ptr<train::Trainer> make_trainer(const deck::Deck& d, const dist::Communicator& comm,
