@@ -152,7 +152,7 @@ void run_evaluate(StageContext& ctx) {
   const auto model_cfg = header.model;
   const std::int64_t seq = d.train.seq_len > 0 ? std::min(d.train.seq_len, model_cfg.context_length) : model_cfg.context_length;
   // The training engine of parallel.backend (host or CUDA), holding the checkpoint's weights.
-  auto engine = train::make_engine(backend::to_string(backend::resolve(d.parallel.backend)), d, ctx.comm, model_cfg,
+  auto engine = train::make_engine(backend::resolve(d.parallel.backend), d, ctx.comm, model_cfg,
                                    d.train.batch_size, seq);
   io::CheckpointData into;
   into.model = model_cfg;

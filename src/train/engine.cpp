@@ -5,9 +5,9 @@
 
 namespace hermes::train {
 
-std::unique_ptr<Engine> make_engine(const std::string& backend, const deck::Deck& d, const dist::Communicator& comm,
+std::unique_ptr<Engine> make_engine(backend::Kind kind, const deck::Deck& d, const dist::Communicator& comm,
                                     const model::ModelConfig& config, std::int64_t batch, std::int64_t seq_len) {
-  if (backend == "cuda") {
+  if (kind == backend::Kind::cuda) {
 #if defined(HERMES_HAVE_CUDA)
     return make_cuda_engine(d, comm, config, batch, seq_len);
 #else

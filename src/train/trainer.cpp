@@ -120,7 +120,7 @@ Trainer::Trainer(TrainerInputs in)
          "weights and optimizer state; set it to \"bf16\" or \"auto\", or parallel.backend = \"host\"",
          d.where("train.precision"));
   }
-  engine_ = make_engine(backend::to_string(kind), d, comm_, config_, batch_, seq_len_);
+  engine_ = make_engine(kind, d, comm_, config_, batch_, seq_len_);
   engine_->init(static_cast<std::uint64_t>(d.run.seed));
   if (d.train.max_steps > 0) {
     total_steps_ = d.train.max_steps;

@@ -64,8 +64,8 @@ TEST(CudaTraining, EnginesStartFromTheSameWeights) {
   const auto comm = dist::Communicator::self();
   const auto d = tiny_deck("/tmp/hermes_gpu_unused", "cuda");
   const auto cfg = deck::resolve_model(d.model);
-  auto host = train::make_engine("host", d, comm, cfg, 2, 64);
-  auto gpu = train::make_engine("cuda", d, comm, cfg, 2, 64);
+  auto host = train::make_engine(backend::Kind::host, d, comm, cfg, 2, 64);
+  auto gpu = train::make_engine(backend::Kind::cuda, d, comm, cfg, 2, 64);
   host->init(9);
   gpu->init(9);
   gpu->pull();
@@ -88,7 +88,7 @@ TEST(CudaTraining, FirstStepLossAndGradientNormMatchTheHost) {
   double loss[2], norm[2];
   std::vector<float> after[2];
   int i = 0;
-  for (const char* kind : {"host", "cuda"}) {
+  for (const auto kind : {backend::Kind::host, backend::Kind::cuda}) {
     auto e = train::make_engine(kind, d, comm, cfg, 4, 64);
     e->init(3);
     e->begin_step();

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "hermes/backend/select.hpp"
 #include "hermes/data/loader.hpp"
 #include "hermes/deck/deck.hpp"
 #include "hermes/dist/communicator.hpp"
@@ -68,9 +69,9 @@ class Engine {
   virtual double peak_flops() const = 0;
 };
 
-// The engine for parallel.backend (already resolved to host or cuda), or a one-line
+// The engine of a resolved backend (backend::resolve(parallel.backend)), or a one-line
 // hermes::Error naming the key when the build lacks it.
-std::unique_ptr<Engine> make_engine(const std::string& backend, const deck::Deck& deck,
+std::unique_ptr<Engine> make_engine(backend::Kind kind, const deck::Deck& deck,
                                     const dist::Communicator& comm, const model::ModelConfig& config,
                                     std::int64_t batch, std::int64_t seq_len);
 
