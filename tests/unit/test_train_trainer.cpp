@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "hermes/core/error.hpp"
+#include "hermes/model/transformer.hpp"
 #include "train_fixture.hpp"
 
 using namespace hermes;

@@ -16,7 +16,7 @@
 #include "hermes/deck/deck.hpp"
 #include "hermes/dist/communicator.hpp"
 #include "hermes/io/checkpoint.hpp"
-#include "hermes/model/transformer.hpp"
+#include "hermes/model/config.hpp"
 #include "hermes/train/engine.hpp"
 #include "hermes/train/source.hpp"
 
