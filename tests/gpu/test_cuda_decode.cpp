@@ -4,6 +4,8 @@
 // weights; greedy generation through the Generator on both backends.
 #include <gtest/gtest.h>
 
+#include "../support/small_model.hpp"
+
 #include <algorithm>
 #include <memory>
 
@@ -146,18 +148,7 @@ TEST_P(CudaDecodeOps, CachedAttentionLongContextMatchesHost) {
 // ---- the decoder -----------------------------------------------------------------------------
 
 m::ModelConfig small(m::Ffn ffn, bool bias, I kv, I vocab = 256) {
-  m::ModelConfig c;
-  c.vocab_size = vocab;
-  c.n_layer = 2;
-  c.n_embd = 64;
-  c.n_head = 4;
-  c.n_kv_head = kv;
-  c.ffn_hidden = 96;
-  c.context_length = 64;
-  c.ffn = ffn;
-  c.bias = bias;
-  c.init_std = 0.3;  // peaked distributions: greedy choices are clear
-  return c;
+  return hermes::testing::small_model(ffn, bias, kv, {.width = 64, .ffn_hidden = 96, .context = 64, .vocab = vocab});
 }
 
 // bf16-exact weights from the training model's initialisation.

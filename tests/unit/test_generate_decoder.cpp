@@ -5,6 +5,8 @@
 // Also: sampling is reproducible under a fixed seed and honours top-k / top-p.
 #include <gtest/gtest.h>
 
+#include "../support/small_model.hpp"
+
 #include <cmath>
 #include <random>
 #include <set>
@@ -19,18 +21,7 @@ using hermes::model::ModelConfig;
 
 namespace {
 ModelConfig small(hermes::model::Ffn ffn, bool bias, std::int64_t kv) {
-  ModelConfig c;
-  c.vocab_size = 256;
-  c.n_layer = 2;
-  c.n_embd = 32;
-  c.n_head = 4;
-  c.n_kv_head = kv;
-  c.ffn_hidden = 48;
-  c.context_length = 40;
-  c.ffn = ffn;
-  c.bias = bias;
-  c.init_std = 0.3;  // peaked distributions: greedy choices are clear
-  return c;
+  return hermes::testing::small_model(ffn, bias, kv);
 }
 
 std::int32_t argmax(const double* x, std::int64_t n) {

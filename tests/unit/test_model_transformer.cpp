@@ -3,25 +3,16 @@
 #include <cmath>
 
 #include "hermes/model/transformer.hpp"
+#include "../support/small_model.hpp"
 #include "ops_check.hpp"
 
 using hermes::model::ModelConfig;
 using hermes::model::Transformer;
 
 namespace {
+// Large weights so every path contributes visibly to the gradient.
 ModelConfig small(hermes::model::Ffn ffn, bool bias, std::int64_t kv) {
-  ModelConfig c;
-  c.vocab_size = 256;
-  c.n_layer = 2;
-  c.n_embd = 16;
-  c.n_head = 4;
-  c.n_kv_head = kv;
-  c.ffn_hidden = 24;
-  c.context_length = 16;
-  c.ffn = ffn;
-  c.bias = bias;
-  c.init_std = 0.2;  // large weights so every path contributes visibly to the gradient
-  return c;
+  return hermes::testing::small_model(ffn, bias, kv, {.width = 16, .ffn_hidden = 24, .context = 16, .init_std = 0.2});
 }
 }  // namespace
 
