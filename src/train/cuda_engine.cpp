@@ -237,20 +237,18 @@ class CudaEngine final : public Engine {
     run(sync ? micro_last_graph_ : micro_graph_, sync ? micro_last_eager_ : micro_eager_, body);
   }
 
+  // One host round trip per step: the loss sums and the gradients' squared norm (the norm does
+  // not depend on the token count the trainer sums over ranks next) come back together.
   LossSums finish_gradients() override {
-    const cudaStream_t s = ctx_.stream();
-    HERMES_CUDA_CHECK(cudaMemcpyAsync(h_totals_.p, model_.totals(), 3 * sizeof(double), cudaMemcpyDeviceToHost, s));
-    HERMES_CUDA_CHECK(cudaStreamSynchronize(s));
-    return {h_totals_.p[0], h_totals_.p[1], h_totals_.p[2]};
+    cu::sum_squares(norm2_.p, model_.grads() + shard_.begin, shard_.shard_size, partials_.p, ctx_.stream());
+    HERMES_CUDA_CHECK(
+        cudaMemcpyAsync(h_norm2_.p, norm2_.p, sizeof(double), cudaMemcpyDeviceToHost, ctx_.stream()));
+    return read_totals();
   }
 
   double normalise(float inv_tokens) override {
     // The scale is applied inside the update (OptimScalars::grad_scale); here only the norm.
     inv_tokens_ = inv_tokens;
-    const cudaStream_t s = ctx_.stream();
-    cu::sum_squares(norm2_.p, model_.grads() + shard_.begin, shard_.shard_size, partials_.p, s);
-    HERMES_CUDA_CHECK(cudaMemcpyAsync(h_norm2_.p, norm2_.p, sizeof(double), cudaMemcpyDeviceToHost, s));
-    HERMES_CUDA_CHECK(cudaStreamSynchronize(s));
     double norm2 = *h_norm2_.p;
     if (zero1_) comm_.allreduce_sum(std::span<double>(&norm2, 1));  // the shards' sums
     return std::sqrt(norm2) * static_cast<double>(inv_tokens);
@@ -289,7 +287,7 @@ class CudaEngine final : public Engine {
     stage(b);
     model_.clear_totals();
     model_.forward(in_.p, tgt_.p, mask_.p);
-    const auto sums = finish_gradients();
+    const auto sums = read_totals();
     model_.clear_totals();
     return sums;
   }
@@ -328,6 +326,14 @@ class CudaEngine final : public Engine {
   double peak_flops() const override { return peak_bf16_flops(prop_); }
 
  private:
+  // The device's loss sums, after everything queued so far.
+  LossSums read_totals() {
+    const cudaStream_t s = ctx_.stream();
+    HERMES_CUDA_CHECK(cudaMemcpyAsync(h_totals_.p, model_.totals(), 3 * sizeof(double), cudaMemcpyDeviceToHost, s));
+    HERMES_CUDA_CHECK(cudaStreamSynchronize(s));
+    return {h_totals_.p[0], h_totals_.p[1], h_totals_.p[2]};
+  }
+
   // Host batch -> pinned staging k -> the device input buffers, in stream order (the buffers are
   // not overwritten before the previous micro-batch's kernels have read them).
   void stage(const data::Batch& b) {
