@@ -367,9 +367,11 @@ Summary Trainer::run() {
     }
     if (d.checkpoint.interval > 0 && step_ % d.checkpoint.interval == 0 && step_ < total_steps_) save_periodic();
     if (on_step) on_step(rec);
-    // Every rank must agree to stop at the same step: OR the flags.
-    const int sig = g_stop_signal;
-    if (comm_.any(sig != 0)) {
+    // Every rank stops at the same step. The signal reaches the ranks at slightly different
+    // times: agree on which one it was, not only on whether there was one, so the message rank 0
+    // prints names it even when rank 0's own handler has not run yet.
+    const int sig = static_cast<int>(comm_.allreduce_max(static_cast<double>(g_stop_signal)));
+    if (sig != 0) {
       save_periodic();
       throw CollectiveExit(fmt::format("stopped by {} after step {}: checkpoint {} written; resume with "
                                        "run.resume=true (exit code {})",
