@@ -132,4 +132,31 @@ Conversation conversation_from_sharegpt(std::string_view line, const std::string
   return c;
 }
 
+const std::string& jinja_chat_template() {
+  // Whitespace control (-) on every tag: the template's own line breaks never reach the output.
+  static const std::string t = R"JINJA({%- set ns = namespace(system='', has_system=false, first=0) -%}
+{%- if messages and messages[0]['role'] == 'system' -%}
+{%- set ns.system = messages[0]['content'] -%}
+{%- set ns.has_system = true -%}
+{%- set ns.first = 1 -%}
+{%- endif -%}
+{%- if tools -%}
+{%- if ns.system -%}{%- set ns.system = ns.system + '\n' -%}{%- endif -%}
+{%- if tools is string -%}{%- set tools_text = tools -%}{%- else -%}{%- set tools_text = tools | tojson -%}{%- endif -%}
+{%- set ns.system = ns.system + '<tools>\n' + tools_text + '\n</tools>' -%}
+{%- set ns.has_system = true -%}
+{%- endif -%}
+{%- if ns.has_system -%}{{- '<|system|>' + ns.system + '<|endoftext|>' -}}{%- endif -%}
+{%- for message in messages[ns.first:] -%}
+{%- if message['role'] in ['user', 'human'] -%}{{- '<|user|>' -}}
+{%- elif message['role'] in ['assistant', 'gpt'] -%}{{- '<|assistant|>' -}}
+{%- elif message['role'] == 'system' -%}{{- '<|system|>' -}}
+{%- else -%}{{- '<|tool|>' -}}
+{%- endif -%}
+{{- message['content'] + '<|endoftext|>' -}}
+{%- endfor -%}
+{%- if add_generation_prompt -%}{{- '<|assistant|>' -}}{%- endif -%})JINJA";
+  return t;
+}
+
 }  // namespace hermes::tokenizer

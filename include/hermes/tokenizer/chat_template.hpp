@@ -45,4 +45,9 @@ Conversation conversation_from_sharegpt(std::string_view json_line, const std::s
 // The prompt for generation: the rendered conversation followed by an open "<|assistant|>".
 std::string render_generation_prompt(const Conversation& conversation);
 
+// The same template in Jinja, for exported models (HuggingFace's apply_chat_template, llama.cpp):
+// given messages [{role, content}], tools (a JSON string, or a list it writes with tojson) and
+// add_generation_prompt, it renders exactly what render() / render_generation_prompt() do.
+const std::string& jinja_chat_template();
+
 }  // namespace hermes::tokenizer
