@@ -16,6 +16,8 @@
 #include "hermes/stages/stage.hpp"
 #include "hermes/tokenizer/tokenize_command.hpp"
 #include "hermes/generate/chat.hpp"
+#include "hermes/interop/export.hpp"
+#include "hermes/interop/import.hpp"
 #include "hermes/version.hpp"
 
 namespace hermes::app {
@@ -196,6 +198,24 @@ int main(int argc, char** argv, const dist::Communicator& comm) {
   chat->add_option("--seed", gen_seed, "sampling seed");
   chat->add_option("overrides", gen_extra, "section.key=value overrides");
 
+  // export
+  auto* exp = app.add_subcommand("export", "write a checkpoint for llama.cpp (GGUF) or transformers (safetensors)");
+  std::vector<std::string> exp_extra;
+  std::optional<std::string> exp_checkpoint, exp_format, exp_output, exp_dtype, exp_config;
+  exp->add_option("--checkpoint", exp_checkpoint, "checkpoint (.h5) to export (export.checkpoint)");
+  exp->add_option("--format", exp_format, "gguf (llama.cpp) or hf (HuggingFace directory)");
+  exp->add_option("--output", exp_output, "gguf: the .gguf file; hf: a directory");
+  exp->add_option("--dtype", exp_dtype, "gguf: f32, f16, bf16, q8_0; hf: fp32, fp16, bf16 (default: the checkpoint's)");
+  exp->add_option("--config", exp_config, "deck whose [export] section to use");
+  exp->add_option("overrides", exp_extra, "section.key=value overrides");
+
+  // import
+  auto* imp = app.add_subcommand("import", "turn a HuggingFace Llama directory into a hermes checkpoint");
+  std::string imp_from, imp_output;
+  imp->add_option("--from", imp_from, "model directory: config.json, model.safetensors (or index), tokenizer.json")
+      ->required();
+  imp->add_option("--output", imp_output, "folder for checkpoint.h5, tokenizer.json and model.toml")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -321,6 +341,31 @@ int main(int argc, char** argv, const dist::Communicator& comm) {
       }
     }
     return run_deck(d, {.keep_run_dir = false}, comm);
+  }
+
+  if (*exp) {
+    std::vector<std::string> o;
+    o.push_back("run.stages=[\"export\"]");
+    flag_override(o, "export.checkpoint", exp_checkpoint);
+    flag_override(o, "export.format", exp_format);
+    flag_override(o, "export.output", exp_output);
+    flag_override(o, "export.dtype", exp_dtype);
+    o.insert(o.end(), exp_extra.begin(), exp_extra.end());
+    const auto d = deck::load_deck_collective(comm, exp_config.value_or(""), o, subcommand_deck("export", "export"),
+                                              "export flags");
+    return run_deck(d, {.keep_run_dir = false}, comm);
+  }
+
+  if (*imp) {
+    app::on_root_collectively(comm, [&] {
+      const auto s = interop::import_hf(imp_from, imp_output);
+      log::info("import: {} ({} layers, width {}, {} heads / {} kv heads, vocab {}, {}) -> {}", imp_from,
+                s.config.n_layer, s.config.n_embd, s.config.n_head, s.config.n_kv_head, s.config.vocab_size,
+                s.source_dtype, s.checkpoint.string());
+      log::info("import: tokenizer {}, deck fragment {} (train.init_from continues training from it)",
+                s.tokenizer.string(), s.deck.string());
+    });
+    return 0;
   }
 
   if (comm.is_root()) std::cout << app.help();

@@ -17,6 +17,7 @@ const std::vector<StageInfo>& registry() {
       {"pretrain", "train the model with data parallelism over ranks", run_pretrain},
       {"evaluate", "loss, accuracy, perplexity on val/test; tool-calling evaluation", run_evaluate},
       {"generate", "batch generation from a prompts file, spread over ranks", run_generate},
+      {"export", "write the model for llama.cpp (GGUF) or transformers (safetensors)", run_export},
       {"info", "print the model's shape, parameter count, FLOPs and memory estimate", run_info},
   };
   return stages;

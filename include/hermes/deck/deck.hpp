@@ -15,8 +15,8 @@
 namespace hermes::deck {
 
 // Stages in the order a typical deck lists them.
-inline const std::vector<std::string> kStageNames = {"synth",    "tokenizer", "prepare",
-                                                     "pretrain", "evaluate",  "generate", "info"};
+inline const std::vector<std::string> kStageNames = {"synth",    "tokenizer", "prepare", "pretrain",
+                                                     "evaluate", "generate",  "export",  "info"};
 inline const std::vector<std::string> kCorpusFormats = {"text", "jsonl", "sharegpt"};
 
 struct RunSection {
@@ -122,6 +122,7 @@ struct TrainSection {
   std::int64_t log_interval = 10;
   double grad_clip = 1.0;
   std::string precision = "auto";
+  std::string init_from;  // empty: the seeded initialisation
 
   template <class V> void fields(V& v) {
     v("batch_size", batch_size, "sequences per micro-batch per rank", rule().at_least(1));
@@ -132,6 +133,8 @@ struct TrainSection {
     v("log_interval", log_interval, "steps between progress lines", rule().at_least(1));
     v("grad_clip", grad_clip, "clip the global gradient norm to this (0: off)", rule().at_least(0));
     v("precision", precision, "auto, fp32 or bf16", rule().one_of({"auto", "fp32", "bf16"}));
+    v("init_from", init_from,
+      "checkpoint whose weights start training (fresh optimizer state, step 0; e.g. from `hermes import`)", rule());
   }
 };
 
@@ -232,6 +235,22 @@ struct GenerateSection {
   }
 };
 
+struct ExportSection {
+  std::string format = "gguf";
+  std::string dtype;  // empty: the checkpoint's precision
+  std::string output = "{run_dir}/model.gguf";
+  std::string checkpoint;  // empty: the run's final (or latest) checkpoint
+
+  template <class V> void fields(V& v) {
+    v("format", format, "hf (HuggingFace safetensors directory) or gguf (one file for llama.cpp)",
+      rule().one_of({"hf", "gguf"}));
+    v("dtype", dtype, "hf: fp32, fp16, bf16; gguf: f32, f16, bf16, q8_0 (empty: the checkpoint's precision)",
+      rule().one_of({"", "fp32", "fp16", "f32", "f16", "bf16", "q8_0"}));
+    v("output", output, "hf: a directory; gguf: the .gguf file", rule().filled());
+    v("checkpoint", checkpoint, "checkpoint to export (empty: the run's final, else latest)", rule());
+  }
+};
+
 struct ParallelSection {
   std::string backend = "host";
   double bucket_mb = 25.0;
@@ -258,6 +277,7 @@ struct Deck {
   EvalSection eval;
   CheckpointSection checkpoint;
   GenerateSection generate;
+  ExportSection export_;
   ParallelSection parallel;
 
   std::string source;  // where the deck came from: a file name or "embedded quickstart"
@@ -274,6 +294,7 @@ struct Deck {
     v("eval", eval);
     v("checkpoint", checkpoint);
     v("generate", generate);
+    v("export", export_);
     v("parallel", parallel);
   }
 

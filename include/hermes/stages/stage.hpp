@@ -1,5 +1,6 @@
 #pragma once
-// A stage is one step of a run (synth, tokenizer, prepare, pretrain, evaluate, generate, info).
+// A stage is one step of a run (synth, tokenizer, prepare, pretrain, evaluate, generate, export,
+// info).
 // Decks list stages by name; subcommands run a single stage with a deck built from their flags.
 #include <filesystem>
 #include <functional>
@@ -35,6 +36,7 @@ void run_prepare(StageContext& context);
 void run_pretrain(StageContext& context);
 void run_evaluate(StageContext& context);
 void run_generate(StageContext& context);
+void run_export(StageContext& context);
 // The checkpoint generate/evaluate/chat use: generate.checkpoint, else the run's final, else latest.
 std::filesystem::path checkpoint_to_use(const deck::Deck& d);
 
