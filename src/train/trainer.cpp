@@ -122,6 +122,7 @@ Trainer::Trainer(TrainerInputs in)
   }
   engine_ = make_engine(kind, d, comm_, config_, batch_, seq_len_);
   engine_->init(static_cast<std::uint64_t>(d.run.seed));
+  if (!d.train.init_from.empty() && !d.run.resume) init_from(d.expand(d.train.init_from));
   if (d.train.max_steps > 0) {
     total_steps_ = d.train.max_steps;
   } else {
@@ -276,6 +277,20 @@ void Trainer::save_periodic() {
   std::sort(periodic.begin(), periodic.end());
   const auto keep = static_cast<std::size_t>(deck_.checkpoint.keep_last);
   for (std::size_t i = 0; i + keep < periodic.size(); ++i) fs::remove(periodic[i]);
+}
+
+void Trainer::init_from(const fs::path& path) {
+  auto d = checkpoint_data();
+  app::on_root_collectively(comm_, [&] {
+    if (!fs::is_regular_file(path))
+      fail("{}: checkpoint {} does not exist; point train.init_from at a .h5 from pretrain or `hermes import`",
+           deck_.where("train.init_from"), path.string());
+    io::check_checkpoint(path, d, false);
+  });
+  io::load_checkpoint(path, d, false);
+  engine_->push();
+  log::info("weights from {} (step {} of the run that wrote it); optimizer state and step count start fresh",
+            path.string(), d.state.step);
 }
 
 bool Trainer::resume() {

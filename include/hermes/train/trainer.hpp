@@ -84,6 +84,8 @@ class Trainer {
   void save(const std::filesystem::path& path);
   void save_periodic();
   bool resume();
+  // train.init_from: the weights of another checkpoint (same shape and tokenizer), nothing else.
+  void init_from(const std::filesystem::path& path);
   void verify_replicas();
   io::CheckpointData checkpoint_data();
 
