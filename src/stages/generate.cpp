@@ -197,6 +197,7 @@ void run_generate(StageContext& ctx) {
           j["completion"] = r.text;
           j["prompt_tokens"] = it.ids.size();
           j["completion_tokens"] = r.tokens.size();
+          j["completion_ids"] = r.tokens;
           j["prompt_tokens_dropped"] = it.dropped;
           j["finish_reason"] = r.finish_reason;
           j["sampling"] = {{"temperature", g.temperature}, {"top_k", g.top_k}, {"top_p", g.top_p},
