@@ -14,7 +14,8 @@ packages=(
 )
 if [[ "${1:-}" == "--test" ]]; then
   # References the tests compare against (PyTorch, h5py) and the BLAS that makes PyTorch fast.
-  packages+=(python3 python3-numpy python3-h5py python3-torch python3-matplotlib libopenblas0-pthread)
+  # jinja2 renders exported chat templates as HuggingFace does (tests/interop/).
+  packages+=(python3 python3-numpy python3-h5py python3-torch python3-matplotlib libopenblas0-pthread python3-jinja2)
 fi
 
 missing=()
@@ -24,15 +25,31 @@ for p in "${packages[@]}"; do
 done
 if [[ ${#missing[@]} -eq 0 ]]; then
   echo "install-deps: all ${#packages[@]} Debian packages present"
-  exit 0
+else
+  sudo=""
+  if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+    sudo="sudo"
+  fi
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-sudo=""
-if [[ $(id -u) -ne 0 ]]; then
-  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
-  sudo="sudo"
+# llama.cpp for the interop tests: node-llama-cpp ships a prebuilt linux-x64 llama.cpp. It lives
+# outside the repository (HERMES_NODE_DIR), installed once per machine; without node or npm the
+# interop tests report themselves skipped.
+if [[ "${1:-}" == "--test" ]]; then
+  node_dir="${HERMES_NODE_DIR:-$HOME/.cache/hermes-interop}"
+  if [[ -f "$node_dir/node_modules/node-llama-cpp/dist/index.js" ]]; then
+    echo "install-deps: node-llama-cpp present in $node_dir"
+  elif command -v npm >/dev/null && command -v node >/dev/null; then
+    echo "install-deps: installing node-llama-cpp@3.22.1 into $node_dir"
+    mkdir -p "$node_dir"
+    npm install --prefix "$node_dir" --no-audit --no-fund --loglevel=error node-llama-cpp@3.22.1 ||
+      echo "install-deps: warning: npm could not install node-llama-cpp; the llama.cpp interop test will skip" >&2
+  else
+    echo "install-deps: node/npm not found; the llama.cpp interop test will skip (install Node.js 20+ to run it)"
+  fi
 fi
-echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
