@@ -16,7 +16,7 @@ void run_export(StageContext& ctx) {
     r.checkpoint = e.checkpoint.empty() ? checkpoint_to_use(d) : std::filesystem::path(d.expand(e.checkpoint));
     r.format = e.format;
     r.dtype = e.dtype;
-    r.output = d.expand(e.output);
+    r.output = d.expand(!e.output.empty() ? e.output : e.format == "hf" ? "{run_dir}/hf" : "{run_dir}/model.gguf");
     const auto s = interop::export_model(r);
     log::info("export: {} ({}, {}) from {} -> {} | {:.1f} MiB in {:.2f} s", e.format, s.dtype,
               s.files.size() == 1 ? "1 file" : fmt::format("{} files", s.files.size()), r.checkpoint.string(),

@@ -1,10 +1,12 @@
 // llama.cpp's view of a GGUF file hermes exported, compared with hermes's own answers.
-//   node llama_cpp_check.mjs MODEL.gguf TEXTS.jsonl HERMES_IDS.jsonl PROMPTS.jsonl GENERATIONS.jsonl MIN_AGREEMENT
+//   node llama_cpp_check.mjs MODEL.gguf TEXTS.jsonl HERMES_IDS.jsonl PROMPTS.jsonl GENERATIONS.jsonl MIN_AGREEMENT [CHAT.json]
 // TEXTS.jsonl: {"text": ...} per line; HERMES_IDS.jsonl: `hermes tokenize --jsonl` of it (one id
 // array per line). PROMPTS.jsonl: {"id", "prompt"}; GENERATIONS.jsonl: `hermes generate
 // --temperature 0` of it (completion_ids). llama.cpp tokenizes every text and greedily continues
 // every prompt; tokenization must match exactly, and the share of prompts whose continuation
-// equals hermes's token for token must reach MIN_AGREEMENT (1 for f32 exports).
+// equals hermes's token for token must reach MIN_AGREEMENT (1 for f32 exports). With CHAT.json
+// ({"history": node-llama-cpp chat history, "expected": text}), the chat template embedded in the
+// GGUF file, rendered by node-llama-cpp's Jinja engine, must give exactly `expected`.
 // node-llama-cpp is looked for in $HERMES_NODE_DIR (scripts/install-deps.sh --test installs it
 // there; default ~/.cache/hermes-interop). Exit 0: agree; 1: disagree; 77: not installed (skip).
 import fs from "node:fs";
@@ -13,16 +15,16 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 
 const nodeDir = process.env.HERMES_NODE_DIR || path.join(os.homedir(), ".cache", "hermes-interop");
-let getLlama;
+let getLlama, JinjaTemplateChatWrapper, LlamaText;
 try {
   const entry = path.join(nodeDir, "node_modules", "node-llama-cpp", "dist", "index.js");
-  ({ getLlama } = await import(pathToFileURL(entry).href));
+  ({ getLlama, JinjaTemplateChatWrapper, LlamaText } = await import(pathToFileURL(entry).href));
 } catch (e) {
   console.log(`SKIPPED: node-llama-cpp is not installed in ${nodeDir} (${e.code ?? e.message}); run scripts/install-deps.sh --test`);
   process.exit(77);
 }
 
-const [modelPath, textsPath, idsPath, promptsPath, gensPath, minAgreementArg] = process.argv.slice(2);
+const [modelPath, textsPath, idsPath, promptsPath, gensPath, minAgreementArg, chatPath] = process.argv.slice(2);
 const lines = (p) => fs.readFileSync(p, "utf8").split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l));
 const same = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
 
@@ -44,6 +46,24 @@ texts.forEach((t, i) => {
   }
 });
 console.log(`tokenization: ${tokMatch}/${texts.length} texts identical`);
+
+// The embedded chat template, as a GGUF consumer renders it.
+if (chatPath) {
+  const chat = JSON.parse(fs.readFileSync(chatPath, "utf8"));
+  const template = model.fileInfo.metadata?.tokenizer?.chat_template;
+  if (typeof template !== "string") {
+    failed = true;
+    console.log("chat template: tokenizer.chat_template is missing from the GGUF file");
+  } else {
+    const state = new JinjaTemplateChatWrapper({ template }).generateContextState({ chatHistory: chat.history });
+    const text = LlamaText(state.contextText).toString();
+    if (text === chat.expected) console.log("chat template: rendered identically");
+    else {
+      failed = true;
+      console.log(`chat template differs:\n  rendered ${JSON.stringify(text)}\n  expected ${JSON.stringify(chat.expected)}`);
+    }
+  }
+}
 
 // Greedy continuation, one prompt at a time in a fresh sequence.
 const prompts = lines(promptsPath), gens = new Map(lines(gensPath).map((g) => [g.id, g]));

@@ -79,11 +79,19 @@ foreach(q "What is 12 plus 30?" "Convert 5 km to miles" "What day is 2024-03-01?
   math(EXPR i "${i} + 1")
 endforeach()
 file(WRITE "${WORK_DIR}/prompts.jsonl" "${prompts}")
+# hermes's chat template (docs/tokenizer.md) for one conversation, as the GGUF's embedded Jinja
+# template must render it.
+file(WRITE "${WORK_DIR}/chat.json" [=[
+{"history": [{"type": "system", "text": "Be brief."}, {"type": "user", "text": "What is 3 + 4?"},
+             {"type": "model", "response": ["7"]}, {"type": "user", "text": "And 5 + 5?"}],
+ "expected": "<|system|>Be brief.<|endoftext|><|user|>What is 3 + 4?<|endoftext|><|assistant|>7<|endoftext|><|user|>And 5 + 5?<|endoftext|>"}
+]=])
 
 function(check_gguf run gguf min_agreement)
-  expect_run(${run}_${gguf}_llama_cpp EXIT 0 CONTAINS "tokenization: " "greedy continuation: " "AGREE"
+  expect_run(${run}_${gguf}_llama_cpp EXIT 0
+             CONTAINS "tokenization: " "greedy continuation: " "chat template: rendered identically" "AGREE"
              COMMAND "${NODE}" "${SOURCE_DIR}/tests/interop/llama_cpp_check.mjs" "${gguf}" texts.jsonl ${run}_ids.jsonl
-                     prompts.jsonl ${run}_gens.jsonl ${min_agreement})
+                     prompts.jsonl ${run}_gens.jsonl ${min_agreement} chat.json)
   string(REGEX MATCH "greedy continuation: [^\n]*" rate "${LAST_OUTPUT}")
   message(STATUS "[${run} ${gguf}] ${rate}")
 endfunction()

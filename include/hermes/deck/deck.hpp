@@ -238,7 +238,7 @@ struct GenerateSection {
 struct ExportSection {
   std::string format = "gguf";
   std::string dtype;  // empty: the checkpoint's precision
-  std::string output = "{run_dir}/model.gguf";
+  std::string output;  // empty: {run_dir}/model.gguf (gguf) or {run_dir}/hf (hf)
   std::string checkpoint;  // empty: the run's final (or latest) checkpoint
 
   template <class V> void fields(V& v) {
@@ -246,7 +246,8 @@ struct ExportSection {
       rule().one_of({"hf", "gguf"}));
     v("dtype", dtype, "hf: fp32, fp16, bf16; gguf: f32, f16, bf16, q8_0 (empty: the checkpoint's precision)",
       rule().one_of({"", "fp32", "fp16", "f32", "f16", "bf16", "q8_0"}));
-    v("output", output, "hf: a directory; gguf: the .gguf file", rule().filled());
+    v("output", output, "gguf: the .gguf file; hf: a directory (empty: {run_dir}/model.gguf or {run_dir}/hf)",
+      rule());
     v("checkpoint", checkpoint, "checkpoint to export (empty: the run's final, else latest)", rule());
   }
 };
