@@ -64,6 +64,15 @@ std::string import_error(const test::TempDir& dir, const std::string& name,
   return error_of([&] { import_hf(d, dir / (name + "_out")); });
 }
 
+// Rewrites a safetensors file after `edit` changed its tensors.
+void edit_tensors(const fs::path& file, const std::function<void(std::map<std::string, StTensor>&)>& edit) {
+  auto t = read_safetensors(file);
+  edit(t);
+  std::vector<StTensor> v;
+  for (auto& [name, x] : t) v.push_back(x);
+  write_safetensors(file, v);
+}
+
 }  // namespace
 
 class InteropRoundTrip : public ::testing::TestWithParam<const char*> {};
@@ -168,42 +177,32 @@ TEST(InteropImport, DamagedOrForeignDirectoriesAreOneLineErrors) {
                   }),
                   {st, "truncated"});
   expect_one_line(import_error(dir, "missing", [&](const fs::path& d) {
-                    auto t = read_safetensors(d / st);
-                    t.erase("model.layers.1.mlp.up_proj.weight");
-                    std::vector<StTensor> v;
-                    for (auto& [n, x] : t) v.push_back(x);
-                    write_safetensors(d / st, v);
+                    edit_tensors(d / st, [](auto& t) { t.erase("model.layers.1.mlp.up_proj.weight"); });
                   }),
                   {st, "model.layers.1.mlp.up_proj.weight", "missing"});
   expect_one_line(import_error(dir, "shape", [&](const fs::path& d) {
-                    auto t = read_safetensors(d / st);
-                    auto& w = t.at("model.layers.0.self_attn.o_proj.weight");
-                    std::swap(w.shape[0], w.shape[1]);
-                    w.shape[0] /= 2;
-                    w.shape[1] *= 2;
-                    std::vector<StTensor> v;
-                    for (auto& [n, x] : t) v.push_back(x);
-                    write_safetensors(d / st, v);
+                    edit_tensors(d / st, [](auto& t) {
+                      auto& w = t.at("model.layers.0.self_attn.o_proj.weight");
+                      w.shape[0] /= 2;  // same bytes, another shape
+                      w.shape[1] *= 2;
+                    });
                   }),
                   {st, "o_proj.weight", "shape"});
   expect_one_line(import_error(dir, "extra", [&](const fs::path& d) {
-                    auto t = read_safetensors(d / st);
-                    std::vector<float> z(64, 0.0f);
-                    std::vector<StTensor> v;
-                    for (auto& [n, x] : t) v.push_back(x);
-                    v.push_back(make_tensor("model.layers.0.self_attn.q_norm.weight", StDType::f32, {64}, z.data()));
-                    write_safetensors(d / st, v);
+                    edit_tensors(d / st, [](auto& t) {
+                      const std::vector<float> z(64, 0.0f);
+                      const std::string name = "model.layers.0.self_attn.q_norm.weight";
+                      t.emplace(name, make_tensor(name, StDType::f32, {64}, z.data()));
+                    });
                   }),
                   {st, "q_norm.weight", "not part of a Llama model"});
   expect_one_line(import_error(dir, "head", [&](const fs::path& d) {
-                    auto t = read_safetensors(d / st);
-                    auto head = t.at("model.embed_tokens.weight");
-                    head.name = "lm_head.weight";
-                    head.bytes[0] ^= 0x40;
-                    std::vector<StTensor> v;
-                    for (auto& [n, x] : t) v.push_back(x);
-                    v.push_back(head);
-                    write_safetensors(d / st, v);
+                    edit_tensors(d / st, [](auto& t) {
+                      auto head = t.at("model.embed_tokens.weight");
+                      head.name = "lm_head.weight";
+                      head.bytes[0] ^= 0x40;  // one bit off the tied embedding
+                      t.emplace(head.name, head);
+                    });
                   }),
                   {st, "lm_head.weight", "differs"});
   expect_one_line(import_error(dir, "arch", [&](const fs::path& d) {
