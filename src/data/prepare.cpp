@@ -11,6 +11,7 @@
 #include <fstream>
 #include <optional>
 
+#include "hermes/core/durable.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/log.hpp"
 #include "hermes/core/strings.hpp"
@@ -459,14 +460,7 @@ PrepareResult prepare_dataset(const PrepareOptions& o, const Encoder& enc, const
               {"documents", D},
               {"skipped_records", result.skipped_records},
               {"splits", splits}};
-    const fs::path tmp = out_dir / (std::string(kManifestName) + ".tmp");
-    {
-      std::ofstream out(tmp);
-      out << m.dump(2) << "\n";
-      out.flush();
-      if (!out) fail("cannot write {}; check that data.output_dir is writable", tmp.string());
-    }
-    fs::rename(tmp, out_dir / kManifestName);
+    write_file_durably(out_dir / kManifestName, m.dump(2) + "\n");
     fs::remove_all(spill_dir);
   });
   comm.barrier();

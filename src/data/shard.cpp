@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "hermes/core/durable.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/strings.hpp"
 
@@ -237,7 +238,7 @@ void write_shard(const fs::path& path, ShardHeader h, const ShardData& d) {
     fs::remove(tmp, ignored);
     throw;
   }
-  fs::rename(tmp, path);
+  durable_replace(tmp, path);
 }
 
 ShardHeader read_shard_header(const fs::path& path) {

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "hermes/core/durable.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/interop/numeric.hpp"
 
@@ -111,7 +112,7 @@ std::uint64_t GgufWriter::write(const std::filesystem::path& path) const {
     out.flush();
     if (!out) fail("{}: write failed (disk full?); nothing was replaced", tmp.string());
   }
-  std::filesystem::rename(tmp, path);
+  durable_replace(tmp, path);
   return written;
 }
 

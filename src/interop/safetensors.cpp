@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hermes/core/durable.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/interop/numeric.hpp"
 
@@ -86,7 +87,7 @@ void write_safetensors(const fs::path& path, const std::vector<StTensor>& tensor
     out.flush();
     if (!out) fail("{}: write failed (disk full?); nothing was replaced", tmp.string());
   }
-  fs::rename(tmp, path);
+  durable_replace(tmp, path);
 }
 
 namespace {

@@ -6,6 +6,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "hermes/core/durable.hpp"
 #include "hermes/core/error.hpp"
 
 namespace hermes::io {
@@ -124,10 +125,32 @@ std::string fingerprint(const std::string& text) {
   return fmt::format("{:016x}", h);
 }
 
+namespace {
+// HDF5 cannot close a file whose flush failed, and then fails again at MPI_Finalize: a checkpoint
+// that cannot fit is refused before the file is created, naming the space it needs.
+void check_free_space(const fs::path& path, const CheckpointData& d) {
+  std::uintmax_t need = d.deck_toml.size() + d.tokenizer_json.size() + (std::uintmax_t{1} << 20);
+  for (const auto* list : {&d.weights, &d.optim})
+    for (const auto& t : *list) {
+      std::uintmax_t n = 4;
+      for (auto s : t.shape) n *= static_cast<std::uintmax_t>(s);
+      need += n;
+    }
+  std::error_code ec;
+  const auto space = fs::space(path.parent_path().empty() ? fs::path(".") : path.parent_path(), ec);
+  if (!ec && space.available < need)
+    fail("checkpoint {} needs about {:.1f} MiB but {} has {:.1f} MiB free; free space or set checkpoint.dir "
+         "elsewhere (the earlier checkpoints and `latest` are untouched)",
+         path.string(), static_cast<double>(need) / (1 << 20), path.parent_path().string(),
+         static_cast<double>(space.available) / (1 << 20));
+}
+}  // namespace
+
 void save_checkpoint(const fs::path& path, const CheckpointData& d) {
   if (!path.parent_path().empty()) fs::create_directories(path.parent_path());
+  check_free_space(path, d);
   const fs::path tmp = path.string() + ".tmp";
-  {
+  try {
     // The 1.8+ format stores attributes over 64 KiB densely: a tokenizer.json is often larger.
     H5 fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "H5Pcreate");
     H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST);
@@ -156,8 +179,13 @@ void save_checkpoint(const fs::path& path, const CheckpointData& d) {
     write_attr<double>(st, "best_val_loss", d.state.best_val_loss, H5T_NATIVE_DOUBLE);
     write_attr_string(st, "rng", d.state.rng);
     check(H5Fflush(file, H5F_SCOPE_GLOBAL), "H5Fflush", tmp);
+  } catch (...) {
+    // A failed write (a full disk) leaves no half file behind; the previous checkpoint stays.
+    std::error_code ignored;
+    fs::remove(tmp, ignored);
+    throw;
   }
-  fs::rename(tmp, path);
+  durable_replace(tmp, path);
 }
 
 CheckpointData read_checkpoint_header(const fs::path& path) {
@@ -239,6 +267,56 @@ void load_checkpoint(const fs::path& path, CheckpointData& into, bool load_optim
     }
   }
   into.state = h.state;
+}
+
+namespace {
+// HDF5 prints its error stack on every failed call unless told not to; while one of these lives,
+// failures are only reported through hermes's own messages.
+class QuietHdf5 {
+ public:
+  QuietHdf5() {
+    H5Eget_auto2(H5E_DEFAULT, &func_, &data_);
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  }
+  ~QuietHdf5() { H5Eset_auto2(H5E_DEFAULT, func_, data_); }
+  QuietHdf5(const QuietHdf5&) = delete;
+  QuietHdf5& operator=(const QuietHdf5&) = delete;
+
+ private:
+  H5E_auto2_t func_ = nullptr;
+  void* data_ = nullptr;
+};
+}  // namespace
+
+std::int64_t checkpoint_step_or(const fs::path& path, std::int64_t fallback) {
+  const QuietHdf5 quiet;
+  try {
+    return read_checkpoint_header(path).state.step;
+  } catch (const std::exception&) {
+    return fallback;
+  }
+}
+
+bool try_load_checkpoint(const fs::path& path, CheckpointData& into, bool load_optim, std::string& why) {
+  const QuietHdf5 quiet;
+  try {
+    if (!fs::is_regular_file(path)) {
+      why = "does not exist";
+      return false;
+    }
+    read_checkpoint_header(path);
+  } catch (const std::exception& e) {
+    why = fmt::format("is unreadable ({})", e.what());
+    return false;
+  }
+  check_checkpoint(path, into, load_optim);  // another model: an error, not damage
+  try {
+    load_checkpoint(path, into, load_optim);
+  } catch (const std::exception& e) {
+    why = fmt::format("is damaged ({})", e.what());
+    return false;
+  }
+  return true;
 }
 
 }  // namespace hermes::io

@@ -58,5 +58,12 @@ void check_checkpoint(const std::filesystem::path& path, const CheckpointData& e
 // checking that the checkpoint's model and tokenizer match `into`'s; a mismatch throws one line
 // naming the field and both values. Fills into.state.
 void load_checkpoint(const std::filesystem::path& path, CheckpointData& into, bool load_optim = true);
+// The step a checkpoint was written at, or `fallback` when its header cannot be read (quietly).
+std::int64_t checkpoint_step_or(const std::filesystem::path& path, std::int64_t fallback);
+// load_checkpoint for choosing among checkpoints: a damaged or unreadable file returns false with
+// the reason in `why` (HDF5's error stack stays quiet); a checkpoint of another model or tokenizer
+// still throws, since no other checkpoint of the run would do better. The tensors in `into` may be
+// partly overwritten when it returns false.
+bool try_load_checkpoint(const std::filesystem::path& path, CheckpointData& into, bool load_optim, std::string& why);
 
 }  // namespace hermes::io
