@@ -11,6 +11,7 @@
 #include "hermes/app/run.hpp"
 #include "hermes/backend/host/common.hpp"
 #include "hermes/backend/select.hpp"
+#include "hermes/core/durable.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/log.hpp"
 #include "hermes/core/strings.hpp"
@@ -172,6 +173,12 @@ StepRecord Trainer::train_step() {
       std::getline(f, last);
       last = (ckpt_dir_ / last).string();
     }
+    // Diverging on the first step after a resume indicts the checkpoint it resumed from: never
+    // call that one "the last good checkpoint".
+    std::error_code ec;
+    if (!started_from_.empty() && history_.empty() && fs::equivalent(started_from_, last, ec))
+      last = fmt::format("none: {} itself diverges at once, resume from an earlier checkpoint or start over",
+                         started_from_.string());
     throw CollectiveExit(fmt::format("step {}: training diverged ({} is {}); stopped before the update, "
                                      "last good checkpoint: {}; lower optim.lr or raise optim.warmup_steps and "
                                      "resume with run.resume=true",
@@ -257,11 +264,8 @@ void Trainer::save(const fs::path& path) {
   if (comm_.is_root()) {
     io::save_checkpoint(path, checkpoint_data());
     // `latest` follows the run (periodic, interrupt, final checkpoints), never best.h5.
-    if (path.filename() != "best.h5") {
-      const auto tmp = ckpt_dir_ / "latest.tmp";
-      std::ofstream(tmp) << path.filename().string() << "\n";
-      fs::rename(tmp, ckpt_dir_ / "latest");
-    }
+    // Written durably and checked: a `latest` lost to a full disk is an error, not an empty file.
+    if (path.filename() != "best.h5") write_file_durably(ckpt_dir_ / "latest", path.filename().string() + "\n");
   }
   comm_.barrier();
 }
@@ -295,15 +299,47 @@ void Trainer::init_from(const fs::path& path) {
 
 bool Trainer::resume() {
   const auto latest = ckpt_dir_ / "latest";
-  if (!fs::exists(latest))
-    fail("run.resume is set but {} holds no checkpoint ({} is missing); start without run.resume", ckpt_dir_.string(),
-         latest.string());
-  std::string name;
-  std::ifstream(latest) >> name;
   auto d = checkpoint_data();
-  // Every rank would refuse a mismatching checkpoint alike: say it once (rank 0), exit together.
-  app::on_root_collectively(comm_, [&] { io::check_checkpoint(ckpt_dir_ / name, d, true); });
-  io::load_checkpoint(ckpt_dir_ / name, d, true);
+  // Rank 0 picks the checkpoint (every rank would find the same damage) and tells the others.
+  std::string chosen;
+  app::on_root_collectively(comm_, [&] {
+    std::string named;
+    if (fs::exists(latest)) std::getline(std::ifstream(latest), named);
+    // Candidates: the one `latest` names, then every other checkpoint, newest step first.
+    // Leftover .tmp files (an interrupted write) are never candidates.
+    std::vector<std::pair<std::int64_t, fs::path>> others;
+    if (fs::is_directory(ckpt_dir_))
+      for (const auto& e : fs::directory_iterator(ckpt_dir_)) {
+        if (!e.is_regular_file() || e.path().extension() != ".h5" || e.path().filename() == named) continue;
+        others.emplace_back(io::checkpoint_step_or(e.path(), -1), e.path());
+      }
+    std::sort(others.begin(), others.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    std::vector<fs::path> order;
+    if (!named.empty()) order.push_back(ckpt_dir_ / named);
+    for (const auto& o : others) order.push_back(o.second);
+    if (order.empty())
+      fail("run.resume is set but {} holds no checkpoint ({} is missing); start without run.resume",
+           ckpt_dir_.string(), latest.string());
+    std::string refused;
+    for (const auto& path : order) {
+      std::string why;
+      if (io::try_load_checkpoint(path, d, true, why)) {
+        chosen = path.string();
+        break;
+      }
+      log::warn("resume: {} {}", path.string(), why);
+      refused += (refused.empty() ? "" : "; ") + path.filename().string() + " " + why;
+    }
+    if (chosen.empty())
+      fail("run.resume: no readable checkpoint in {} ({}); start without run.resume or restore a checkpoint",
+           ckpt_dir_.string(), refused);
+    const std::string reason = named.empty() ? fmt::format("{} is {}", latest.string(), fs::exists(latest) ? "empty" : "missing")
+                                             : fmt::format("{} names {}, which cannot be used", latest.string(), named);
+    if (fs::path(chosen).filename() != named)
+      log::warn("resume: {}; resuming from the newest readable checkpoint, {}", reason, chosen);
+  });
+  comm_.broadcast(chosen);
+  io::load_checkpoint(chosen, d, true);
   engine_->push();
   step_ = d.state.step;
   tokens_seen_ = d.state.tokens_seen;
@@ -311,7 +347,8 @@ bool Trainer::resume() {
   train_->restore(d.state.cursor);
   std::istringstream rs(d.state.rng);
   rs >> rng_;
-  log::info("resumed from {} at step {}", (ckpt_dir_ / name).string(), step_);
+  started_from_ = chosen;
+  log::info("resumed from {} at step {}", chosen, step_);
   return true;
 }
 

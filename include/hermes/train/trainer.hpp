@@ -83,6 +83,8 @@ class Trainer {
   StepRecord train_step();
   void save(const std::filesystem::path& path);
   void save_periodic();
+  // run.resume: the checkpoint `latest` names, or when that is missing, empty or unreadable, the
+  // newest readable one (with a warning naming both).
   bool resume();
   // train.init_from: the weights of another checkpoint (same shape and tokenizer), nothing else.
   void init_from(const std::filesystem::path& path);
@@ -98,6 +100,7 @@ class Trainer {
   std::string tokenizer_json_, tokenizer_fp_;
   std::int64_t batch_, seq_len_, accum_, total_steps_ = 0, step_ = 0, tokens_seen_ = 0;
   double best_val_ = 0;
+  std::filesystem::path started_from_;  // the checkpoint run.resume loaded (empty: none)
   std::unique_ptr<Engine> engine_;
   data::Batch batch_buf_;
   std::mt19937_64 rng_;
