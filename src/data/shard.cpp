@@ -9,6 +9,7 @@
 
 #include "hermes/core/durable.hpp"
 #include "hermes/core/error.hpp"
+#include "hermes/core/files.hpp"
 #include "hermes/core/strings.hpp"
 
 namespace hermes::data {
@@ -192,6 +193,7 @@ ShardHeader read_header(hid_t file, const fs::path& path) {
 Handle open_file(const fs::path& path) {
   quiet_hdf5();
   if (!fs::exists(path)) fail("shard {} does not exist; re-run the prepare stage", path.string());
+  reject_special_file(path, "shards are HDF5 files written by the prepare stage");
   const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   if (f < 0) fail("cannot open {} as HDF5 ({}); the shard is damaged or incomplete: re-run the prepare stage",
                   path.string(), h5_message());

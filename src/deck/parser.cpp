@@ -1,6 +1,7 @@
 #include "hermes/deck/parser.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -8,6 +9,7 @@
 #include <toml++/toml.h>
 
 #include "hermes/core/error.hpp"
+#include "hermes/core/files.hpp"
 #include "hermes/core/strings.hpp"
 #include "hermes/dist/communicator.hpp"
 
@@ -116,6 +118,10 @@ class SectionReader {
   }
 
   void check_number(const char* key, const toml::node& n, double v, const Rule& r) {
+    // NaN compares false with every bound, so a bounded key must be told apart from it first.
+    if ((r.min || r.max) && !std::isfinite(v))
+      fail("{}: [{}] {} = {} is not a finite number: must be {}", where(n.source(), source_), section_, key,
+           show(n), describe_range(r));
     const bool low = r.min && (r.min_exclusive ? v <= *r.min : v < *r.min);
     const bool high = r.max && v > *r.max;
     if (low || high)
@@ -359,6 +365,7 @@ Deck parse_deck(std::string_view text, const std::string& source_name,
 }
 
 Deck load_deck_file(const std::filesystem::path& path, const std::vector<std::string>& overrides) {
+  reject_special_file(path, "give a deck file (decks ship in inputs/)");
   std::ifstream in(path, std::ios::binary);
   if (!in)
     fail("cannot open deck '{}': {}; check the path (decks ship in inputs/)", path.string(),

@@ -8,6 +8,7 @@
 
 #include "hermes/core/durable.hpp"
 #include "hermes/core/error.hpp"
+#include "hermes/core/files.hpp"
 
 namespace hermes::io {
 
@@ -190,6 +191,7 @@ void save_checkpoint(const fs::path& path, const CheckpointData& d) {
 
 CheckpointData read_checkpoint_header(const fs::path& path) {
   if (!fs::exists(path)) fail("checkpoint {} does not exist", path.string());
+  reject_special_file(path, "give a checkpoint .h5 written by pretrain");
   H5 file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose,
           ("opening checkpoint " + path.string()).c_str());
   CheckpointData d;

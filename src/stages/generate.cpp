@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hermes/core/error.hpp"
+#include "hermes/core/files.hpp"
 #include "hermes/core/log.hpp"
 #include "hermes/data/random.hpp"
 #include "hermes/data/synth.hpp"
@@ -64,6 +65,7 @@ std::vector<Item> read_items(const deck::Deck& d) {
     return items;
   }
   const std::filesystem::path path = d.expand(g.prompts_file);
+  reject_special_file(path, "give a JSONL prompts file (generate.prompts_file or --prompts-file)");
   std::ifstream in(path, std::ios::binary);
   if (!in)
     fail("{}: prompts file {} cannot be read; give a JSONL file with one {{\"prompt\": ...}} or ShareGPT "

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "hermes/core/error.hpp"
+#include "hermes/core/files.hpp"
 #include "hermes/tokenizer/byte_level.hpp"
 #include "impl.hpp"
 
@@ -339,6 +340,7 @@ std::string to_json_text(const Tokenizer::Impl& impl) {
 }
 
 Tokenizer Tokenizer::load(const std::filesystem::path& path) {
+  reject_special_file(path, "give a tokenizer.json file ([tokenizer] path or --tokenizer)");
   std::ifstream in(path, std::ios::binary);
   if (!in) fail("cannot open tokenizer file {}; check [tokenizer] path or --tokenizer", path.string());
   std::ostringstream buffer;
