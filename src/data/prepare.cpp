@@ -260,6 +260,13 @@ PrepareResult prepare_dataset(const PrepareOptions& o, const Encoder& enc, const
     indexes[f].documents = {};
   }
 
+  // An empty corpus (or one of blank lines only) would make a dataset of nothing.
+  collectively(comm, [&] {
+    if (docs.empty())
+      fail("data.inputs: {} hold no documents (empty, or blank lines only); give a corpus with text",
+           join(o.inputs, ", "));
+  });
+
   // ---- reuse earlier shards when nothing they depend on changed ------------------------------
   const json settings = settings_of(o);
   std::string verdict;
