@@ -120,6 +120,14 @@ TEST(DeckErrors, UnknownSectionSuggestsTheNearestOne) {
                {"deck.toml:5", "unknown section [trian]", "did you mean [train]"});
 }
 
+TEST(DeckErrors, EmptyStagesAndNonFiniteNumbersAreRefused) {
+  expect_error("[run]\nname = \"t\"\nstages = []\n", {"deck.toml:3:10", "stages must not be empty"});
+  expect_error(std::string(kMinimal) + "[optim]\nlr = nan\n", {"deck.toml:6:6", "lr = nan is not a finite number"});
+  expect_error(std::string(kMinimal) + "[optim]\nlr = inf\n", {"lr = inf is not a finite number", "between 0"});
+  expect_error(std::string(kMinimal) + "[train]\ngrad_clip = -inf\n", {"grad_clip = -inf is not a finite number"});
+  expect_error(kMinimal, {"data.val_fraction=nan", "not a finite number"}, {"data.val_fraction=nan"});
+}
+
 TEST(DeckErrors, KeyOutsideAnySection) {
   expect_error("batch_size = 4\n" + std::string(kMinimal), {"deck.toml:1:1", "outside any section", "[train]"});
 }
@@ -173,7 +181,7 @@ TEST(DeckErrors, CrossKeyChecks) {
                {"vocab_size = 260 is smaller than the 256 byte tokens plus 12 special tokens", "at least 268"});
   expect_error("[run]\nname = \"x\"\nstages = [\"prepare\"]\n", {"[data] inputs is empty", "'prepare'"});
   expect_error("[run]\nname = \"x\"\nstages = [\"info\", \"info\"]\n", {"lists 'info' twice"});
-  expect_error("[run]\nname = \"a/b\"\nstages = []\n", {"deck.toml:2:8", "name = \"a/b\""});
+  expect_error("[run]\nname = \"a/b\"\nstages = [\"info\"]\n", {"deck.toml:2:8", "name = \"a/b\""});
 }
 
 TEST(DeckQuickstart, EmbeddedDeckIsValidAndMatchesTheShippedFile) {

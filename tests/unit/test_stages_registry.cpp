@@ -13,7 +13,7 @@ TEST(StageRegistry, MatchesTheDeckStageNames) {
 }
 
 TEST(StageRegistry, UnbuiltStagesFailLoudly) {
-  const auto deck = hermes::deck::parse_deck("[run]\nname = \"r\"\nstages = []\n", "deck.toml");
+  const auto deck = hermes::deck::parse_deck("[run]\nname = \"r\"\nstages = [\"info\"]\n", "deck.toml");
   const auto comm = hermes::dist::Communicator::world();
   hermes::stages::StageContext ctx{deck, comm, {}};
   for (const auto& s : hermes::stages::registry()) {

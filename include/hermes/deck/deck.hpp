@@ -29,7 +29,7 @@ struct RunSection {
 
   template <class V> void fields(V& v) {
     v("name", name, "run name; outputs go to <output_dir>/<name>", rule().must().filled());
-    v("stages", stages, "stages to run, in order", rule().must().one_of(kStageNames));
+    v("stages", stages, "stages to run, in order", rule().must().filled().one_of(kStageNames));
     v("output_dir", output_dir, "parent folder of run directories", rule().filled());
     v("seed", seed, "master seed every stage derives its seeds from", rule().at_least(0));
     v("resume", resume, "continue an existing run directory from its latest checkpoint", rule());
