@@ -1,5 +1,5 @@
-// HDF5 shards through the C API, with RAII handles and one check function that turns a failed
-// call into a hermes::Error naming the file, the call and HDF5's own message.
+// HDF5 shards through the C API, with io/hdf5.hpp's handles and check: a failed call is a
+// hermes::Error naming the file, the call and HDF5's own message.
 #include "hermes/data/shard.hpp"
 
 #include <hdf5.h>
@@ -11,61 +11,17 @@
 #include "hermes/core/error.hpp"
 #include "hermes/core/files.hpp"
 #include "hermes/core/strings.hpp"
+#include "hermes/io/hdf5.hpp"
 
 namespace hermes::data {
 namespace {
 
 namespace fs = std::filesystem;
 
-herr_t first_message(unsigned n, const H5E_error2_t* e, void* out) {
-  if (n == 0 && e->desc) *static_cast<std::string*>(out) = e->desc;
-  return 0;
-}
-
-std::string h5_message() {
-  std::string m;
-  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, first_message, &m);
-  return m.empty() ? "no message" : m;
-}
-
-void quiet_hdf5() {
-  // Errors come back as hermes::Error; HDF5's own stack printout would only add noise.
-  static const bool done = [] {
-    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-    return true;
-  }();
-  (void)done;
-}
-
-template <typename T>
-T check(T result, const char* call, const fs::path& path) {
-  if (result < 0) fail("HDF5 {} failed for {}: {}", call, path.string(), h5_message());
-  return result;
-}
-
-class Handle {
- public:
-  Handle() = default;
-  Handle(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
-  ~Handle() { reset(); }
-  Handle(Handle&& o) noexcept : id_(o.id_), close_(o.close_) { o.id_ = -1; }
-  Handle& operator=(Handle&& o) noexcept {
-    if (this != &o) {
-      reset();
-      id_ = o.id_, close_ = o.close_, o.id_ = -1;
-    }
-    return *this;
-  }
-  operator hid_t() const { return id_; }
-  void reset() {
-    if (id_ >= 0 && close_) close_(id_);
-    id_ = -1;
-  }
-
- private:
-  hid_t id_ = -1;
-  herr_t (*close_)(hid_t) = nullptr;
-};
+using io::hdf5::check;
+using io::hdf5::Handle;
+std::string h5_message() { return io::hdf5::message(); }
+void quiet_hdf5() { io::hdf5::quiet(); }
 
 Handle vlen_string_type(const fs::path& path) {
   Handle t(check(H5Tcopy(H5T_C_S1), "H5Tcopy", path), H5Tclose);

@@ -9,6 +9,7 @@
 #include "hermes/core/durable.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/files.hpp"
+#include "hermes/io/hdf5.hpp"
 
 namespace hermes::io {
 
@@ -16,26 +17,24 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// One RAII handle for every kind of HDF5 id.
-class H5 {
+// An id checked as it is opened (io/hdf5.hpp's Handle owns it): a failure names the call and
+// HDF5's message.
+class H5 : public hdf5::Handle {
  public:
-  H5(hid_t id, herr_t (*close)(hid_t), const char* what) : id_(id), close_(close) {
-    if (id < 0) fail("HDF5: {} failed", what);
+  H5(hid_t id, herr_t (*close)(hid_t), const char* what) : Handle(id, close) {
+    if (id < 0) fail("HDF5 {} failed: {}", what, hdf5::message());
   }
-  ~H5() {
-    if (id_ >= 0) close_(id_);
-  }
-  H5(const H5&) = delete;
-  H5& operator=(const H5&) = delete;
-  operator hid_t() const { return id_; }
-
- private:
-  hid_t id_;
-  herr_t (*close_)(hid_t);
 };
 
-void check(herr_t r, const char* what, const fs::path& path) {
-  if (r < 0) fail("HDF5: {} failed on {}", what, path.string());
+void check(herr_t r, const char* what, const fs::path& path) { hdf5::check(r, what, path); }
+
+hid_t open_checkpoint(const fs::path& path) {
+  const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (f < 0)
+    fail("cannot open checkpoint {} as HDF5 ({}); the file is damaged or incomplete: use another checkpoint "
+         "(run.resume falls back to the newest readable one)",
+         path.string(), hdf5::message());
+  return f;
 }
 
 void write_attr_string(hid_t obj, const char* name, const std::string& value) {
@@ -148,6 +147,7 @@ void check_free_space(const fs::path& path, const CheckpointData& d) {
 }  // namespace
 
 void save_checkpoint(const fs::path& path, const CheckpointData& d) {
+  hdf5::quiet();
   if (!path.parent_path().empty()) fs::create_directories(path.parent_path());
   check_free_space(path, d);
   const fs::path tmp = path.string() + ".tmp";
@@ -190,10 +190,10 @@ void save_checkpoint(const fs::path& path, const CheckpointData& d) {
 }
 
 CheckpointData read_checkpoint_header(const fs::path& path) {
+  hdf5::quiet();
   if (!fs::exists(path)) fail("checkpoint {} does not exist", path.string());
   reject_special_file(path, "give a checkpoint .h5 written by pretrain");
-  H5 file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose,
-          ("opening checkpoint " + path.string()).c_str());
+  H5 file(open_checkpoint(path), H5Fclose, "H5Fopen");
   CheckpointData d;
   if (read_attr_string(file, "format", path) != "hermes-checkpoint")
     fail("{} is not a hermes checkpoint (format attribute differs)", path.string());
@@ -251,7 +251,7 @@ void check_checkpoint(const fs::path& path, const CheckpointData& into, bool loa
 void load_checkpoint(const fs::path& path, CheckpointData& into, bool load_optim) {
   check_checkpoint(path, into, load_optim);
   const auto h = read_checkpoint_header(path);
-  H5 file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, "H5Fopen");
+  H5 file(open_checkpoint(path), H5Fclose, "H5Fopen");
   {
     H5 g(H5Gopen2(file, "model", H5P_DEFAULT), H5Gclose, "opening /model");
     for (auto& t : into.weights) {
@@ -271,27 +271,7 @@ void load_checkpoint(const fs::path& path, CheckpointData& into, bool load_optim
   into.state = h.state;
 }
 
-namespace {
-// HDF5 prints its error stack on every failed call unless told not to; while one of these lives,
-// failures are only reported through hermes's own messages.
-class QuietHdf5 {
- public:
-  QuietHdf5() {
-    H5Eget_auto2(H5E_DEFAULT, &func_, &data_);
-    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  }
-  ~QuietHdf5() { H5Eset_auto2(H5E_DEFAULT, func_, data_); }
-  QuietHdf5(const QuietHdf5&) = delete;
-  QuietHdf5& operator=(const QuietHdf5&) = delete;
-
- private:
-  H5E_auto2_t func_ = nullptr;
-  void* data_ = nullptr;
-};
-}  // namespace
-
 std::int64_t checkpoint_step_or(const fs::path& path, std::int64_t fallback) {
-  const QuietHdf5 quiet;
   try {
     return read_checkpoint_header(path).state.step;
   } catch (const std::exception&) {
@@ -300,7 +280,6 @@ std::int64_t checkpoint_step_or(const fs::path& path, std::int64_t fallback) {
 }
 
 bool try_load_checkpoint(const fs::path& path, CheckpointData& into, bool load_optim, std::string& why) {
-  const QuietHdf5 quiet;
   try {
     if (!fs::is_regular_file(path)) {
       why = "does not exist";
