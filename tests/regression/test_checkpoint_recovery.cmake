@@ -127,3 +127,23 @@ if(EXISTS /usr/bin/python3)
                COMMAND "${HERMES}" run deck.toml run.name=poisoned run.resume=true train.max_steps=16 "run.stages=[\"pretrain\"]")
   endif()
 endif()
+
+# Damaged HDF5 files read outside resume (generate, pretrain's shards) are one line each: no HDF5
+# error stack, no "infinite loop closing library" from handles left open on the error path.
+file(SIZE "${ck}/final.h5" size)
+math(EXPR cut "${size} / 3")
+execute_process(COMMAND head -c ${cut} "${ck}/final.h5" OUTPUT_FILE "${WORK_DIR}/cut.h5")
+expect_run(damaged_checkpoint EXIT nonzero ONCE "error" CONTAINS "cut.h5" ABSENT "HDF5-DIAG" "infinite loop"
+           COMMAND "${HERMES}" generate --checkpoint cut.h5 --tokenizer runs/base/tokenizer.json --prompt "hi"
+                   --max-tokens 4)
+file(REMOVE_RECURSE "${WORK_DIR}/cutdata")
+file(COPY "${WORK_DIR}/runs/base/data/" DESTINATION "${WORK_DIR}/cutdata")
+file(GLOB shards "${WORK_DIR}/cutdata/*train*.h5")
+list(GET shards 0 shard)
+file(SIZE "${shard}" size)
+math(EXPR cut "${size} / 2")
+get_filename_component(shard_name "${shard}" NAME)
+execute_process(COMMAND head -c ${cut} "${WORK_DIR}/runs/base/data/${shard_name}" OUTPUT_FILE "${shard}")
+expect_run(damaged_shard EXIT nonzero ONCE "error" CONTAINS "${shard_name}" ABSENT "HDF5-DIAG" "infinite loop"
+           COMMAND "${HERMES}" run deck.toml run.name=cutrun "run.stages=[\"pretrain\"]" "data.output_dir=\"cutdata\""
+                   "tokenizer.path=\"runs/base/tokenizer.json\"")
