@@ -1,15 +1,35 @@
 // hermes: thin entry point. MPI and Kokkos live for the whole process; every error ends here.
 #include <Kokkos_Core.hpp>
 
+#include <cstring>
+
 #include "hermes/app/cli.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/log.hpp"
 #include "hermes/deck/parser.hpp"
 #include "hermes/dist/communicator.hpp"
 
+namespace {
+// Kokkos answers --help with its own 40-line banner and takes the flag; hermes's help must come
+// first. The flag is hidden from Kokkos under a name it ignores and put back afterwards (Kokkos
+// may compact argv, so the placeholder is found by value, not by position).
+char kHelpPlaceholder[] = "--hermes-help-placeholder";
+char kHelp[] = "--help";
+void hide_help(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) argv[i] = kHelpPlaceholder;
+}
+void restore_help(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (argv[i] == kHelpPlaceholder) argv[i] = kHelp;
+}
+}  // namespace
+
 int main(int argc, char** argv) {
   hermes::dist::MpiSession mpi(&argc, &argv);
+  hide_help(argc, argv);
   Kokkos::ScopeGuard kokkos(argc, argv);
+  restore_help(argc, argv);
   const auto comm = hermes::dist::Communicator::world();
   hermes::log::init(comm.rank(), comm.size());
   try {

@@ -11,6 +11,7 @@
 #include "hermes/app/run.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/log.hpp"
+#include "hermes/core/strings.hpp"
 #include "hermes/deck/parser.hpp"
 #include "hermes/model/report.hpp"
 #include "hermes/stages/stage.hpp"
@@ -58,6 +59,31 @@ void flag_override(std::vector<std::string>& out, const std::string& key, const 
     out.push_back(key + "=" + (*v ? "true" : "false"));
   else
     out.push_back(fmt::format("{}={}", key, *v));
+}
+
+// CLI11's message, with the closest subcommand or flag to the word it did not expect.
+std::string parse_error_line(const CLI::App& app, const CLI::ParseError& e) {
+  std::string what = e.what();
+  std::vector<std::string> names;
+  for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+    names.push_back(sub->get_name());
+    for (const auto* opt : sub->get_options())
+      for (const auto& n : opt->get_lnames()) names.push_back("--" + n);
+  }
+  for (const auto* opt : app.get_options())
+    for (const auto& n : opt->get_lnames()) names.push_back("--" + n);
+  std::string hint;
+  const auto colon = what.rfind(": ");
+  if (colon != std::string::npos) {
+    std::string word = what.substr(colon + 2);
+    if (const auto space = word.find(' '); space != std::string::npos) word = word.substr(0, space);
+    if (const auto eq = word.find('='); eq != std::string::npos) word = word.substr(0, eq);
+    const std::string near = closest_match(word, names);
+    if (!near.empty() && near != word) hint = fmt::format(" (did you mean '{}'?)", near);
+  }
+  for (auto& c : what)
+    if (c == '\n') c = ' ';
+  return fmt::format("{}{}; see hermes --help", what, hint);
 }
 
 void print_version() {
@@ -219,9 +245,12 @@ int main(int argc, char** argv, const dist::Communicator& comm) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    // Only rank 0 speaks; every rank returns the same code.
+    // Only rank 0 speaks; every rank returns the same code. Help and --version are CLI11's
+    // "errors" with exit code 0; every real mistake is one line, a did-you-mean, and exit 2.
     std::ostringstream sink;
-    return comm.is_root() ? app.exit(e) : app.exit(e, sink, sink);
+    if (e.get_exit_code() == 0) return comm.is_root() ? app.exit(e) : app.exit(e, sink, sink);
+    if (comm.is_root()) std::cerr << "hermes: error: " << parse_error_line(app, e) << "\n";
+    return 2;
   }
   if (version) {
     print_version();
