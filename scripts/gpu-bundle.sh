@@ -4,7 +4,7 @@
 # libraries (the lent GPU machine). The archive unpacks to hermes-gpu/ with bin/ (hermes, every
 # tests/gpu test binary, every benchmarks/compare/hermes_cuda_*.cpp benchmark), bundle/
 # (libraries, Open MPI plugins), torch_gpu.py, `run` (sets the environment and runs a command)
-# and `checks` (every GPU check and benchmark of issue 7 in order, results under one folder):
+# and `checks` (every GPU check and benchmark of the CUDA backend in order, results under one folder):
 #   scripts/gpu-bundle.sh                      # -> .device/hermes-gpu.tar.xz (git-ignored)
 #   (on the GPU machine) tar -xJf hermes-gpu.tar.xz -C /tmp && /tmp/hermes-gpu/checks "$OUT"
 # BUNDLE_LIBS: the library collector (default /work/shared/tools/bundle-libs).

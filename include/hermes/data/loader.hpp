@@ -1,6 +1,6 @@
 #pragma once
 // Batches for training and evaluation from prepared HDF5 shards.
-// CONTRACT (issue 4 implements it; pretrain and evaluate code against it):
+// The contract pretrain and evaluate code against:
 //   Documents (each ended by the end token) are packed into windows of seq_len + 1 tokens; the
 //   window order is a seeded permutation per epoch; rank r of R takes windows r, r+R, ... of each
 //   global batch, so ranks never see the same window. inputs = window[0..T), targets =

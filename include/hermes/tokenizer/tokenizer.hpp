@@ -1,6 +1,6 @@
 #pragma once
 // Byte-level BPE tokenizer, HuggingFace tokenizer.json compatible (GPT-2, SmolLM, Llama-3, Qwen).
-// CONTRACT (issue 3 implements it; data/, evaluate and generate code against it):
+// The contract data/, evaluate and generate code against:
 #include <cstdint>
 #include <filesystem>
 #include <memory>
