@@ -5,11 +5,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hermes/core/durable.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/interop/export.hpp"
 #include "hermes/interop/layout.hpp"
 #include "hermes/interop/safetensors.hpp"
-#include "hermes/interop/text_file.hpp"
 #include "hermes/tokenizer/chat_template.hpp"
 
 namespace hermes::interop {
@@ -100,7 +100,7 @@ ExportSummary export_hf(const ExportRequest& r) {
   write_safetensors(st_path, tensors);
   s.files.push_back(st_path);
   auto text = [&](const std::string& name, const std::string& body) {
-    write_text_file(r.output / name, body);
+    write_file_durably(r.output / name, body);
     s.files.push_back(r.output / name);
   };
   text("config.json", config_json(c, v, dtype).dump(2) + "\n");

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hermes/core/durable.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/deck/parser.hpp"
 #include "hermes/interop/layout.hpp"
@@ -173,7 +174,7 @@ ImportSummary import_hf(const fs::path& from, const fs::path& output) {
   s.tokenizer = output / "tokenizer.json";
   s.deck = output / "model.toml";
   const std::string tok_text = read_text_file(tok_path, "");
-  write_text_file(s.tokenizer, tok_text);
+  write_file_durably(s.tokenizer, tok_text);
   const std::string name = from.filename().empty() ? from.parent_path().filename().string() : from.filename().string();
   std::ostringstream deck;
   deck << "# The shape of " << from.string() << ", imported by `hermes import`.\n"
@@ -199,7 +200,7 @@ ImportSummary import_hf(const fs::path& from, const fs::path& output) {
   d.state.rng = rng.str();
   for (const auto& spec : model::parameter_layout(c)) d.weights.push_back({spec.name, spec.shape, weights.at(spec.name).data()});
   io::save_checkpoint(s.checkpoint, d);
-  write_text_file(s.deck, deck.str());
+  write_file_durably(s.deck, deck.str());
   return s;
 }
 

@@ -10,7 +10,7 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 std::vector<TensorPiece> tensor_pieces(const model::ModelConfig& c) {
-  const std::int64_t C = c.n_embd, F = c.ffn_hidden, D = c.head_dim(), KV = c.kv_dim();
+  const std::int64_t C = c.n_embd, F = c.ffn_hidden, KV = c.kv_dim();
   std::vector<TensorPiece> p;
   p.push_back({"model.embed_tokens.weight", "token_embd.weight", "tok_emb.weight", 0, {c.vocab_size, C}, 0});
   for (std::int64_t l = 0; l < c.n_layer; ++l) {
@@ -42,7 +42,6 @@ std::vector<TensorPiece> tensor_pieces(const model::ModelConfig& c) {
     linear("mlp.down_proj", "ffn_down", "ffn.down", C, F);
   }
   p.push_back({"model.norm.weight", "output_norm.weight", "final_norm.weight", 0, {C}, 0});
-  (void)D;
   return p;
 }
 

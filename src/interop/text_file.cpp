@@ -5,13 +5,10 @@
 #include <fstream>
 #include <sstream>
 
-#include "hermes/core/durable.hpp"
 #include "hermes/core/error.hpp"
 
 namespace hermes::interop {
 namespace fs = std::filesystem;
-
-void write_text_file(const fs::path& path, const std::string& text) { write_file_durably(path, text); }
 
 std::string read_text_file(const fs::path& path, const std::string& what) {
   if (!fs::exists(path)) fail("{}: missing; {}", path.string(), what);

@@ -1,11 +1,10 @@
 #pragma once
-// Small files written whole: to <path>.tmp, then renamed, so a reader never sees half a file.
+// Small files read whole (written with core/durable.hpp's write_file_durably).
 #include <filesystem>
 #include <string>
 
 namespace hermes::interop {
 
-void write_text_file(const std::filesystem::path& path, const std::string& text);
 // Reads a whole regular file; one error naming the file when it is missing or not a file.
 std::string read_text_file(const std::filesystem::path& path, const std::string& what);
 
