@@ -20,8 +20,6 @@ namespace fs = std::filesystem;
 
 using io::hdf5::check;
 using io::hdf5::Handle;
-std::string h5_message() { return io::hdf5::message(); }
-void quiet_hdf5() { io::hdf5::quiet(); }
 
 Handle vlen_string_type(const fs::path& path) {
   Handle t(check(H5Tcopy(H5T_C_S1), "H5Tcopy", path), H5Tclose);
@@ -147,19 +145,19 @@ ShardHeader read_header(hid_t file, const fs::path& path) {
 }
 
 Handle open_file(const fs::path& path) {
-  quiet_hdf5();
+  io::hdf5::quiet();
   if (!fs::exists(path)) fail("shard {} does not exist; re-run the prepare stage", path.string());
   reject_special_file(path, "shards are HDF5 files written by the prepare stage");
   const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   if (f < 0) fail("cannot open {} as HDF5 ({}); the shard is damaged or incomplete: re-run the prepare stage",
-                  path.string(), h5_message());
+                  path.string(), io::hdf5::message());
   return Handle(f, H5Fclose);
 }
 
 }  // namespace
 
 void write_shard(const fs::path& path, ShardHeader h, const ShardData& d) {
-  quiet_hdf5();
+  io::hdf5::quiet();
   const std::uint64_t n = d.tokens.size();
   HERMES_ASSERT(!d.doc_offsets.empty() && d.doc_offsets.front() == 0 && d.doc_offsets.back() == n);
   HERMES_ASSERT(d.loss_mask.empty() || d.loss_mask.size() == n);

@@ -26,7 +26,7 @@ class H5 : public hdf5::Handle {
   }
 };
 
-void check(herr_t r, const char* what, const fs::path& path) { hdf5::check(r, what, path); }
+using hdf5::check;
 
 hid_t open_checkpoint(const fs::path& path) {
   const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
