@@ -339,7 +339,8 @@ bool Trainer::resume() {
       log::warn("resume: {}; resuming from the newest readable checkpoint, {}", reason, chosen);
   });
   comm_.broadcast(chosen);
-  io::load_checkpoint(chosen, d, true);
+  // Rank 0 loaded it already while checking it could be read.
+  if (!comm_.is_root()) io::load_checkpoint(chosen, d, true);
   engine_->push();
   step_ = d.state.step;
   tokens_seen_ = d.state.tokens_seen;
