@@ -2,10 +2,12 @@
 #include <Kokkos_Core.hpp>
 
 #include <cstring>
+#include <optional>
 
 #include "hermes/app/cli.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/log.hpp"
+#include "hermes/core/stop_signal.hpp"
 #include "hermes/deck/parser.hpp"
 #include "hermes/dist/communicator.hpp"
 
@@ -26,6 +28,14 @@ void restore_help(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Runs and batch generation stop cleanly on SIGTERM/SIGUSR1 from the first instruction on, so
+  // a signal during MPI or Kokkos start-up is still a clean stop with exit 75 (they poll the flag
+  // between stages, training steps and generation rounds: core/stop_signal.hpp). Every other
+  // command keeps the default: SIGTERM ends it at once.
+  std::optional<hermes::StopSignalGuard> stop_signals;
+  if (argc > 1 && (std::strcmp(argv[1], "run") == 0 || std::strcmp(argv[1], "train") == 0 ||
+                   std::strcmp(argv[1], "generate") == 0))
+    stop_signals.emplace();
   hermes::dist::MpiSession mpi(&argc, &argv);
   hide_help(argc, argv);
   Kokkos::ScopeGuard kokkos(argc, argv);

@@ -12,6 +12,7 @@
 #include "hermes/core/error.hpp"
 #include "hermes/core/files.hpp"
 #include "hermes/core/log.hpp"
+#include "hermes/core/stop_signal.hpp"
 #include "hermes/data/random.hpp"
 #include "hermes/data/synth.hpp"
 #include "hermes/generate/load.hpp"
@@ -237,6 +238,13 @@ void run_generate(StageContext& ctx) {
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     log::info("generate: {}/{} records | {:.2f} records/s | {:.1f} tokens/s", done + written, items.size(),
               static_cast<double>(written) / std::max(secs, 1e-9), static_cast<double>(tokens) / std::max(secs, 1e-9));
+    const int sig = static_cast<int>(comm.allreduce_max(static_cast<double>(stop_signal())));
+    if (sig != 0 && done + written < items.size())
+      throw CollectiveExit(fmt::format("stopped by {} after {} of {} records, which are in {}; run the same command "
+                                       "again to continue (exit code {})",
+                                       stop_signal_name(sig), done + written, items.size(), partial.string(),
+                                       kExitStopped),
+                           kExitStopped);
   }
   if (comm.is_root()) {
     std::ofstream(partial, std::ios::binary | std::ios::app).flush();  // exists even when nothing was left

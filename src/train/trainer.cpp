@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <fstream>
@@ -14,6 +15,7 @@
 #include "hermes/core/durable.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/log.hpp"
+#include "hermes/core/stop_signal.hpp"
 #include "hermes/core/strings.hpp"
 #include "hermes/deck/parser.hpp"
 #include "hermes/optim/optimizer.hpp"
@@ -25,28 +27,27 @@ using clock_type = std::chrono::steady_clock;
 
 namespace {
 
-volatile std::sig_atomic_t g_stop_signal = 0;
-extern "C" void on_stop_signal(int sig) { g_stop_signal = sig; }
+// The stop signal as every rank agrees on it: the largest any rank has seen (0: none).
+int agreed_stop_signal(const dist::Communicator& comm) {
+  return static_cast<int>(comm.allreduce_max(static_cast<double>(stop_signal())));
+}
 
-// Installs SIGTERM/SIGUSR1 handlers for the life of a run, restoring the previous ones after.
-class SignalGuard {
- public:
-  SignalGuard() {
-    g_stop_signal = 0;
-    struct sigaction sa {};
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, &old_term_);
-    sigaction(SIGUSR1, &sa, &old_usr1_);
+// Rewrites metrics.csv without the rows after `step` (the header and earlier rows stay).
+void keep_metrics_through(const fs::path& path, std::int64_t step) {
+  std::ifstream in(path);
+  std::string line, kept;
+  bool header = true;
+  while (std::getline(in, line)) {
+    if (!header) {
+      std::int64_t row_step = 0;
+      const auto [end, ec] = std::from_chars(line.data(), line.data() + line.size(), row_step);
+      if (ec != std::errc() || row_step > step) continue;
+    }
+    header = false;
+    kept += line + "\n";
   }
-  ~SignalGuard() {
-    sigaction(SIGTERM, &old_term_, nullptr);
-    sigaction(SIGUSR1, &old_usr1_, nullptr);
-  }
-
- private:
-  struct sigaction old_term_ {}, old_usr1_ {};
-};
+  write_file_durably(path, kept);
+}
 
 std::string format_duration(double s) {
   if (!std::isfinite(s) || s < 0) return "?";
@@ -317,9 +318,13 @@ bool Trainer::resume() {
     std::vector<fs::path> order;
     if (!named.empty()) order.push_back(ckpt_dir_ / named);
     for (const auto& o : others) order.push_back(o.second);
-    if (order.empty())
-      fail("run.resume is set but {} holds no checkpoint ({} is missing); start without run.resume",
-           ckpt_dir_.string(), latest.string());
+    // A run stopped before its first checkpoint (a signal during start-up, a requeue in the
+    // first minutes) resumes from the beginning: its run directory exists, nothing was trained.
+    if (order.empty()) {
+      log::warn("resume: {} holds no checkpoint yet (the run stopped before writing one); starting from step 0",
+                ckpt_dir_.string());
+      return;
+    }
     std::string refused;
     for (const auto& path : order) {
       std::string why;
@@ -339,6 +344,7 @@ bool Trainer::resume() {
       log::warn("resume: {}; resuming from the newest readable checkpoint, {}", reason, chosen);
   });
   comm_.broadcast(chosen);
+  if (chosen.empty()) return false;
   // Rank 0 loaded it already while checking it could be read.
   if (!comm_.is_root()) io::load_checkpoint(chosen, d, true);
   engine_->push();
@@ -369,10 +375,12 @@ Summary Trainer::run() {
   if (root && !run_dir_.empty()) {
     const auto path = run_dir_ / "metrics.csv";
     const bool append = d.run.resume && fs::exists(path);
+    // Rows past the resumed step were written by the attempt that stopped; the steps replay.
+    if (append) keep_metrics_through(path, step_);
     csv.open(path, append ? std::ios::app : std::ios::trunc);
     if (!append) csv << "step,loss,accuracy,perplexity,lr,grad_norm,tokens_per_s,val_loss,val_accuracy,val_perplexity\n";
   }
-  SignalGuard signals;
+  StopSignalGuard signals;
   const double flops_per_token = model::training_flops_per_token(config_, seq_len_);
   const auto start = clock_type::now();
   const std::int64_t first_step = step_;
@@ -383,6 +391,13 @@ Summary Trainer::run() {
     if (!src) return std::nullopt;
     return evaluate(*src, d.eval.batches);
   };
+  // A signal that came before the first step (during start-up or a resume) stops the run with
+  // nothing new to save: the checkpoint it resumed from, if any, is still the latest.
+  if (const int sig = agreed_stop_signal(comm_); sig != 0 && step_ < total_steps_)
+    throw CollectiveExit(fmt::format("stopped by {} before step {}: nothing new to save; resume with run.resume=true "
+                                     "(exit code {})",
+                                     stop_signal_name(sig), step_ + 1, kExitStopped),
+                         kExitStopped);
   while (step_ < total_steps_) {
     auto rec = train_step();
     history_.push_back(rec);
@@ -423,14 +438,13 @@ Summary Trainer::run() {
     // Every rank stops at the same step. The signal reaches the ranks at slightly different
     // times: agree on which one it was, not only on whether there was one, so the message rank 0
     // prints names it even when rank 0's own handler has not run yet.
-    const int sig = static_cast<int>(comm_.allreduce_max(static_cast<double>(g_stop_signal)));
-    if (sig != 0) {
+    if (const int sig = agreed_stop_signal(comm_); sig != 0) {
       save_periodic();
       throw CollectiveExit(fmt::format("stopped by {} after step {}: checkpoint {} written; resume with "
                                        "run.resume=true (exit code {})",
-                                       sig == SIGUSR1 ? "SIGUSR1" : sig == SIGTERM ? "SIGTERM" : "a signal", step_,
-                                       (ckpt_dir_ / fmt::format("step_{:08d}.h5", step_)).string(), kExitInterrupted),
-                           kExitInterrupted);
+                                       stop_signal_name(sig), step_,
+                                       (ckpt_dir_ / fmt::format("step_{:08d}.h5", step_)).string(), kExitStopped),
+                           kExitStopped);
     }
   }
   Summary sum;

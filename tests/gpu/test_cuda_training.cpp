@@ -10,6 +10,8 @@
 #include <csignal>
 #include <cmath>
 
+#include "hermes/core/stop_signal.hpp"
+
 #include "../unit/train_fixture.hpp"
 #include "gpu_check.hpp"
 #include "hermes/core/error.hpp"
@@ -153,7 +155,7 @@ void resume_across(const std::string& first, const std::string& second) {
     a->run();
     FAIL() << "the signal did not stop the " << first << " run";
   } catch (const CollectiveExit& e) {
-    EXPECT_EQ(e.exit_code(), train::kExitInterrupted);
+    EXPECT_EQ(e.exit_code(), kExitStopped);
   }
   auto o2 = o;
   o2.push_back("run.resume=true");

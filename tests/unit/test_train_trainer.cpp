@@ -6,6 +6,8 @@
 #include <csignal>
 #include <cmath>
 
+#include "hermes/core/stop_signal.hpp"
+
 #include "hermes/core/error.hpp"
 #include "hermes/model/transformer.hpp"
 #include "train_fixture.hpp"
@@ -66,7 +68,7 @@ TEST(TrainTrainer, ResumeAfterSignalReproducesLossesBitForBit) {
       b->run();
       FAIL() << "a signal did not stop the run";
     } catch (const CollectiveExit& e) {
-      EXPECT_EQ(e.exit_code(), train::kExitInterrupted);
+      EXPECT_EQ(e.exit_code(), kExitStopped);
       EXPECT_NE(std::string(e.what()).find("after step 3"), std::string::npos) << e.what();
     }
     // keep_last = 2 of step 2 and step 3.

@@ -23,8 +23,8 @@
 namespace hermes::train {
 
 // Exit codes of a collective stop (hermes::CollectiveExit).
-inline constexpr int kExitDiverged = 4;     // NaN/Inf loss or gradient
-inline constexpr int kExitInterrupted = 75;  // SIGTERM/SIGUSR1: checkpoint written, requeue me
+// A stop by SIGTERM/SIGUSR1 exits with kExitStopped (core/stop_signal.hpp).
+inline constexpr int kExitDiverged = 4;  // NaN/Inf loss or gradient
 
 struct EvalResult {
   double loss = 0, accuracy = 0, perplexity = 0;

@@ -1,0 +1,34 @@
+#include "hermes/core/stop_signal.hpp"
+
+namespace hermes {
+
+namespace {
+volatile std::sig_atomic_t g_stop_signal = 0;
+extern "C" void on_stop_signal(int sig) { g_stop_signal = sig; }
+}  // namespace
+
+StopSignalGuard::StopSignalGuard() {
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, &old_term_);
+  sigaction(SIGUSR1, &sa, &old_usr1_);
+  if (old_term_.sa_handler != on_stop_signal) g_stop_signal = 0;
+}
+
+StopSignalGuard::~StopSignalGuard() {
+  sigaction(SIGTERM, &old_term_, nullptr);
+  sigaction(SIGUSR1, &old_usr1_, nullptr);
+}
+
+int stop_signal() { return g_stop_signal; }
+
+const char* stop_signal_name(int sig) {
+  switch (sig) {
+    case SIGTERM: return "SIGTERM";
+    case SIGUSR1: return "SIGUSR1";
+    default: return "a signal";
+  }
+}
+
+}  // namespace hermes
