@@ -1,6 +1,13 @@
-# Sourced by the job scripts: finds hermes, records provenance, sets the rank environment.
+# Sourced by the job scripts: finds hermes, records provenance, starts the ranks, and turns a
+# stop (time limit, scancel, preemption, requeue) into a checkpoint and a requeue.
 # Nothing here is site-specific; put module loads in a profile and point HERMES_PROFILE at it
-# (see profile.example.sh).
+# (see profile.example.sh). Variables a user may set before sbatch:
+#   HERMES_BIN       the hermes binary (default: build/hermes in the submission directory)
+#   HERMES_PROFILE   a file sourced first (module loads, spack env, fabric settings)
+#   HERMES_BACKEND   parallel.backend for the run; default "auto" when the job has GPUs, else the
+#                    deck's own setting. GPUs are requested at submission: sbatch
+#                    --gpus-per-task=1 (or export SBATCH_GPUS_PER_TASK=1), never by these scripts.
+#   HERMES_SRUN_MPI  srun's --mpi plugin (default pmix; see docs/slurm.md)
 set -euo pipefail
 
 HERMES_ROOT=${HERMES_ROOT:-${SLURM_SUBMIT_DIR:-$PWD}}
@@ -15,28 +22,56 @@ fi
 export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-${SLURM_CPUS_PER_TASK:-1}}
 
-# Exit code hermes uses after it checkpointed on SIGUSR1/SIGTERM: the job asks to be requeued.
+# Exit code hermes uses after it stopped on SIGUSR1/SIGTERM with its work saved: requeue me.
 HERMES_EXIT_REQUEUE=75
+# Debian's Open MPI 4.1 is built against PMIx and has no PMI2 support (srun --mpi=pmi2 fails
+# in MPI_Init); sites with another MPI set HERMES_SRUN_MPI.
+HERMES_SRUN_MPI=${HERMES_SRUN_MPI:-pmix}
+if [[ -z "${HERMES_BACKEND:-}" && -n "${SLURM_GPUS_PER_TASK:-}${SLURM_GPUS_ON_NODE:-}${SLURM_GPUS:-}" ]]; then
+  HERMES_BACKEND=auto
+fi
 
 log_provenance() {
-  echo "== hermes job ${SLURM_JOB_ID:-local} on ${SLURM_JOB_NUM_NODES:-1} node(s), ${SLURM_NTASKS:-?} task(s)"
+  echo "== hermes job ${SLURM_JOB_ID:-local} (restart ${SLURM_RESTART_COUNT:-0}) on ${SLURM_JOB_NUM_NODES:-1} node(s), ${SLURM_NTASKS:-?} task(s)"
   echo "date:      $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "binary:    $HERMES_BIN"
   echo "version:   $("$HERMES_BIN" --version 2>/dev/null || echo unknown)"
   echo "git:       $(git -C "$HERMES_ROOT" describe --always --dirty 2>/dev/null || echo 'not a git checkout')"
   echo "nodes:     ${SLURM_JOB_NODELIST:-$(hostname)}"
   echo "deck:      $*"
-  command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | sort | uniq -c
-  env | grep -E '^(SLURM_(NTASKS|NNODES|GPUS|CPUS)|OMPI_|NCCL_|CUDA_VISIBLE|OMP_|OPENBLAS_)' | sort
+  if command -v nvidia-smi >/dev/null; then
+    nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | sort | uniq -c
+  fi
+  env | grep -E '^(SLURM_(NTASKS|NNODES|GPUS|CPUS|RESTART)|OMPI_|NCCL_|CUDA_VISIBLE|OMP_|OPENBLAS_)' | sort || true
 }
 
-# srun starts one rank per task and binds each to its GPU; hermes maps node-local rank -> GPU.
+# The script's defaults for a run, placed before the user's overrides so the user's always win.
+default_overrides() {
+  [[ -n "${HERMES_BACKEND:-}" ]] && echo "parallel.backend=$HERMES_BACKEND"
+  # A requeued job continues its run (from step 0 if it stopped before its first checkpoint).
+  [[ "${SLURM_RESTART_COUNT:-0}" -gt 0 ]] && echo "run.resume=true"
+  return 0
+}
+
+# Starts one rank per task with srun and waits for them. The batch shell waits in the background
+# so that it can take signals meanwhile: SIGUSR1 (`#SBATCH --signal=B:USR1@N`,
+# `scancel --signal=USR1 --batch`) and SIGTERM (scancel, preemption, `scontrol requeue`) are
+# passed to the ranks as SIGUSR1; hermes finishes its step, writes a checkpoint and exits 75, and
+# the job requeues itself. Ranks signalled directly (`--signal=USR1@N`) do the same.
 launch() {
-  local status=0
-  srun --kill-on-bad-exit=1 --cpu-bind=cores "$HERMES_BIN" "$@" || status=$?
+  local pid status=0
+  srun --mpi="$HERMES_SRUN_MPI" --kill-on-bad-exit=1 "$HERMES_BIN" "$@" &
+  pid=$!
+  # shellcheck disable=SC2064
+  trap "echo 'hermes job: stop requested; passing it to the ranks as SIGUSR1'; kill -USR1 $pid 2>/dev/null || true" USR1 TERM INT
+  while kill -0 "$pid" 2>/dev/null; do wait "$pid" || true; done
+  wait "$pid" || status=$?
+  trap - USR1 TERM INT
   if [[ $status -eq $HERMES_EXIT_REQUEUE && -n "${SLURM_JOB_ID:-}" ]]; then
-    echo "hermes checkpointed before the time limit; requeueing job $SLURM_JOB_ID"
-    scontrol requeue "$SLURM_JOB_ID"
+    echo "hermes job: checkpoint written; requeueing job $SLURM_JOB_ID"
+    # A job that `scontrol requeue` stopped is already on its way back to the queue.
+    scontrol requeue "$SLURM_JOB_ID" ||
+      echo "hermes job: scontrol requeue refused (already requeued, or requeue is not allowed here)"
   fi
   return $status
 }
