@@ -14,8 +14,10 @@ packages=(
 )
 if [[ "${1:-}" == "--test" ]]; then
   # References the tests compare against (PyTorch, h5py) and the BLAS that makes PyTorch fast.
-  # jinja2 renders exported chat templates as HuggingFace does (tests/interop/).
-  packages+=(python3 python3-numpy python3-h5py python3-torch python3-matplotlib libopenblas0-pthread python3-jinja2)
+  # jinja2 renders exported chat templates as HuggingFace does (tests/interop/). SLURM and munge
+  # run the one-node cluster the job scripts are tested under (tests/slurm/).
+  packages+=(python3 python3-numpy python3-h5py python3-torch python3-matplotlib libopenblas0-pthread python3-jinja2
+             slurmctld slurmd slurm-client munge)
 fi
 
 missing=()

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Preemption under SLURM never loses work. A pretraining run under single_node.sbatch is stopped
+# one way (argument 1), checkpoints, exits 75, requeues itself and resumes; the finished run must
+# equal an uninterrupted run of the same deck bit for bit (final weights, loss at every step).
+#   scancel     plain scancel: SIGTERM to the ranks and the batch shell
+#   usr1_batch  scancel --signal=USR1 --batch: only the batch shell, which passes it on
+#   requeue     scontrol requeue of the running job: SLURM stops it and requeues it itself
+#   time_limit  --time=1 --signal=B:USR1@45: the time limit's warning signal
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+mode=$1
+require_cluster
+script="$SOURCE_DIR/jobs/slurm/single_node.sbatch"
+
+steps=600
+[[ $mode == time_limit ]] && steps=1600  # outlasts the 15-45 s until the warning signal
+write_preempt_deck "$steps"
+
+ref=$(submit --output=ref.out "$script" deck.toml run.name=ref)
+wait_job "$ref"
+expect_state "$ref" COMPLETED 0:0
+
+extra=()
+[[ $mode == time_limit ]] && extra=(--time=1 --signal=B:USR1@45)
+id=$(submit --output=run.out "${extra[@]}" "$script" deck.toml run.name=run)
+case $mode in
+  scancel) wait_for_step "$id" runs/run/metrics.csv 100; scancel "$id" ;;
+  usr1_batch) wait_for_step "$id" runs/run/metrics.csv 100; scancel --signal=USR1 --batch "$id" ;;
+  requeue) wait_for_step "$id" runs/run/metrics.csv 100; scontrol requeue "$id" ;;
+  time_limit) ;;
+  *) fail "unknown mode '$mode'" ;;
+esac
+wait_job "$id" 900
+cat run.out
+expect_state "$id" COMPLETED 0:0
+restarts=$(job_field "$id" Restarts)
+[[ $restarts -ge 1 ]] || fail "job $id was never requeued (Restarts=$restarts)"
+expect_in run.out "(exit code 75)"
+expect_in run.out "resumed from runs/run/checkpoints/step_"
+[[ $mode == time_limit || $mode == usr1_batch ]] && expect_in run.out "stopped by SIGUSR1 after step"
+# SIGTERM reaches the ranks from slurmstepd and, as SIGUSR1, from the batch shell: either may win.
+[[ $mode == scancel || $mode == requeue ]] && expect_in run.out "stopped by SIG"
+expect_same_run runs/ref runs/run
+echo "PASSED: $mode: stopped, requeued $restarts time(s), resumed, and equal to the uninterrupted run"
