@@ -8,7 +8,24 @@
 #                    deck's own setting. GPUs are requested at submission: sbatch
 #                    --gpus-per-task=1 (or export SBATCH_GPUS_PER_TASK=1), never by these scripts.
 #   HERMES_SRUN_MPI  srun's --mpi plugin (default pmix; see docs/slurm.md)
+#   HERMES_SRUN_ARGS more srun options for the ranks, e.g. "--cpu-bind=cores"
 set -euo pipefail
+
+# A stop (SIGUSR1 from `#SBATCH --signal=B:USR1@N` or `scancel --signal=USR1 --batch`; SIGTERM
+# from scancel, a preemption or `scontrol requeue`) may reach the batch shell at any time, even
+# while the profile loads. From here on the shell catches it: before the ranks start it only
+# remembers it; while they run it passes it to them as SIGUSR1 (hermes finishes its step, writes
+# a checkpoint and exits 75).
+HERMES_STOP_REQUESTED=0
+HERMES_RANKS_PID=""
+hermes_stop() {
+  HERMES_STOP_REQUESTED=1
+  if [[ -n "$HERMES_RANKS_PID" ]]; then
+    echo "hermes job: stop requested; passing it to the ranks as SIGUSR1"
+    kill -USR1 "$HERMES_RANKS_PID" 2>/dev/null || true
+  fi
+}
+trap hermes_stop USR1 TERM INT
 
 HERMES_ROOT=${HERMES_ROOT:-${SLURM_SUBMIT_DIR:-$PWD}}
 HERMES_BIN=${HERMES_BIN:-$HERMES_ROOT/build/hermes}
@@ -48,30 +65,38 @@ log_provenance() {
 # The script's defaults for a run, placed before the user's overrides so the user's always win.
 default_overrides() {
   [[ -n "${HERMES_BACKEND:-}" ]] && echo "parallel.backend=$HERMES_BACKEND"
-  # A requeued job continues its run (from step 0 if it stopped before its first checkpoint).
-  [[ "${SLURM_RESTART_COUNT:-0}" -gt 0 ]] && echo "run.resume=true"
+  # A requeued job continues its run: from its latest checkpoint, from step 0 if it stopped before
+  # the first one, or from scratch if it stopped before hermes even started.
+  [[ "${SLURM_RESTART_COUNT:-0}" -gt 0 ]] && echo "run.resume=auto"
   return 0
 }
 
-# Starts one rank per task with srun and waits for them. The batch shell waits in the background
-# so that it can take signals meanwhile: SIGUSR1 (`#SBATCH --signal=B:USR1@N`,
-# `scancel --signal=USR1 --batch`) and SIGTERM (scancel, preemption, `scontrol requeue`) are
-# passed to the ranks as SIGUSR1; hermes finishes its step, writes a checkpoint and exits 75, and
-# the job requeues itself. Ranks signalled directly (`--signal=USR1@N`) do the same.
+requeue_self() {
+  [[ -n "${SLURM_JOB_ID:-}" ]] || return 0
+  echo "hermes job: $1; requeueing job $SLURM_JOB_ID"
+  # A job that `scontrol requeue` stopped is already on its way back to the queue.
+  scontrol requeue "$SLURM_JOB_ID" ||
+    echo "hermes job: scontrol requeue refused (already requeued, or requeue is not allowed here)"
+}
+
+# Starts one rank per task with srun (in the background, so the shell can take signals), waits
+# for them, and requeues the job when hermes exits 75. Ranks signalled directly
+# (`--signal=USR1@N`) stop the same way. HERMES_SRUN_ARGS adds srun options (e.g.
+# "--cpu-bind=cores"), split at spaces.
 launch() {
-  local pid status=0
-  srun --mpi="$HERMES_SRUN_MPI" --kill-on-bad-exit=1 "$HERMES_BIN" "$@" &
-  pid=$!
-  # shellcheck disable=SC2064
-  trap "echo 'hermes job: stop requested; passing it to the ranks as SIGUSR1'; kill -USR1 $pid 2>/dev/null || true" USR1 TERM INT
-  while kill -0 "$pid" 2>/dev/null; do wait "$pid" || true; done
-  wait "$pid" || status=$?
-  trap - USR1 TERM INT
-  if [[ $status -eq $HERMES_EXIT_REQUEUE && -n "${SLURM_JOB_ID:-}" ]]; then
-    echo "hermes job: checkpoint written; requeueing job $SLURM_JOB_ID"
-    # A job that `scontrol requeue` stopped is already on its way back to the queue.
-    scontrol requeue "$SLURM_JOB_ID" ||
-      echo "hermes job: scontrol requeue refused (already requeued, or requeue is not allowed here)"
+  local status=0
+  if [[ $HERMES_STOP_REQUESTED -eq 1 ]]; then
+    requeue_self "a stop came before the ranks started"
+    return $HERMES_EXIT_REQUEUE
+  fi
+  # shellcheck disable=SC2086
+  srun --mpi="$HERMES_SRUN_MPI" --kill-on-bad-exit=1 ${HERMES_SRUN_ARGS:-} "$HERMES_BIN" "$@" &
+  HERMES_RANKS_PID=$!
+  while kill -0 "$HERMES_RANKS_PID" 2>/dev/null; do wait "$HERMES_RANKS_PID" || true; done
+  wait "$HERMES_RANKS_PID" || status=$?
+  HERMES_RANKS_PID=""
+  if [[ $status -eq $HERMES_EXIT_REQUEUE ]]; then
+    requeue_self "hermes saved its work and exited 75"
   fi
   return $status
 }

@@ -35,13 +35,18 @@ void on_root_collectively(const dist::Communicator& comm, const std::function<vo
   throw deck::CollectiveError(message);
 }
 
-fs::path prepare_run_directory(const deck::Deck& deck, bool force, const dist::Communicator& comm) {
+fs::path prepare_run_directory(deck::Deck& deck, bool force, const dist::Communicator& comm) {
   const fs::path dir = deck.run_dir();
+  int resume = static_cast<int>(deck.run.resume);
   on_root_collectively(comm, [&] {
     const bool exists = fs::exists(dir);
-    if (deck.run.resume) {
+    if (deck.run.resume == deck::Resume::if_exists) {
+      if (force) fail("--force and run.resume = \"auto\" contradict each other; choose one");
+      resume = static_cast<int>(exists && !fs::is_empty(dir) ? deck::Resume::yes : deck::Resume::no);
+    } else if (deck.run.resume == deck::Resume::yes) {
       if (!exists)
-        fail("{}: run.resume = true but there is no run to resume at {}; drop run.resume to start it",
+        fail("{}: run.resume = true but there is no run to resume at {}; drop run.resume to start it, or "
+             "set run.resume = \"auto\" to start it when it is missing",
              deck.where("run.resume"), dir.string());
       if (force) fail("--force and run.resume = true contradict each other; choose one");
     } else if (exists && !fs::is_empty(dir)) {
@@ -53,6 +58,8 @@ fs::path prepare_run_directory(const deck::Deck& deck, bool force, const dist::C
     }
     fs::create_directories(dir);
   });
+  HERMES_MPI_CHECK(MPI_Bcast(&resume, 1, MPI_INT, 0, comm.handle()));
+  deck.run.resume = static_cast<deck::Resume>(resume);
   comm.barrier();
   return dir;
 }
@@ -77,9 +84,10 @@ void maybe_inject_failure(const dist::Communicator& comm) {
 
 }  // namespace
 
-int run_deck(const deck::Deck& deck, const RunOptions& options, const dist::Communicator& comm) {
+int run_deck(const deck::Deck& given, const RunOptions& options, const dist::Communicator& comm) {
   using clock = std::chrono::steady_clock;
   const auto start = clock::now();
+  deck::Deck deck = given;  // run.resume = "auto" becomes true or false here
   fs::path run_dir;
   if (options.keep_run_dir) {
     run_dir = prepare_run_directory(deck, options.force, comm);
@@ -90,7 +98,7 @@ int run_deck(const deck::Deck& deck, const RunOptions& options, const dist::Comm
   }
   log::info("hermes {} ({}) | {} rank{} on {} ({} per node) | deck {}", kVersion, kGitRevision,
             comm.size(), comm.size() == 1 ? "" : "s", host_name(), comm.local_size(), deck.source);
-  if (!run_dir.empty()) log::info("run directory {}{}", run_dir.string(), deck.run.resume ? " (resuming)" : "");
+  if (!run_dir.empty()) log::info("run directory {}{}", run_dir.string(), deck.run.resuming() ? " (resuming)" : "");
   log::debug("effective deck:\n{}", deck::to_toml(deck));
 
   maybe_inject_failure(comm);

@@ -144,6 +144,15 @@ class SectionReader {
     if (!n.is_boolean()) wrong_type(key, n, "a boolean (true or false)");
     out = n.as_boolean()->get();
   }
+  void read(const char* key, const toml::node& n, Resume& out, const Rule&) {
+    if (n.is_boolean()) {
+      out = n.as_boolean()->get() ? Resume::yes : Resume::no;
+    } else if (n.is_string() && n.as_string()->get() == "auto") {
+      out = Resume::if_exists;
+    } else {
+      wrong_type(key, n, "true, false or \"auto\"");
+    }
+  }
   void read(const char* key, const toml::node& n, std::int64_t& out, const Rule& r) {
     if (!n.is_integer()) wrong_type(key, n, "an integer");
     out = n.as_integer()->get();
@@ -224,6 +233,9 @@ class SectionWriter {
     os_ << key << " = " << literal << "  # " << help << "\n";
   }
   void write(const char* key, bool v, const char* help) { emit(key, v ? "true" : "false", help); }
+  void write(const char* key, Resume v, const char* help) {
+    emit(key, v == Resume::if_exists ? "\"auto\"" : v == Resume::yes ? "true" : "false", help);
+  }
   void write(const char* key, std::int64_t v, const char* help) { emit(key, fmt::format("{}", v), help); }
   void write(const char* key, double v, const char* help) {
     // Shortest text that reads back to the same double; keep it a TOML float, not an integer.

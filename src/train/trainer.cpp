@@ -124,7 +124,7 @@ Trainer::Trainer(TrainerInputs in)
   }
   engine_ = make_engine(kind, d, comm_, config_, batch_, seq_len_);
   engine_->init(static_cast<std::uint64_t>(d.run.seed));
-  if (!d.train.init_from.empty() && !d.run.resume) init_from(d.expand(d.train.init_from));
+  if (!d.train.init_from.empty() && !d.run.resuming()) init_from(d.expand(d.train.init_from));
   if (d.train.max_steps > 0) {
     total_steps_ = d.train.max_steps;
   } else {
@@ -369,12 +369,12 @@ Summary Trainer::run() {
   log::info("effective batch {} x {} x {} ranks = {} sequences = {} tokens per step | {} steps | memory {} per rank",
             batch_, accum_, comm_.size(), per_step, per_step * seq_len_, total_steps_,
             format_bytes(static_cast<std::uint64_t>(allocated_bytes())));
-  if (d.run.resume) resume();
+  if (d.run.resuming()) resume();
   const bool root = comm_.is_root();
   std::ofstream csv;
   if (root && !run_dir_.empty()) {
     const auto path = run_dir_ / "metrics.csv";
-    const bool append = d.run.resume && fs::exists(path);
+    const bool append = d.run.resuming() && fs::exists(path);
     // Rows past the resumed step were written by the attempt that stopped; the steps replay.
     if (append) keep_metrics_through(path, step_);
     csv.open(path, append ? std::ios::app : std::ios::trunc);

@@ -6,6 +6,8 @@
 #   usr1_batch  scancel --signal=USR1 --batch: only the batch shell, which passes it on
 #   requeue     scontrol requeue of the running job: SLURM stops it and requeues it itself
 #   time_limit  --time=1 --signal=B:USR1@45: the time limit's warning signal
+#   before_start  scancel --signal=USR1 --batch while the site profile still loads: the job
+#               requeues without starting the ranks, and the requeued job starts the run
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 mode=$1
 require_cluster
@@ -21,12 +23,17 @@ expect_state "$ref" COMPLETED 0:0
 
 extra=()
 [[ $mode == time_limit ]] && extra=(--time=1 --signal=B:USR1@45)
-id=$(submit --output=run.out "${extra[@]}" "$script" deck.toml run.name=run)
+# A slow site profile (module loads): it marks each attempt, then takes a few seconds.
+echo 'touch "profile-${SLURM_RESTART_COUNT:-0}"; sleep 3' > profile.sh
+id=$(HERMES_PROFILE=$PWD/profile.sh submit --output=run.out "${extra[@]}" "$script" deck.toml run.name=run)
 case $mode in
   scancel) wait_for_step "$id" runs/run/metrics.csv 100; scancel "$id" ;;
   usr1_batch) wait_for_step "$id" runs/run/metrics.csv 100; scancel --signal=USR1 --batch "$id" ;;
   requeue) wait_for_step "$id" runs/run/metrics.csv 100; scontrol requeue "$id" ;;
   time_limit) ;;
+  before_start)
+    for _ in $(seq 1 600); do [[ -e profile-0 ]] && break; sleep 0.1; done
+    scancel --signal=USR1 --batch "$id" ;;
   *) fail "unknown mode '$mode'" ;;
 esac
 wait_job "$id" 900
@@ -34,6 +41,13 @@ cat run.out
 expect_state "$id" COMPLETED 0:0
 restarts=$(job_field "$id" Restarts)
 [[ $restarts -ge 1 ]] || fail "job $id was never requeued (Restarts=$restarts)"
+if [[ $mode == before_start ]]; then
+  expect_in run.out "a stop came before the ranks started; requeueing job $id"
+  [[ -z $(grep -F "stopped by" run.out) ]] || fail "hermes ran in the stopped attempt"
+  expect_same_run runs/ref runs/run
+  echo "PASSED: $mode: requeued before the ranks started, then ran whole and equal to the uninterrupted run"
+  exit 0
+fi
 expect_in run.out "(exit code 75)"
 expect_in run.out "resumed from runs/run/checkpoints/step_"
 [[ $mode == time_limit || $mode == usr1_batch ]] && expect_in run.out "stopped by SIGUSR1 after step"

@@ -64,7 +64,7 @@ bias = false
 special_tokens = ["<a>", "<b>"]
 )",
                             "deck.toml");
-  EXPECT_TRUE(d.run.resume);
+  EXPECT_TRUE(d.run.resuming());
   EXPECT_EQ(d.train.batch_size, 4);
   EXPECT_DOUBLE_EQ(d.train.grad_clip, 0.5);
   EXPECT_DOUBLE_EQ(d.optim.lr, 1.0);

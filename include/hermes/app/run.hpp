@@ -15,9 +15,9 @@ struct RunOptions {
 };
 
 // Creates (or, for run.resume, reopens) <output_dir>/<name>. An existing run is never
-// overwritten: without run.resume or --force that is an error on every rank.
-std::filesystem::path prepare_run_directory(const deck::Deck& deck, bool force,
-                                            const dist::Communicator& comm);
+// overwritten: without run.resume or --force that is an error on every rank. Resolves
+// run.resume = "auto" to true (the run exists) or false, the same on every rank.
+std::filesystem::path prepare_run_directory(deck::Deck& deck, bool force, const dist::Communicator& comm);
 
 // Runs every stage the deck lists, in order. Returns the process exit code.
 int run_deck(const deck::Deck& deck, const RunOptions& options, const dist::Communicator& comm);

@@ -19,20 +19,28 @@ inline const std::vector<std::string> kStageNames = {"synth",    "tokenizer", "p
                                                      "evaluate", "generate",  "export",  "info"};
 inline const std::vector<std::string> kCorpusFormats = {"text", "jsonl", "sharegpt"};
 
+// run.resume: false (start a new run), true (continue an existing run), or "auto" (continue the
+// run if its directory exists, start it otherwise: what a requeued batch job wants). The run
+// driver resolves "auto" to one of the other two before any stage runs.
+enum class Resume { no, yes, if_exists };
+
 struct RunSection {
   std::string name;
   std::vector<std::string> stages;
   std::string output_dir = "runs";
   std::int64_t seed = 1337;
-  bool resume = false;
+  Resume resume = Resume::no;
   std::string log_level = "info";
+
+  bool resuming() const { return resume == Resume::yes; }
 
   template <class V> void fields(V& v) {
     v("name", name, "run name; outputs go to <output_dir>/<name>", rule().must().filled());
     v("stages", stages, "stages to run, in order", rule().must().filled().one_of(kStageNames));
     v("output_dir", output_dir, "parent folder of run directories", rule().filled());
     v("seed", seed, "master seed every stage derives its seeds from", rule().at_least(0));
-    v("resume", resume, "continue an existing run directory from its latest checkpoint", rule());
+    v("resume", resume,
+      "continue an existing run directory from its latest checkpoint (true), or \"auto\": if it exists", rule());
     v("log_level", log_level, "debug, info, warn or error",
       rule().one_of({"debug", "info", "warn", "error"}));
   }
