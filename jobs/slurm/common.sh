@@ -17,6 +17,7 @@ set -euo pipefail
 # remembers it; while they run it passes it to them as SIGUSR1 (hermes finishes its step, writes
 # a checkpoint and exits 75).
 HERMES_STOP_REQUESTED=0
+HERMES_REQUEUED=0
 HERMES_RANKS_PID=""
 hermes_stop() {
   HERMES_STOP_REQUESTED=1
@@ -26,6 +27,16 @@ hermes_stop() {
   fi
 }
 trap hermes_stop USR1 TERM INT
+# A SIGTERM also reaches whatever the shell is running (a module load in the profile) and ranks
+# still starting up, before hermes catches it: such a job ends with another code than 75 but was
+# stopped all the same, so it is requeued too (run.resume=auto takes it from wherever it got).
+hermes_on_exit() {
+  local status=$?
+  if [[ $HERMES_STOP_REQUESTED -eq 1 && $HERMES_REQUEUED -eq 0 && $status -ne 0 ]]; then
+    requeue_self "stopped (exit $status) while starting"
+  fi
+}
+trap hermes_on_exit EXIT
 
 HERMES_ROOT=${HERMES_ROOT:-${SLURM_SUBMIT_DIR:-$PWD}}
 HERMES_BIN=${HERMES_BIN:-$HERMES_ROOT/build/hermes}
@@ -57,7 +68,7 @@ log_provenance() {
   echo "nodes:     ${SLURM_JOB_NODELIST:-$(hostname)}"
   echo "deck:      $*"
   if command -v nvidia-smi >/dev/null; then
-    nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | sort | uniq -c
+    nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | sort | uniq -c || true
   fi
   env | grep -E '^(SLURM_(NTASKS|NNODES|GPUS|CPUS|RESTART)|OMPI_|NCCL_|CUDA_VISIBLE|OMP_|OPENBLAS_)' | sort || true
 }
@@ -73,6 +84,7 @@ default_overrides() {
 
 requeue_self() {
   [[ -n "${SLURM_JOB_ID:-}" ]] || return 0
+  HERMES_REQUEUED=1
   echo "hermes job: $1; requeueing job $SLURM_JOB_ID"
   # A job that `scontrol requeue` stopped is already on its way back to the queue.
   scontrol requeue "$SLURM_JOB_ID" ||
@@ -92,6 +104,8 @@ launch() {
   # shellcheck disable=SC2086
   srun --mpi="$HERMES_SRUN_MPI" --kill-on-bad-exit=1 ${HERMES_SRUN_ARGS:-} "$HERMES_BIN" "$@" &
   HERMES_RANKS_PID=$!
+  # A stop that came between the check above and now was only remembered: pass it on.
+  [[ $HERMES_STOP_REQUESTED -eq 1 ]] && hermes_stop
   while kill -0 "$HERMES_RANKS_PID" 2>/dev/null; do wait "$HERMES_RANKS_PID" || true; done
   wait "$HERMES_RANKS_PID" || status=$?
   HERMES_RANKS_PID=""

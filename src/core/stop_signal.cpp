@@ -8,12 +8,17 @@ extern "C" void on_stop_signal(int sig) { g_stop_signal = sig; }
 }  // namespace
 
 StopSignalGuard::StopSignalGuard() {
+  // The outermost guard starts with a clear flag; it is cleared before the handler goes in, so a
+  // signal arriving in between is kept.
+  struct sigaction current {};
+  sigaction(SIGTERM, nullptr, &current);
+  if (current.sa_handler != on_stop_signal) g_stop_signal = 0;
   struct sigaction sa {};
   sa.sa_handler = on_stop_signal;
+  sa.sa_flags = SA_RESTART;  // a checkpoint being written when a second signal comes is not interrupted
   sigemptyset(&sa.sa_mask);
   sigaction(SIGTERM, &sa, &old_term_);
   sigaction(SIGUSR1, &sa, &old_usr1_);
-  if (old_term_.sa_handler != on_stop_signal) g_stop_signal = 0;
 }
 
 StopSignalGuard::~StopSignalGuard() {

@@ -32,19 +32,23 @@ int agreed_stop_signal(const dist::Communicator& comm) {
   return static_cast<int>(comm.allreduce_max(static_cast<double>(stop_signal())));
 }
 
-// Rewrites metrics.csv without the rows after `step` (the header and earlier rows stay).
+constexpr std::string_view kMetricsHeader =
+    "step,loss,accuracy,perplexity,lr,grad_norm,tokens_per_s,val_loss,val_accuracy,val_perplexity";
+
+// Rewrites metrics.csv with its header and only the whole rows up to `step`. Rows after it were
+// logged by an attempt that stopped later than its last checkpoint (the resume replays them); a
+// row cut short by a kill is dropped.
 void keep_metrics_through(const fs::path& path, std::int64_t step) {
+  const auto fields = std::count(kMetricsHeader.begin(), kMetricsHeader.end(), ',');
   std::ifstream in(path);
-  std::string line, kept;
-  bool header = true;
+  std::string line, kept = std::string(kMetricsHeader) + "\n";
   while (std::getline(in, line)) {
-    if (!header) {
-      std::int64_t row_step = 0;
-      const auto [end, ec] = std::from_chars(line.data(), line.data() + line.size(), row_step);
-      if (ec != std::errc() || row_step > step) continue;
-    }
-    header = false;
-    kept += line + "\n";
+    std::int64_t row_step = 0;
+    const char* end = line.data() + line.size();
+    const auto [stop, ec] = std::from_chars(line.data(), end, row_step);
+    const bool whole = ec == std::errc() && stop != end && *stop == ',' &&
+                       std::count(line.begin(), line.end(), ',') == fields;
+    if (whole && row_step <= step) kept += line + "\n";
   }
   write_file_durably(path, kept);
 }
@@ -369,7 +373,9 @@ Summary Trainer::run() {
   log::info("effective batch {} x {} x {} ranks = {} sequences = {} tokens per step | {} steps | memory {} per rank",
             batch_, accum_, comm_.size(), per_step, per_step * seq_len_, total_steps_,
             format_bytes(static_cast<std::uint64_t>(allocated_bytes())));
-  if (d.run.resuming()) resume();
+  // A run stopped before its first checkpoint starts again from where it started: init_from's
+  // weights when it fine-tunes.
+  if (d.run.resuming() && !resume() && !d.train.init_from.empty()) init_from(d.expand(d.train.init_from));
   const bool root = comm_.is_root();
   std::ofstream csv;
   if (root && !run_dir_.empty()) {
@@ -378,7 +384,7 @@ Summary Trainer::run() {
     // Rows past the resumed step were written by the attempt that stopped; the steps replay.
     if (append) keep_metrics_through(path, step_);
     csv.open(path, append ? std::ios::app : std::ios::trunc);
-    if (!append) csv << "step,loss,accuracy,perplexity,lr,grad_norm,tokens_per_s,val_loss,val_accuracy,val_perplexity\n";
+    if (!append) csv << kMetricsHeader << "\n";
   }
   StopSignalGuard signals;
   const double flops_per_token = model::training_flops_per_token(config_, seq_len_);

@@ -86,7 +86,8 @@ done
 setsid "$SOURCE_DIR/jobs/mpirun.sh" -n 2 "$HERMES" run deck.toml "${train[@]}" run.name=early checkpoint.interval=100 \
   > early.log 2>&1 &
 pid=$!
-for _ in $(seq 1 1000); do [[ -e runs/early/hermes.log ]] && break; sleep 0.01; done
+for _ in $(seq 1 3000); do [[ -e runs/early/hermes.log ]] && break; sleep 0.01; done
+[[ -e runs/early/hermes.log ]] || fail "early: the run directory never appeared"
 kill -TERM "$pid"
 status=0; wait "$pid" || status=$?
 expect_exit 75 $status early.log
@@ -97,11 +98,25 @@ grep -q "holds no checkpoint yet" early-resume.log || fail "early: the resume di
 same_run ref early
 echo "TERM before the first step: exit 75, nothing written, resumed from step 0, equal to the uninterrupted run"
 
+# The same for a fine-tune: the resume from step 0 starts again from train.init_from's weights.
+setsid "$SOURCE_DIR/jobs/mpirun.sh" -n 2 "$HERMES" run deck.toml "${train[@]}" run.name=ft \
+  train.init_from=runs/ref/checkpoints/final.h5 train.max_steps=50 > ft.log 2>&1 &
+pid=$!
+for _ in $(seq 1 3000); do [[ -e runs/ft/hermes.log ]] && break; sleep 0.01; done
+kill -TERM "$pid"
+status=0; wait "$pid" || status=$?
+expect_exit 75 $status ft.log
+launch "${train[@]}" run.name=ft train.init_from=runs/ref/checkpoints/final.h5 train.max_steps=50 run.resume=true \
+  > ft-resume.log 2>&1 || { cat ft-resume.log; fail "ft: resume failed"; }
+grep -q "weights from runs/ref/checkpoints/final.h5" ft-resume.log ||
+  { cat ft-resume.log; fail "ft: the resume from step 0 did not load train.init_from"; }
+echo "TERM before the first step of a fine-tune: the resume starts again from train.init_from"
+
 # kill -9 of the ranks after the checkpoint at step 100: steps 101.. are lost and replayed.
-"$MPIEXEC" -n 2 "$HERMES" run deck.toml "${train[@]}" run.name=killed checkpoint.interval=100 > killed.log 2>&1 &
+setsid "$MPIEXEC" -n 2 "$HERMES" run deck.toml "${train[@]}" run.name=killed checkpoint.interval=100 > killed.log 2>&1 &
 pid=$!
 wait_for_step killed 130
-pkill -KILL -f "run.name=killed" || true
+pkill -KILL -s "$pid" || true  # mpiexec and its ranks: the session setsid gave them
 wait "$pid" || true
 [[ $(tail -1 runs/killed/metrics.csv | cut -d, -f1) -gt 100 ]] || fail "killed: metrics.csv ended before step 100"
 launch "${train[@]}" run.name=killed run.resume=true > killed-resume.log 2>&1 || { cat killed-resume.log; fail "killed: resume failed"; }

@@ -9,7 +9,7 @@
 #   tests/slurm/cluster.sh stop DIR    stops the daemons it started (by their pid files)
 #
 # Exit 77 (with a line that starts "SKIPPED:") where a cluster cannot start here: not root, or
-# the packages are missing (scripts/install-deps.sh --slurm installs them).
+# the packages are missing (scripts/install-deps.sh --test installs them).
 set -euo pipefail
 shopt -s extglob
 
@@ -56,7 +56,7 @@ skip() { rm -f "$dir/slurm.conf"; echo "SKIPPED: $*"; exit 77; }
 [[ $(id -u) -eq 0 ]] || skip "a SLURM test cluster needs root (slurmd runs jobs as their users)"
 for tool in munged slurmctld slurmd sinfo sbatch srun scontrol; do
   command -v "$tool" >/dev/null ||
-    skip "$tool not found; install slurm-wlm, slurmctld, slurmd and munge (scripts/install-deps.sh --slurm)"
+    skip "$tool not found; install slurm-wlm, slurmctld, slurmd and munge (scripts/install-deps.sh --test)"
 done
 
 stop_cluster  # a cluster left over from an interrupted test in the same directory

@@ -13,10 +13,30 @@ require_cluster() {
     echo "SKIPPED: no SLURM test cluster in $SLURM_TEST_CLUSTER (tests/slurm/cluster.sh start could not run here)"
     exit 0
   fi
+  # The tests take the cluster in turn: a job still here was left by a test that ctest killed.
+  scancel --quiet --user="$(id -un)" 2>/dev/null || true
+  for _ in $(seq 1 120); do [[ -z $(squeue --noheader 2>/dev/null) ]] && break; sleep 0.5; done
+  trap cancel_own_jobs EXIT
   rm -rf "$WORK_DIR"
   mkdir -p "$WORK_DIR"
   cd "$WORK_DIR"
   export HERMES_BIN="$HERMES" HERMES_ROOT="$SOURCE_DIR"
+}
+
+# A failed test leaves no job behind to requeue itself and hold the node.
+cancel_own_jobs() {
+  squeue --noheader --format="%i %Z" 2>/dev/null | awk -v d="$WORK_DIR" '$2 == d { print $1 }' |
+    xargs -r scancel 2>/dev/null || true
+}
+
+# Waits until a file exists and is not empty.
+wait_for_file() {
+  local file=$1 limit=${2:-120}
+  for _ in $(seq 1 $((limit * 10))); do
+    [[ -s "$file" ]] && return 0
+    sleep 0.1
+  done
+  fail "$file did not appear within ${limit}s"
 }
 
 # sbatch from the work directory; prints the job id. The scripts' GPU-node defaults are replaced

@@ -5,7 +5,7 @@
 #   scaling_sweep   strong and weak at 1 and 2 tasks: every CSV row, and a plot of it
 #   batch_generate  records in input order, the same file as a plain mpirun run; a stop in the
 #                   middle requeues the job, which continues after the records already written
-#   multi_node      its launch line with --nodes=1
+#   multi_node      its launch line with --nodes=1; the user's overrides beat the script's defaults
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 mode=$1
 require_cluster
@@ -50,7 +50,7 @@ TOML
   mpiexec -n 2 "$HERMES" generate --config deck.toml generate.output_file=mpirun.jsonl > mpirun.log 2>&1 ||
     { cat mpirun.log; fail "plain mpirun generation failed"; }
   id=$(submit --output=gen.out "$jobs/batch_generate.sbatch" deck.toml generate.output_file=slurm.jsonl)
-  for _ in $(seq 1 600); do [[ -s slurm.jsonl.partial ]] && break; sleep 0.1; done
+  wait_for_file slurm.jsonl.partial
   scancel --signal=USR1 --batch "$id"
   wait_job "$id" 600
   cat gen.out
@@ -63,11 +63,15 @@ TOML
   ;;
 multi_node)
   write_preempt_deck 30
-  id=$(submit --nodes=1 --output=mn.out "$jobs/multi_node.sbatch" deck.toml run.name=mn)
+  # The user's override beats the script's default: HERMES_BACKEND=cuda would fail on this
+  # CPU-only build, parallel.backend=host after the deck must win.
+  id=$(HERMES_BACKEND=cuda submit --nodes=1 --output=mn.out "$jobs/multi_node.sbatch" deck.toml run.name=mn \
+    parallel.backend=host)
   wait_job "$id" 600
   cat mn.out
   expect_state "$id" COMPLETED 0:0
   expect_in mn.out "2 ranks on"
+  expect_in mn.out "backend host"
   expect_in mn.out "step     30/30"
   ;;
 *) fail "unknown mode '$mode'" ;;

@@ -14,25 +14,29 @@ require_cluster
 script="$SOURCE_DIR/jobs/slurm/single_node.sbatch"
 
 steps=600
-[[ $mode == time_limit ]] && steps=1600  # outlasts the 15-45 s until the warning signal
+[[ $mode == time_limit ]] && steps=1200  # outlasts the 15-45 s until the warning signal
 write_preempt_deck "$steps"
 
 ref=$(submit --output=ref.out "$script" deck.toml run.name=ref)
-wait_job "$ref"
+wait_job "$ref" 600
 expect_state "$ref" COMPLETED 0:0
 
 extra=()
 [[ $mode == time_limit ]] && extra=(--time=1 --signal=B:USR1@45)
-# A slow site profile (module loads): it marks each attempt, then takes a few seconds.
-echo 'touch "profile-${SLURM_RESTART_COUNT:-0}"; sleep 3' > profile.sh
-id=$(HERMES_PROFILE=$PWD/profile.sh submit --output=run.out "${extra[@]}" "$script" deck.toml run.name=run)
+profile=""
+if [[ $mode == before_start ]]; then
+  # A slow site profile (module loads): it marks each attempt, then takes a few seconds.
+  echo 'echo x > "profile-${SLURM_RESTART_COUNT:-0}"; sleep 3' > profile.sh
+  profile=$PWD/profile.sh
+fi
+id=$(HERMES_PROFILE=$profile submit --output=run.out "${extra[@]}" "$script" deck.toml run.name=run)
 case $mode in
   scancel) wait_for_step "$id" runs/run/metrics.csv 100; scancel "$id" ;;
   usr1_batch) wait_for_step "$id" runs/run/metrics.csv 100; scancel --signal=USR1 --batch "$id" ;;
   requeue) wait_for_step "$id" runs/run/metrics.csv 100; scontrol requeue "$id" ;;
   time_limit) ;;
   before_start)
-    for _ in $(seq 1 600); do [[ -e profile-0 ]] && break; sleep 0.1; done
+    wait_for_file profile-0
     scancel --signal=USR1 --batch "$id" ;;
   *) fail "unknown mode '$mode'" ;;
 esac
