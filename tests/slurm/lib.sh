@@ -14,8 +14,7 @@ require_cluster() {
     exit 0
   fi
   # The tests take the cluster in turn: a job still here was left by a test that ctest killed.
-  scancel --quiet --user="$(id -un)" 2>/dev/null || true
-  for _ in $(seq 1 120); do [[ -z $(squeue --noheader 2>/dev/null) ]] && break; sleep 0.5; done
+  kill_jobs $(squeue --noheader --format=%i 2>/dev/null)
   trap cancel_own_jobs EXIT
   rm -rf "$WORK_DIR"
   mkdir -p "$WORK_DIR"
@@ -23,10 +22,18 @@ require_cluster() {
   export HERMES_BIN="$HERMES" HERMES_ROOT="$SOURCE_DIR"
 }
 
+# Ends jobs for good. A plain scancel would not: the job scripts requeue a stopped job. SIGKILL
+# cannot be caught, so the batch shell dies without requeueing; a pending job is cancelled.
+kill_jobs() {
+  [[ $# -gt 0 ]] || return 0
+  scancel --quiet --full --signal=KILL "$@" 2>/dev/null || true
+  scancel --quiet "$@" 2>/dev/null || true
+  for _ in $(seq 1 120); do [[ -z $(squeue --noheader --jobs="$(IFS=,; echo "$*")" 2>/dev/null) ]] && return 0; sleep 0.5; done
+}
+
 # A failed test leaves no job behind to requeue itself and hold the node.
 cancel_own_jobs() {
-  squeue --noheader --format="%i %Z" 2>/dev/null | awk -v d="$WORK_DIR" '$2 == d { print $1 }' |
-    xargs -r scancel 2>/dev/null || true
+  kill_jobs $(squeue --noheader --format="%i %Z" 2>/dev/null | awk -v d="$WORK_DIR" '$2 == d { print $1 }')
 }
 
 # Waits until a file exists and is not empty.
@@ -50,14 +57,20 @@ job_field() {
   scontrol show job "$1" 2>/dev/null | tr ' ' '\n' | sed -n "s/^$2=//p" | head -1
 }
 
-# Waits until the job has finished for good (not pending, running, requeued or completing).
+# True when a job state is final (not pending, running, requeued or completing).
+final_state() {
+  case "$1" in
+    COMPLETED | FAILED | CANCELLED | TIMEOUT | OUT_OF_MEMORY | NODE_FAIL | PREEMPTED | BOOT_FAIL | DEADLINE) return 0 ;;
+  esac
+  return 1
+}
+
+# Waits until the job has finished for good.
 wait_job() {
   local id=$1 limit=${2:-600} state=""
   for _ in $(seq 1 $((limit * 2))); do
     state=$(job_field "$id" JobState)
-    case "$state" in
-      COMPLETED | FAILED | CANCELLED | TIMEOUT | OUT_OF_MEMORY | NODE_FAIL | PREEMPTED | BOOT_FAIL | DEADLINE) return 0 ;;
-    esac
+    final_state "$state" && return 0
     sleep 0.5
   done
   fail "job $id still $state after ${limit}s"
@@ -65,14 +78,15 @@ wait_job() {
 
 # Waits until the job is running and its run has written metrics rows past step $3.
 wait_for_step() {
-  local id=$1 csv=$2 step=$3 last=0
+  local id=$1 csv=$2 step=$3 last=0 state
   for _ in $(seq 1 1200); do
     if [[ -s "$csv" ]]; then
       last=$(tail -1 "$csv" | cut -d, -f1)
       [[ "$last" =~ ^[0-9]+$ && "$last" -ge "$step" ]] && return 0
     fi
-    [[ $(job_field "$id" JobState) == RUNNING || $(job_field "$id" JobState) == PENDING ]] ||
-      fail "job $id ended before step $step ($(job_field "$id" JobState)); log: $(tail -5 "$WORK_DIR"/*.out)"
+    # Only a final state ends the wait: scontrol may answer with nothing while slurmctld is busy.
+    state=$(job_field "$id" JobState)
+    final_state "$state" && fail "job $id ended ($state) before step $step; log: $(tail -5 "$WORK_DIR"/*.out)"
     sleep 0.1
   done
   fail "job $id did not reach step $step (last row: $last)"

@@ -136,7 +136,8 @@ TEST(DeckErrors, WrongTypeSaysWhatWasExpected) {
   expect_error(std::string(kMinimal) + "[train]\nbatch_size = \"16\"\n",
                {"deck.toml:6:14", "batch_size must be an integer", "got a string"});
   expect_error(std::string(kMinimal) + "[optim]\nlr = \"fast\"\n", {"deck.toml:6:6", "lr must be a number"});
-  expect_error(std::string(kMinimal) + "resume = 1\n", {"deck.toml:5:10", "resume must be a boolean (true or false)"});
+  expect_error(std::string(kMinimal) + "resume = 1\n",
+               {"deck.toml:5:10", "resume must be true, false or \"auto\", got an integer (1)"});
   expect_error(std::string(kMinimal) + "[data]\ninputs = \"a.txt\"\n", {"inputs must be an array of strings"});
   expect_error(std::string(kMinimal) + "[data]\ninputs = [\"a\", 3]\n", {"deck.toml:6:16", "this element"});
   expect_error("train = 3\n" + std::string(kMinimal), {"deck.toml:1:9", "'train' must be a section [train]"});
