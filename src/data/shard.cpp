@@ -101,9 +101,8 @@ T read_scalar_attribute(hid_t obj, const char* name, hid_t mem_type, const fs::p
 void write_dataset(hid_t file, const char* name, hid_t file_type, hid_t mem_type, const void* data, hsize_t n,
                    const fs::path& path) {
   const Handle space(check(H5Screate_simple(1, &n, nullptr), "H5Screate_simple", path), H5Sclose);
-  // No modification times in object headers: the same data gives a byte-identical file.
-  const Handle dcpl(check(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate", path), H5Pclose);
-  check(H5Pset_obj_track_times(dcpl, false), "H5Pset_obj_track_times", path);
+  // Checksummed chunks of 64 KiB: a training window reads one or two of them.
+  const Handle dcpl = io::hdf5::checksummed_layout(1, &n, H5Tget_size(file_type), hsize_t{64} << 10, path);
   const Handle set(check(H5Dcreate2(file, name, file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), "H5Dcreate2", path),
                    H5Dclose);
   if (n > 0) check(H5Dwrite(set, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "H5Dwrite", path);
@@ -117,13 +116,40 @@ hsize_t dataset_length(hid_t set, const fs::path& path) {
   return n;
 }
 
-// Reads [begin, begin + count) of a 1-D dataset, converting to `mem_type`.
-void read_range(hid_t set, hid_t mem_type, hsize_t begin, hsize_t count, void* out, const fs::path& path) {
+// Reads [begin, begin + count) of a 1-D dataset, converting to `mem_type`. A failed checksum
+// (or any damage HDF5 notices) names the dataset.
+void read_range(hid_t set, const char* name, hid_t mem_type, hsize_t begin, hsize_t count, void* out,
+                const fs::path& path) {
   if (count == 0) return;
   const Handle fspace(check(H5Dget_space(set), "H5Dget_space", path), H5Sclose);
   check(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &begin, nullptr, &count, nullptr), "H5Sselect_hyperslab", path);
   const Handle mspace(check(H5Screate_simple(1, &count, nullptr), "H5Screate_simple", path), H5Sclose);
-  check(H5Dread(set, mem_type, mspace, fspace, H5P_DEFAULT, out), "H5Dread", path);
+  if (H5Dread(set, mem_type, mspace, fspace, H5P_DEFAULT, out) < 0)
+    fail("{}: /{} cannot be read ({}); the shard is damaged: re-run the prepare stage", path.string(), name,
+         io::hdf5::message());
+}
+
+// Opens a 1-D dataset after checking its stored type: unsigned integers of one of `widths` bytes
+// (uint8 token ids, say, would be read back silently wrong).
+Handle open_dataset(hid_t file, const char* name, std::initializer_list<std::size_t> widths, const fs::path& path) {
+  Handle set(H5Dopen2(file, name, H5P_DEFAULT), H5Dclose);
+  if (set < 0) fail("{} lacks /{} ({}); the shard is damaged: re-run the prepare stage", path.string(), name,
+                    io::hdf5::message());
+  const Handle type(check(H5Dget_type(set), "H5Dget_type", path), H5Tclose);
+  const std::size_t width = H5Tget_size(type);
+  if (H5Tget_class(type) != H5T_INTEGER || H5Tget_sign(type) != H5T_SGN_NONE ||
+      std::find(widths.begin(), widths.end(), width) == widths.end())
+    fail("{}: /{} is stored as a {}-byte {} type, not as a hermes shard stores it; re-run the prepare stage",
+         path.string(), name, width, H5Tget_class(type) == H5T_INTEGER ? "integer" : "non-integer");
+  io::hdf5::warn_if_unchecked(set, path, "re-run the prepare stage to rewrite shards with them");
+  return set;
+}
+
+void check_token_ids(const std::uint32_t* ids, std::size_t n, std::uint64_t vocab, const fs::path& path) {
+  for (std::size_t i = 0; i < n; ++i)
+    if (ids[i] >= vocab)
+      fail("{}: token id {} is outside the vocabulary of {} ids; the shard is damaged: re-run the prepare stage",
+           path.string(), ids[i], vocab);
 }
 
 ShardHeader read_header(hid_t file, const fs::path& path) {
@@ -170,7 +196,10 @@ void write_shard(const fs::path& path, ShardHeader h, const ShardData& d) {
   try {
     const Handle fcpl(check(H5Pcreate(H5P_FILE_CREATE), "H5Pcreate", tmp), H5Pclose);
     check(H5Pset_obj_track_times(fcpl, false), "H5Pset_obj_track_times", tmp);
-    const Handle file(check(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, fcpl, H5P_DEFAULT), "H5Fcreate", tmp), H5Fclose);
+    // The 1.8 file format checksums its metadata (object headers, attributes) as well.
+    const Handle fapl(check(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate", tmp), H5Pclose);
+    check(H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST), "H5Pset_libver_bounds", tmp);
+    const Handle file(check(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, fcpl, fapl), "H5Fcreate", tmp), H5Fclose);
     // Narrowest type that holds every id: half the bytes for vocabularies up to 65536.
     if (h.vocab_size <= 65536) {
       std::vector<std::uint16_t> narrow(d.tokens.begin(), d.tokens.end());
@@ -206,20 +235,26 @@ ShardData read_shard(const fs::path& path, ShardHeader* header) {
   const Handle file = open_file(path);
   const ShardHeader h = read_header(file, path);
   ShardData d;
-  const Handle tokens(check(H5Dopen2(file, "tokens", H5P_DEFAULT), "H5Dopen2 /tokens", path), H5Dclose);
+  const Handle tokens = open_dataset(file, "tokens", {2, 4}, path);
   d.tokens.resize(dataset_length(tokens, path));
-  read_range(tokens, H5T_NATIVE_UINT32, 0, d.tokens.size(), d.tokens.data(), path);
-  const Handle offsets(check(H5Dopen2(file, "doc_offsets", H5P_DEFAULT), "H5Dopen2 /doc_offsets", path), H5Dclose);
+  read_range(tokens, "tokens", H5T_NATIVE_UINT32, 0, d.tokens.size(), d.tokens.data(), path);
+  const Handle offsets = open_dataset(file, "doc_offsets", {8}, path);
   d.doc_offsets.resize(dataset_length(offsets, path));
-  read_range(offsets, H5T_NATIVE_UINT64, 0, d.doc_offsets.size(), d.doc_offsets.data(), path);
+  read_range(offsets, "doc_offsets", H5T_NATIVE_UINT64, 0, d.doc_offsets.size(), d.doc_offsets.data(), path);
   if (h.has_loss_mask) {
-    const Handle mask(check(H5Dopen2(file, "loss_mask", H5P_DEFAULT), "H5Dopen2 /loss_mask", path), H5Dclose);
+    const Handle mask = open_dataset(file, "loss_mask", {1}, path);
     d.loss_mask.resize(dataset_length(mask, path));
-    read_range(mask, H5T_NATIVE_UINT8, 0, d.loss_mask.size(), d.loss_mask.data(), path);
+    read_range(mask, "loss_mask", H5T_NATIVE_UINT8, 0, d.loss_mask.size(), d.loss_mask.data(), path);
   }
   if (d.tokens.size() != h.tokens || d.doc_offsets.size() != h.documents + 1 ||
       (h.has_loss_mask && d.loss_mask.size() != d.tokens.size()))
     fail("{}: dataset sizes disagree with its attributes; the shard is damaged: re-run the prepare stage", path.string());
+  check_token_ids(d.tokens.data(), d.tokens.size(), h.vocab_size, path);
+  if (d.doc_offsets.front() != 0 || d.doc_offsets.back() != d.tokens.size() ||
+      !std::is_sorted(d.doc_offsets.begin(), d.doc_offsets.end()))
+    fail("{}: /doc_offsets do not run from 0 up to the token count ({}); the shard is damaged: re-run the prepare "
+         "stage",
+         path.string(), d.tokens.size());
   if (header) *header = h;
   return d;
 }
@@ -245,12 +280,12 @@ ShardReader::ShardReader(const fs::path& path) : impl_(std::make_unique<Impl>())
   impl_->path = path;
   impl_->file = open_file(path);
   impl_->header = read_header(impl_->file, path);
-  impl_->tokens = Handle(check(H5Dopen2(impl_->file, "tokens", H5P_DEFAULT), "H5Dopen2 /tokens", path), H5Dclose);
+  impl_->tokens = open_dataset(impl_->file, "tokens", {2, 4}, path);
   if (dataset_length(impl_->tokens, path) != impl_->header.tokens)
     fail("{}: /tokens length disagrees with the 'tokens' attribute; the shard is damaged: re-run the prepare stage",
          path.string());
   if (impl_->header.has_loss_mask)
-    impl_->mask = Handle(check(H5Dopen2(impl_->file, "loss_mask", H5P_DEFAULT), "H5Dopen2 /loss_mask", path), H5Dclose);
+    impl_->mask = open_dataset(impl_->file, "loss_mask", {1}, path);
 }
 ShardReader::~ShardReader() = default;
 ShardReader::ShardReader(ShardReader&&) noexcept = default;
@@ -259,7 +294,8 @@ const ShardHeader& ShardReader::header() const { return impl_->header; }
 
 void ShardReader::read_tokens(std::uint64_t begin, std::uint64_t count, std::int32_t* out) const {
   HERMES_ASSERT(begin + count <= impl_->header.tokens);
-  read_range(impl_->tokens, H5T_NATIVE_INT32, begin, count, out, impl_->path);
+  read_range(impl_->tokens, "tokens", H5T_NATIVE_UINT32, begin, count, out, impl_->path);
+  check_token_ids(reinterpret_cast<const std::uint32_t*>(out), count, impl_->header.vocab_size, impl_->path);
 }
 
 void ShardReader::read_mask(std::uint64_t begin, std::uint64_t count, std::uint8_t* out) const {
@@ -268,7 +304,7 @@ void ShardReader::read_mask(std::uint64_t begin, std::uint64_t count, std::uint8
     std::fill(out, out + count, std::uint8_t{1});
     return;
   }
-  read_range(impl_->mask, H5T_NATIVE_UINT8, begin, count, out, impl_->path);
+  read_range(impl_->mask, "loss_mask", H5T_NATIVE_UINT8, begin, count, out, impl_->path);
 }
 
 }  // namespace hermes::data

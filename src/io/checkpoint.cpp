@@ -2,8 +2,10 @@
 
 #include <hdf5.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "hermes/core/durable.hpp"
@@ -75,25 +77,46 @@ template <class T> T read_attr(hid_t obj, const char* name, hid_t type, const fs
   return v;
 }
 
-void write_tensor(hid_t parent, const std::string& name, const std::vector<std::int64_t>& shape, const float* data) {
+// Chunks of up to 16 MiB, each with a Fletcher32 checksum (io/hdf5.hpp).
+constexpr hsize_t kTensorChunkBytes = hsize_t{16} << 20;
+
+void write_tensor(hid_t parent, const std::string& name, const std::vector<std::int64_t>& shape, const float* data,
+                  const fs::path& path) {
   std::vector<hsize_t> dims(shape.begin(), shape.end());
   H5 space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose, "H5Screate_simple");
   H5 lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose, "H5Pcreate");
   H5Pset_create_intermediate_group(lcpl, 1);
-  H5 ds(H5Dcreate2(parent, name.c_str(), H5T_IEEE_F32LE, space, lcpl, H5P_DEFAULT, H5P_DEFAULT), H5Dclose,
-        "H5Dcreate2");
+  const auto dcpl = hdf5::checksummed_layout(static_cast<int>(dims.size()), dims.data(), sizeof(float),
+                                             kTensorChunkBytes, path);
+  H5 ds(H5Dcreate2(parent, name.c_str(), H5T_IEEE_F32LE, space, lcpl, dcpl, H5P_DEFAULT), H5Dclose, "H5Dcreate2");
   if (H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) fail("HDF5: writing {} failed", name);
 }
 
-void read_tensor(hid_t parent, const std::string& name, std::int64_t numel, float* data, const fs::path& path) {
-  if (H5Lexists(parent, name.c_str(), H5P_DEFAULT) <= 0)
-    fail("checkpoint {} lacks tensor '{}'; it was written by another model or optimizer", path.string(), name);
-  H5 ds(H5Dopen2(parent, name.c_str(), H5P_DEFAULT), H5Dclose, "H5Dopen2");
+// Reads one tensor after checking it is what the model expects: 32-bit floats of exactly this
+// shape (a transposed or int32 tensor of the same size is refused, not reinterpreted). A failed
+// checksum names the tensor.
+void read_tensor(hid_t parent, const std::string& group, const TensorRef& t, const fs::path& path) {
+  const std::string where = fmt::format("/{}/{}", group, t.name);
+  if (H5Lexists(parent, t.name.c_str(), H5P_DEFAULT) <= 0)
+    fail("checkpoint {} lacks tensor '{}'; it was written by another model or optimizer", path.string(), where);
+  H5 ds(H5Dopen2(parent, t.name.c_str(), H5P_DEFAULT), H5Dclose, "H5Dopen2");
+  H5 type(H5Dget_type(ds), H5Tclose, "H5Dget_type");
+  if (H5Tget_class(type) != H5T_FLOAT || H5Tget_size(type) != sizeof(float))
+    fail("checkpoint {}: tensor '{}' is not stored as 32-bit floats; it was not written by hermes", path.string(),
+         where);
   H5 space(H5Dget_space(ds), H5Sclose, "H5Dget_space");
-  const auto n = H5Sget_simple_extent_npoints(space);
-  if (n != numel)
-    fail("checkpoint {}: tensor '{}' holds {} values, the model needs {}", path.string(), name, n, numel);
-  check(H5Dread(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "H5Dread", path);
+  const int rank = H5Sget_simple_extent_ndims(space);
+  std::vector<hsize_t> dims(static_cast<std::size_t>(std::max(rank, 0)));
+  if (rank > 0) H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+  if (!std::equal(dims.begin(), dims.end(), t.shape.begin(), t.shape.end(),
+                  [](hsize_t a, std::int64_t b) { return static_cast<std::int64_t>(a) == b; }))
+    fail("checkpoint {}: tensor '{}' has shape ({}), the model needs ({}); it was written by another model",
+         path.string(), where, fmt::join(dims, ", "), fmt::join(t.shape, ", "));
+  hdf5::warn_if_unchecked(ds, path, "a checkpoint saved by this hermes has them");
+  if (H5Dread(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data) < 0)
+    fail("checkpoint {}: tensor '{}' cannot be read ({}); the file is damaged: resume falls back to an earlier "
+         "checkpoint, or restore this one from a copy",
+         path.string(), where, hdf5::message());
 }
 
 }  // namespace
@@ -165,11 +188,11 @@ void save_checkpoint(const fs::path& path, const CheckpointData& d) {
     write_attr_string(file, "tokenizer_fingerprint", d.tokenizer_fingerprint);
     {
       H5 g(H5Gcreate2(file, "model", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose, "H5Gcreate2");
-      for (const auto& t : d.weights) write_tensor(g, t.name, t.shape, t.data);
+      for (const auto& t : d.weights) write_tensor(g, t.name, t.shape, t.data, tmp);
     }
     {
       H5 g(H5Gcreate2(file, "optim", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose, "H5Gcreate2");
-      for (const auto& t : d.optim) write_tensor(g, t.name, t.shape, t.data);
+      for (const auto& t : d.optim) write_tensor(g, t.name, t.shape, t.data, tmp);
     }
     H5 st(H5Gcreate2(file, "state", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose, "H5Gcreate2");
     write_attr<std::int64_t>(st, "step", d.state.step, H5T_NATIVE_INT64);
@@ -254,19 +277,11 @@ void load_checkpoint(const fs::path& path, CheckpointData& into, bool load_optim
   H5 file(open_checkpoint(path), H5Fclose, "H5Fopen");
   {
     H5 g(H5Gopen2(file, "model", H5P_DEFAULT), H5Gclose, "opening /model");
-    for (auto& t : into.weights) {
-      std::int64_t n = 1;
-      for (auto s : t.shape) n *= s;
-      read_tensor(g, t.name, n, t.data, path);
-    }
+    for (auto& t : into.weights) read_tensor(g, "model", t, path);
   }
   if (load_optim) {
     H5 g(H5Gopen2(file, "optim", H5P_DEFAULT), H5Gclose, "opening /optim");
-    for (auto& t : into.optim) {
-      std::int64_t n = 1;
-      for (auto s : t.shape) n *= s;
-      read_tensor(g, t.name, n, t.data, path);
-    }
+    for (auto& t : into.optim) read_tensor(g, "optim", t, path);
   }
   into.state = h.state;
 }

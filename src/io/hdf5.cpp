@@ -1,5 +1,11 @@
 #include "hermes/io/hdf5.hpp"
 
+#include <algorithm>
+#include <atomic>
+#include <vector>
+
+#include "hermes/core/log.hpp"
+
 namespace hermes::io::hdf5 {
 
 namespace {
@@ -15,6 +21,37 @@ void quiet() {
     return true;
   }();
   (void)done;
+}
+
+Handle checksummed_layout(int rank, const hsize_t* dims, hsize_t element_bytes, hsize_t chunk_bytes,
+                          const std::filesystem::path& path) {
+  Handle dcpl(check(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate", path), H5Pclose);
+  check(H5Pset_obj_track_times(dcpl, false), "H5Pset_obj_track_times", path);
+  hsize_t row_bytes = element_bytes;
+  for (int i = 1; i < rank; ++i) row_bytes *= dims[i];
+  if (rank == 0 || dims[0] == 0 || row_bytes == 0) return dcpl;
+  std::vector<hsize_t> chunk(dims, dims + rank);
+  chunk[0] = std::clamp<hsize_t>(chunk_bytes / row_bytes, 1, dims[0]);
+  check(H5Pset_chunk(dcpl, rank, chunk.data()), "H5Pset_chunk", path);
+  check(H5Pset_fletcher32(dcpl), "H5Pset_fletcher32", path);
+  return dcpl;
+}
+
+bool has_checksum(hid_t dataset) {
+  const Handle dcpl(H5Dget_create_plist(dataset), H5Pclose);
+  if (dcpl < 0) return false;
+  unsigned flags = 0;
+  std::size_t n = 0;
+  unsigned config = 0;
+  return H5Pget_filter_by_id2(dcpl, H5Z_FILTER_FLETCHER32, &flags, &n, nullptr, 0, nullptr, &config) >= 0;
+}
+
+void warn_if_unchecked(hid_t dataset, const std::filesystem::path& path, const char* fix) {
+  static std::atomic<bool> warned{false};
+  if (has_checksum(dataset) || warned.exchange(true)) return;
+  log::warn("{} was written without checksums (by an earlier hermes): it is read unchecked, and so is any other "
+            "such file this run meets; {}",
+            path.string(), fix);
 }
 
 std::string message() {

@@ -22,6 +22,23 @@ template <typename T> T check(T result, const char* call, const std::filesystem:
   return result;
 }
 
+class Handle;
+
+// Dataset creation properties for data that must never be read back wrong (shard tokens, offsets
+// and masks; checkpoint weights and optimizer state): chunked, each chunk about `chunk_bytes`
+// long and cut along the leading dimension, with HDF5's Fletcher32 checksum on every chunk, so
+// a flipped byte anywhere makes the read fail. No modification times: the same data gives a
+// byte-identical file. An empty dataset gets no chunks (HDF5 needs a chunk of at least 1).
+Handle checksummed_layout(int rank, const hsize_t* dims, hsize_t element_bytes, hsize_t chunk_bytes,
+                          const std::filesystem::path& path);
+
+// True when the dataset carries the Fletcher32 filter (files written before checksums lack it).
+bool has_checksum(hid_t dataset);
+
+// Files written before hermes added checksums are still read, unchecked; the first such dataset
+// a process meets is reported once, with `fix` (how to rewrite the file with checksums).
+void warn_if_unchecked(hid_t dataset, const std::filesystem::path& path, const char* fix);
+
 // Owns one HDF5 id of any kind and closes it with the matching H5?close.
 class Handle {
  public:
