@@ -7,7 +7,7 @@
 
 #include "hermes/core/error.hpp"
 #include "hermes/core/log.hpp"
-#include "hermes/core/stop_signal.hpp"
+#include "hermes/dist/stop_signal.hpp"
 #include "hermes/deck/parser.hpp"
 #include "hermes/stages/stage.hpp"
 #include "hermes/version.hpp"
@@ -106,7 +106,7 @@ int run_deck(const deck::Deck& given, const RunOptions& options, const dist::Com
   for (const auto& stage : deck.run.stages) {
     // A stage that has begun finishes (its outputs are written whole or not at all); a stop
     // signal is honoured between stages and, inside pretrain, after every step.
-    if (const int sig = static_cast<int>(comm.allreduce_max(static_cast<double>(stop_signal())))) {
+    if (const int sig = dist::agreed_stop_signal(comm)) {
       throw CollectiveExit(fmt::format("stopped by {} before stage {}: every finished stage's outputs are complete; "
                                        "resume with run.resume=true (exit code {})",
                                        stop_signal_name(sig), stage, kExitStopped),

@@ -12,7 +12,7 @@
 #include "hermes/core/error.hpp"
 #include "hermes/core/files.hpp"
 #include "hermes/core/log.hpp"
-#include "hermes/core/stop_signal.hpp"
+#include "hermes/dist/stop_signal.hpp"
 #include "hermes/data/random.hpp"
 #include "hermes/data/synth.hpp"
 #include "hermes/generate/load.hpp"
@@ -238,7 +238,7 @@ void run_generate(StageContext& ctx) {
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     log::info("generate: {}/{} records | {:.2f} records/s | {:.1f} tokens/s", done + written, items.size(),
               static_cast<double>(written) / std::max(secs, 1e-9), static_cast<double>(tokens) / std::max(secs, 1e-9));
-    const int sig = static_cast<int>(comm.allreduce_max(static_cast<double>(stop_signal())));
+    const int sig = dist::agreed_stop_signal(comm);
     if (sig != 0 && done + written < items.size())
       throw CollectiveExit(fmt::format("stopped by {} after {} of {} records, which are in {}; run the same command "
                                        "again to continue (exit code {})",

@@ -15,7 +15,7 @@
 #include "hermes/core/durable.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/log.hpp"
-#include "hermes/core/stop_signal.hpp"
+#include "hermes/dist/stop_signal.hpp"
 #include "hermes/core/strings.hpp"
 #include "hermes/deck/parser.hpp"
 #include "hermes/optim/optimizer.hpp"
@@ -26,11 +26,6 @@ namespace fs = std::filesystem;
 using clock_type = std::chrono::steady_clock;
 
 namespace {
-
-// The stop signal as every rank agrees on it: the largest any rank has seen (0: none).
-int agreed_stop_signal(const dist::Communicator& comm) {
-  return static_cast<int>(comm.allreduce_max(static_cast<double>(stop_signal())));
-}
 
 constexpr std::string_view kMetricsHeader =
     "step,loss,accuracy,perplexity,lr,grad_norm,tokens_per_s,val_loss,val_accuracy,val_perplexity";
@@ -399,7 +394,7 @@ Summary Trainer::run() {
   };
   // A signal that came before the first step (during start-up or a resume) stops the run with
   // nothing new to save: the checkpoint it resumed from, if any, is still the latest.
-  if (const int sig = agreed_stop_signal(comm_); sig != 0 && step_ < total_steps_)
+  if (const int sig = dist::agreed_stop_signal(comm_); sig != 0 && step_ < total_steps_)
     throw CollectiveExit(fmt::format("stopped by {} before step {}: nothing new to save; resume with run.resume=true "
                                      "(exit code {})",
                                      stop_signal_name(sig), step_ + 1, kExitStopped),
@@ -441,10 +436,8 @@ Summary Trainer::run() {
     }
     if (d.checkpoint.interval > 0 && step_ % d.checkpoint.interval == 0 && step_ < total_steps_) save_periodic();
     if (on_step) on_step(rec);
-    // Every rank stops at the same step. The signal reaches the ranks at slightly different
-    // times: agree on which one it was, not only on whether there was one, so the message rank 0
-    // prints names it even when rank 0's own handler has not run yet.
-    if (const int sig = agreed_stop_signal(comm_); sig != 0) {
+    // Every rank stops at the same step.
+    if (const int sig = dist::agreed_stop_signal(comm_); sig != 0) {
       save_periodic();
       throw CollectiveExit(fmt::format("stopped by {} after step {}: checkpoint {} written; resume with "
                                        "run.resume=true (exit code {})",
