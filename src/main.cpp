@@ -2,6 +2,9 @@
 #include <Kokkos_Core.hpp>
 
 #include <cstring>
+#include <filesystem>
+#include <new>
+#include <string>
 #include <optional>
 
 #include "hermes/app/cli.hpp"
@@ -21,6 +24,13 @@ void hide_help(int argc, char** argv) {
   for (int i = 1; i < argc; ++i)
     if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) argv[i] = kHelpPlaceholder;
 }
+// An error met by this rank alone: print it with the rank, end every rank with its code.
+int local_failure(const hermes::dist::Communicator& comm, const std::string& message, int code) {
+  hermes::log::error("{}", message);
+  if (comm.size() > 1) comm.abort(code);
+  return code;
+}
+
 void restore_help(int argc, char** argv) {
   for (int i = 1; i < argc; ++i)
     if (argv[i] == kHelpPlaceholder) argv[i] = kHelp;
@@ -47,17 +57,19 @@ int main(int argc, char** argv) {
   } catch (const hermes::deck::CollectiveError& e) {
     // Every rank holds the same error (a bad deck, an existing run directory): say it once.
     if (comm.is_root()) std::fprintf(stderr, "hermes: error: %s\n", e.what());
-    return 2;
+    return e.exit_code();
   } catch (const hermes::CollectiveExit& e) {
     if (comm.is_root()) std::fprintf(stderr, "hermes: %s\n", e.what());
     return e.exit_code();
   } catch (const hermes::Error& e) {
-    hermes::log::error("{}", e.what());
-    if (comm.size() > 1) comm.abort(e.exit_code());
-    return e.exit_code();
+    return local_failure(comm, e.what(), e.exit_code());
+  } catch (const std::bad_alloc&) {
+    return local_failure(comm, "out of memory; use fewer ranks per node, a smaller batch or a smaller model",
+                         hermes::kExitEnvironment);
+  } catch (const std::filesystem::filesystem_error& e) {
+    return local_failure(comm, e.what(), hermes::kExitEnvironment);
   } catch (const std::exception& e) {
-    hermes::log::error("unexpected failure: {}", e.what());
-    if (comm.size() > 1) comm.abort(3);
-    return 3;
+    return local_failure(comm, std::string("unexpected failure (a hermes bug; please report it): ") + e.what(),
+                         hermes::kExitInternal);
   }
 }

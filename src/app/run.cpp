@@ -17,22 +17,25 @@ namespace fs = std::filesystem;
 
 void on_root_collectively(const dist::Communicator& comm, const std::function<void()>& work) {
   std::string message;
-  int ok = 1;
+  int ok = 1, code = kExitBadInput;
   if (comm.is_root()) {
     try {
       work();
     } catch (const Error& e) {
       ok = 0;
       message = e.what();
+      code = e.exit_code();
     } catch (const fs::filesystem_error& e) {
       ok = 0;
       message = e.what();
+      code = kExitEnvironment;
     }
   }
   HERMES_MPI_CHECK(MPI_Bcast(&ok, 1, MPI_INT, 0, comm.handle()));
   if (ok) return;
   comm.broadcast(message);
-  throw deck::CollectiveError(message);
+  HERMES_MPI_CHECK(MPI_Bcast(&code, 1, MPI_INT, 0, comm.handle()));
+  throw deck::CollectiveError(message, code);
 }
 
 fs::path prepare_run_directory(deck::Deck& deck, bool force, const dist::Communicator& comm) {

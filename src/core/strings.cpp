@@ -89,4 +89,38 @@ std::string format_count(double count) {
   return fmt::format("{:.0f}", count);
 }
 
+namespace {
+// Length of the valid UTF-8 sequence at text[i] (2..4), 0 when there is none (RFC 3629: no
+// overlongs, no surrogates, nothing past U+10FFFF).
+std::size_t utf8_sequence(std::string_view text, std::size_t i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char b = byte(i);
+  const std::size_t n = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC2 ? 2 : 0;
+  if (n == 0 || b > 0xF4 || i + n > text.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k)
+    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+  const unsigned char c = byte(i + 1);
+  if ((b == 0xE0 && c < 0xA0) || (b == 0xED && c > 0x9F) || (b == 0xF0 && c < 0x90) || (b == 0xF4 && c > 0x8F))
+    return 0;
+  return n;
+}
+}  // namespace
+
+std::string printable(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size();) {
+    const auto b = static_cast<unsigned char>(text[i]);
+    if (b >= 0x20 && b < 0x7F) {
+      out += text[i++];
+    } else if (const auto n = b >= 0x80 ? utf8_sequence(text, i) : 0; n > 0) {
+      out.append(text.substr(i, n));
+      i += n;
+    } else {
+      out += fmt::format("\\x{:02x}", b);
+      ++i;
+    }
+  }
+  return out;
+}
+
 }  // namespace hermes

@@ -72,29 +72,36 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
-// A rank-local failure becomes the same error on every rank (the first failing rank's message),
-// so no rank is left waiting in a collective.
-void agree_on_errors(const dist::Communicator& comm, const std::string& local_error) {
+// A rank-local failure becomes the same error on every rank (the first failing rank's message
+// and exit code), so no rank is left waiting in a collective.
+void agree_on_errors(const dist::Communicator& comm, const std::string& local_error, int local_code) {
   if (!comm.any(!local_error.empty())) return;
   for (int q = 0; q < comm.size(); ++q) {
     if (!comm.any(q == comm.rank() && !local_error.empty())) continue;
     std::string message = local_error;
     comm.broadcast(message, q);
-    throw deck::CollectiveError(message);
+    comm.broadcast(std::as_writable_bytes(std::span(&local_code, 1)), q);
+    throw deck::CollectiveError(message, local_code);
   }
 }
 
 template <typename F>
 void collectively(const dist::Communicator& comm, F&& work) {
   std::string error;
+  int code = kExitBadInput;
   try {
     work();
   } catch (const Error& e) {
     error = e.what();
+    code = e.exit_code();
+  } catch (const deck::CollectiveError& e) {
+    error = e.what();
+    code = e.exit_code();
   } catch (const fs::filesystem_error& e) {
     error = e.what();
+    code = kExitEnvironment;
   }
-  agree_on_errors(comm, error);
+  agree_on_errors(comm, error, code);
 }
 
 void put64(std::string& s, std::uint64_t v) { s.append(reinterpret_cast<const char*>(&v), 8); }
@@ -327,7 +334,7 @@ PrepareResult prepare_dataset(const PrepareOptions& o, const Encoder& enc, const
       ids[s].open(p.ids, std::ios::binary);
       lens[s].open(p.lengths, std::ios::binary);
       if (o.assistant_mask) masks[s].open(p.mask, std::ios::binary);
-      if (!ids[s] || !lens[s]) fail("cannot write in {}; check that data.output_dir is writable", spill_dir.string());
+      if (!ids[s] || !lens[s]) fail_environment("cannot write in {}; check that data.output_dir is writable", spill_dir.string());
     }
     std::optional<MappedFile> map;
     std::uint64_t mapped = ~std::uint64_t{0};
@@ -358,7 +365,7 @@ PrepareResult prepare_dataset(const PrepareOptions& o, const Encoder& enc, const
     for (int s = 0; s < 3; ++s) {
       ids[s].close(), lens[s].close();
       if (o.assistant_mask) masks[s].close();
-      if (!ids[s] || !lens[s]) fail("writing in {} failed (disk full?)", spill_dir.string());
+      if (!ids[s] || !lens[s]) fail_environment("writing in {} failed (disk full?)", spill_dir.string());
     }
   });
   result.encode_seconds = std::chrono::duration<double>(clock_type::now() - encode_start).count();

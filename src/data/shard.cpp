@@ -218,6 +218,12 @@ void write_shard(const fs::path& path, ShardHeader h, const ShardData& d) {
     write_scalar_attribute(file, "documents", H5T_STD_U64LE, h.documents, tmp);
     write_scalar_attribute(file, "tokens", H5T_STD_U64LE, h.tokens, tmp);
     check(H5Fflush(file, H5F_SCOPE_GLOBAL), "H5Fflush", tmp);
+  } catch (const Error& e) {
+    // A failed write (a full disk) leaves no half file behind; the previous file stays. Writing
+    // what hermes made itself fails only for the machine's reasons: exit 1, not 2.
+    std::error_code ignored;
+    fs::remove(tmp, ignored);
+    throw Error(e.what(), e.exit_code() == kExitBadInput ? kExitEnvironment : e.exit_code());
   } catch (...) {
     std::error_code ignored;
     fs::remove(tmp, ignored);

@@ -806,7 +806,7 @@ std::uint64_t write_synth_corpus(const std::filesystem::path& path, std::uint64_
   std::uint64_t bytes = 0;
   {
     std::ofstream out(tmp, std::ios::binary);
-    if (!out) fail("cannot write {}; check that its folder is writable", tmp.string());
+    if (!out) fail_environment("cannot write {}; check that its folder is writable", tmp.string());
     for (std::uint64_t i = 0; i < count; ++i) {
       // Key order as in the published dataset: conversations first.
       const json c = synth_conversation(seed, i);
@@ -817,7 +817,7 @@ std::uint64_t write_synth_corpus(const std::filesystem::path& path, std::uint64_
       bytes += line.size();
     }
     out.flush();
-    if (!out) fail("writing {} failed (disk full?)", tmp.string());
+    if (!out) fail_environment("writing {} failed (disk full?)", tmp.string());
   }
   std::filesystem::rename(tmp, path);
   return bytes;

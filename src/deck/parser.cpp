@@ -291,10 +291,13 @@ void apply_override(toml::table& root, const std::string& text, const std::strin
   const std::string lhs = trim(text.substr(0, eq == std::string::npos ? 0 : eq));
   const auto dot = lhs.find('.');
   if (eq == std::string::npos || dot == std::string::npos || dot == 0 || dot + 1 == lhs.size())
-    fail("command-line override '{}' is not of the form section.key=value (e.g. train.lr=3e-4)", text);
+    fail("command-line override '{}' is not of the form section.key=value (e.g. train.lr=3e-4)", printable(text));
   const std::string section = lhs.substr(0, dot), key = lhs.substr(dot + 1);
   const std::string value = trim(text.substr(eq + 1));
-  const std::string origin = std::string(kOverridePrefix) + "'" + text + "'";
+  const std::string origin = std::string(kOverridePrefix) + "'" + printable(text) + "'";
+  if (printable(text) != text)
+    fail("{}: holds control characters or bytes that are not UTF-8 (shown as \\xNN); write the value as "
+         "UTF-8 text", origin);
 
   // The value is TOML (numbers, booleans, arrays, quoted strings); anything that does not parse
   // as TOML is taken as a bare string, so run.name=my-run works without quotes.

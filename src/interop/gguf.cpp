@@ -99,7 +99,7 @@ std::uint64_t GgufWriter::write(const std::filesystem::path& path) const {
   std::uint64_t written = 0;
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) fail("{}: cannot write ({}); check the folder exists and is writable", tmp.string(), std::strerror(errno));
+    if (!out) fail_environment("{}: cannot write ({}); check the folder exists and is writable", tmp.string(), std::strerror(errno));
     out.write(reinterpret_cast<const char*>(head.data()), static_cast<std::streamsize>(head.size()));
     written = head.size();
     const std::vector<char> zeros(alignment_, 0);
@@ -110,7 +110,7 @@ std::uint64_t GgufWriter::write(const std::filesystem::path& path) const {
       written += t.data.size() + pad;
     }
     out.flush();
-    if (!out) fail("{}: write failed (disk full?); nothing was replaced", tmp.string());
+    if (!out) fail_environment("{}: write failed (disk full?); nothing was replaced", tmp.string());
   }
   durable_replace(tmp, path);
   return written;

@@ -77,7 +77,7 @@ void write_safetensors(const fs::path& path, const std::vector<StTensor>& tensor
   const fs::path tmp = path.string() + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) fail("{}: cannot write ({}); check the folder exists and is writable", tmp.string(), std::strerror(errno));
+    if (!out) fail_environment("{}: cannot write ({}); check the folder exists and is writable", tmp.string(), std::strerror(errno));
     const std::uint64_t n = text.size();
     unsigned char len[8];
     for (int i = 0; i < 8; ++i) len[i] = static_cast<unsigned char>(n >> (8 * i));
@@ -85,7 +85,7 @@ void write_safetensors(const fs::path& path, const std::vector<StTensor>& tensor
     out.write(text.data(), static_cast<std::streamsize>(text.size()));
     for (const auto& t : tensors) out.write(reinterpret_cast<const char*>(t.bytes.data()), static_cast<std::streamsize>(t.bytes.size()));
     out.flush();
-    if (!out) fail("{}: write failed (disk full?); nothing was replaced", tmp.string());
+    if (!out) fail_environment("{}: write failed (disk full?); nothing was replaced", tmp.string());
   }
   durable_replace(tmp, path);
 }

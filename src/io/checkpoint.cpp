@@ -89,7 +89,7 @@ void write_tensor(hid_t parent, const std::string& name, const std::vector<std::
   const auto dcpl = hdf5::checksummed_layout(static_cast<int>(dims.size()), dims.data(), sizeof(float),
                                              kTensorChunkBytes, path);
   H5 ds(H5Dcreate2(parent, name.c_str(), H5T_IEEE_F32LE, space, lcpl, dcpl, H5P_DEFAULT), H5Dclose, "H5Dcreate2");
-  if (H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) fail("HDF5: writing {} failed", name);
+  if (H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) fail_environment("HDF5: writing {} failed", name);
 }
 
 // Reads one tensor after checking it is what the model expects: 32-bit floats of exactly this
@@ -162,7 +162,7 @@ void check_free_space(const fs::path& path, const CheckpointData& d) {
   std::error_code ec;
   const auto space = fs::space(path.parent_path().empty() ? fs::path(".") : path.parent_path(), ec);
   if (!ec && space.available < need)
-    fail("checkpoint {} needs about {:.1f} MiB but {} has {:.1f} MiB free; free space or set checkpoint.dir "
+    fail_environment("checkpoint {} needs about {:.1f} MiB but {} has {:.1f} MiB free; free space or set checkpoint.dir "
          "elsewhere (the earlier checkpoints and `latest` are untouched)",
          path.string(), static_cast<double>(need) / (1 << 20), path.parent_path().string(),
          static_cast<double>(space.available) / (1 << 20));
@@ -203,8 +203,13 @@ void save_checkpoint(const fs::path& path, const CheckpointData& d) {
     write_attr<double>(st, "best_val_loss", d.state.best_val_loss, H5T_NATIVE_DOUBLE);
     write_attr_string(st, "rng", d.state.rng);
     check(H5Fflush(file, H5F_SCOPE_GLOBAL), "H5Fflush", tmp);
+  } catch (const Error& e) {
+    // A failed write (a full disk) leaves no half file behind; the previous file stays. Writing
+    // what hermes made itself fails only for the machine's reasons: exit 1, not 2.
+    std::error_code ignored;
+    fs::remove(tmp, ignored);
+    throw Error(e.what(), e.exit_code() == kExitBadInput ? kExitEnvironment : e.exit_code());
   } catch (...) {
-    // A failed write (a full disk) leaves no half file behind; the previous checkpoint stays.
     std::error_code ignored;
     fs::remove(tmp, ignored);
     throw;

@@ -16,6 +16,7 @@
 #include "hermes/data/random.hpp"
 #include "hermes/data/synth.hpp"
 #include "hermes/generate/load.hpp"
+#include "hermes/generate/prompts.hpp"
 #include "hermes/stages/stage.hpp"
 #include "hermes/tokenizer/chat_template.hpp"
 
@@ -34,12 +35,6 @@ struct Item {
   std::int64_t dropped = 0;
 };
 
-// A conversation's generation prompt: trailing assistant turns dropped, so the next one is made.
-std::string conversation_prompt(tokenizer::Conversation c) {
-  while (!c.messages.empty() && (c.messages.back().role == "gpt" || c.messages.back().role == "assistant"))
-    c.messages.pop_back();
-  return tokenizer::render_generation_prompt(c);
-}
 
 std::vector<Item> read_items(const deck::Deck& d) {
   std::vector<Item> items;
@@ -78,19 +73,9 @@ std::vector<Item> read_items(const deck::Deck& d) {
     it.id = no;
     it.where = path.string() + ":" + std::to_string(no);
     try {
-      const auto j = nlohmann::json::parse(line, nullptr, false);
-      if (j.is_discarded() || !j.is_object()) fail("{}: not a JSON object", it.where);
-      if (j.contains("id")) it.id = j["id"];
-      if (j.contains("prompt")) {
-        if (!j["prompt"].is_string()) fail("{}: \"prompt\" must be a string", it.where);
-        it.prompt = j["prompt"].get<std::string>();
-        if (it.prompt.empty()) fail("{}: \"prompt\" is empty", it.where);
-      } else if (j.contains("conversations") || j.contains("messages")) {
-        it.prompt = conversation_prompt(tokenizer::conversation_from_sharegpt(line, it.where));
-      } else {
-        fail("{}: neither \"prompt\" nor \"conversations\"; write {{\"prompt\": \"...\"}} or a ShareGPT record",
-             it.where);
-      }
+      auto parsed = generate::parse_prompt_line(line, it.where);
+      if (!parsed.id.is_null()) it.id = std::move(parsed.id);
+      it.prompt = std::move(parsed.prompt);
     } catch (const Error& e) {
       it.error = e.what();
       it.prompt.clear();
@@ -225,7 +210,7 @@ void run_generate(StageContext& ctx) {
       std::ofstream out(partial, std::ios::binary | std::ios::app);
       out << all;
       out.flush();
-      if (!out) fail("cannot write {}; check the disk and the folder's permissions", partial.string());
+      if (!out) fail_environment("cannot write {}; check the disk and the folder's permissions", partial.string());
       std::istringstream lines(all);
       std::string line;
       while (std::getline(lines, line)) {

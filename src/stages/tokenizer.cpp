@@ -45,7 +45,7 @@ void run_tokenizer(StageContext& ctx) {
   }
   if (ctx.comm.any(!error.empty())) {
     if (!error.empty()) throw Error(error);
-    fail("rank 0 could not write {}", path.string());
+    fail_environment("rank 0 could not write {}", path.string());
   }
   log::info("tokenizer: {} in {} records, {} distinct pre-tokens, {} merges; counting {:.2f} s, merging {:.2f} s ({} exchanges, {:.2f} s)",
             format_bytes(report.bytes), report.records, report.distinct_pretokens, report.merges, report.count_seconds,

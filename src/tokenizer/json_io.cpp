@@ -362,13 +362,13 @@ void Tokenizer::save(const std::filesystem::path& path) const {
   tmp += ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) fail("cannot write {}; check that its folder exists and is writable", tmp.string());
+    if (!out) fail_environment("cannot write {}; check that its folder exists and is writable", tmp.string());
     out << text;
-    if (!out.flush()) fail("writing {} failed (disk full?)", tmp.string());
+    if (!out.flush()) fail_environment("writing {} failed (disk full?)", tmp.string());
   }
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
-  if (ec) fail("cannot rename {} to {}: {}", tmp.string(), path.string(), ec.message());
+  if (ec) fail_environment("cannot rename {} to {}: {}", tmp.string(), path.string(), ec.message());
 }
 
 }  // namespace hermes::tokenizer

@@ -9,15 +9,15 @@ if(NOT rc EQUAL 0)
   message(FATAL_ERROR "mkfifo failed")
 endif()
 # expect_run's own limit is 600 s; a hang would show as a timeout, never as a pass.
-expect_run(deck_fifo EXIT nonzero ONCE "error" CONTAINS "pipe: is a FIFO (named pipe), not a regular file"
+expect_run(deck_fifo EXIT 2 ONCE "error" CONTAINS "pipe: is a FIFO (named pipe), not a regular file"
            COMMAND "${HERMES}" run pipe)
-expect_run(tokenizer_device EXIT nonzero ONCE "error" CONTAINS "/dev/zero: is a device, not a regular file"
+expect_run(tokenizer_device EXIT 2 ONCE "error" CONTAINS "/dev/zero: is a device, not a regular file"
            COMMAND "${HERMES}" tokenize --tokenizer /dev/zero "hello")
-expect_run(tokenizer_fifo EXIT nonzero CONTAINS "is a FIFO" COMMAND "${HERMES}" tokenize --tokenizer pipe "hello")
-expect_run(checkpoint_device EXIT nonzero ONCE "error" CONTAINS "/dev/zero: is a device"
+expect_run(tokenizer_fifo EXIT 2 CONTAINS "is a FIFO" COMMAND "${HERMES}" tokenize --tokenizer pipe "hello")
+expect_run(checkpoint_device EXIT 2 ONCE "error" CONTAINS "/dev/zero: is a device"
            COMMAND "${HERMES}" export --checkpoint /dev/zero --format gguf --output m.gguf)
 file(WRITE "${WORK_DIR}/text.txt" "some text\n\nmore text\n")
-expect_run(corpus_device EXIT nonzero ONCE "error" CONTAINS "/dev/zero"
+expect_run(corpus_device EXIT 2 ONCE "error" CONTAINS "/dev/zero"
            COMMAND "${HERMES}" train-tokenizer --input /dev/zero --output tok.json --vocab-size 300)
 
 # Empty corpora.
@@ -25,7 +25,7 @@ file(WRITE "${WORK_DIR}/empty.txt" "")
 file(WRITE "${WORK_DIR}/blank.txt" "\n\n   \n\n")
 expect_run(tokenizer EXIT 0 COMMAND "${HERMES}" train-tokenizer --input text.txt --output tok.json --vocab-size 300)
 foreach(corpus empty blank)
-  expect_run(prepare_${corpus} EXIT nonzero ONCE "error" CONTAINS "${corpus}.txt hold no documents"
+  expect_run(prepare_${corpus} EXIT 2 ONCE "error" CONTAINS "${corpus}.txt hold no documents"
              COMMAND "${HERMES}" run "run.name=\"${corpus}\"" "run.stages=[\"prepare\"]" "data.inputs=[\"${corpus}.txt\"]"
                      data.format=text "tokenizer.path=\"tok.json\"")
 endforeach()

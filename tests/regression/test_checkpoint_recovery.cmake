@@ -105,7 +105,7 @@ file(COPY "${WORK_DIR}/runs/base/" DESTINATION "${WORK_DIR}/runs/none")
 foreach(f step_00000004.h5 step_00000008.h5 final.h5)
   file(WRITE "${WORK_DIR}/runs/none/checkpoints/${f}" "not an HDF5 file")
 endforeach()
-expect_run(none EXIT nonzero CONTAINS "run.resume: no readable checkpoint in" "step_00000008.h5 is unreadable"
+expect_run(none EXIT 2 CONTAINS "run.resume: no readable checkpoint in" "step_00000008.h5 is unreadable"
            ABSENT "HDF5-DIAG"
            COMMAND "${HERMES}" run deck.toml run.name=none run.resume=true train.max_steps=16 "run.stages=[\"pretrain\"]")
 
@@ -133,7 +133,7 @@ endif()
 file(SIZE "${ck}/final.h5" size)
 math(EXPR cut "${size} / 3")
 execute_process(COMMAND head -c ${cut} "${ck}/final.h5" OUTPUT_FILE "${WORK_DIR}/cut.h5")
-expect_run(damaged_checkpoint EXIT nonzero ONCE "error" CONTAINS "cut.h5" ABSENT "HDF5-DIAG" "infinite loop"
+expect_run(damaged_checkpoint EXIT 2 ONCE "error" CONTAINS "cut.h5" ABSENT "HDF5-DIAG" "infinite loop"
            COMMAND "${HERMES}" generate --checkpoint cut.h5 --tokenizer runs/base/tokenizer.json --prompt "hi"
                    --max-tokens 4)
 file(REMOVE_RECURSE "${WORK_DIR}/cutdata")
@@ -144,6 +144,6 @@ file(SIZE "${shard}" size)
 math(EXPR cut "${size} / 2")
 get_filename_component(shard_name "${shard}" NAME)
 execute_process(COMMAND head -c ${cut} "${WORK_DIR}/runs/base/data/${shard_name}" OUTPUT_FILE "${shard}")
-expect_run(damaged_shard EXIT nonzero ONCE "error" CONTAINS "${shard_name}" ABSENT "HDF5-DIAG" "infinite loop"
+expect_run(damaged_shard EXIT 2 ONCE "error" CONTAINS "${shard_name}" ABSENT "HDF5-DIAG" "infinite loop"
            COMMAND "${HERMES}" run deck.toml run.name=cutrun "run.stages=[\"pretrain\"]" "data.output_dir=\"cutdata\""
                    "tokenizer.path=\"runs/base/tokenizer.json\"")

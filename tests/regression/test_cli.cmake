@@ -17,7 +17,7 @@ expect_run(info EXIT 0 CONTAINS "nano" "tiny" "gpt2-small" "gpt2-medium" "gpt2-l
            COMMAND "${HERMES}" info)
 expect_run(info_preset EXIT 0 CONTAINS "parameters: 33035136" "training memory per rank"
            COMMAND "${HERMES}" info --preset agentic-50m --vocab-size 49152)
-expect_run(info_bad_preset EXIT nonzero CONTAINS "did you mean 'tiny'" COMMAND "${HERMES}" info --preset tin)
+expect_run(info_bad_preset EXIT 2 CONTAINS "did you mean 'tiny'" COMMAND "${HERMES}" info --preset tin)
 expect_run(info_deck EXIT 0 CONTAINS "model tiny:" COMMAND "${HERMES}" info "${SOURCE_DIR}/inputs/quickstart.toml")
 expect_run(deck EXIT 0 CONTAINS "[optim]" "lr = 0.002  # peak AdamW learning rate" "name = \"quickstart\""
            COMMAND "${HERMES}" deck optim.lr=0.002)

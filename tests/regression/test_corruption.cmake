@@ -47,7 +47,7 @@ foreach(ds tokens loss_mask)
   file(REMOVE_RECURSE "${WORK_DIR}/bad_${ds}")
   file(COPY "${run}/data/" DESTINATION "${WORK_DIR}/bad_${ds}")
   execute_process(COMMAND ${damage} flip "${WORK_DIR}/bad_${ds}/val-00000.h5" ${ds} COMMAND_ERROR_IS_FATAL ANY)
-  expect_run(shard_${ds} EXIT 1 CONTAINS "bad_${ds}/val-00000.h5: /${ds} cannot be read" "re-run the prepare stage"
+  expect_run(shard_${ds} EXIT 2 CONTAINS "bad_${ds}/val-00000.h5: /${ds} cannot be read" "re-run the prepare stage"
              ABSENT "HDF5-DIAG"
              COMMAND "${HERMES}" run deck.toml ${eval_only} data.output_dir=bad_${ds})
 endforeach()
@@ -55,10 +55,17 @@ endforeach()
 # A flipped byte in a weight: generation from that checkpoint stops, naming the tensor.
 file(COPY_FILE "${run}/checkpoints/final.h5" "${WORK_DIR}/flipped.h5")
 execute_process(COMMAND ${damage} flip "${WORK_DIR}/flipped.h5" model/tok_emb.weight COMMAND_ERROR_IS_FATAL ANY)
-expect_run(weight EXIT 1 CONTAINS "checkpoint flipped.h5: tensor '/model/tok_emb.weight' cannot be read"
+expect_run(weight EXIT 2 CONTAINS "checkpoint flipped.h5: tensor '/model/tok_emb.weight' cannot be read"
            ABSENT "HDF5-DIAG"
            COMMAND "${HERMES}" generate --checkpoint flipped.h5 --tokenizer runs/c/tokenizer.json --prompt hi
                    --max-tokens 4)
+# The same damaged checkpoint is exit 2 (a bad input) in every command that reads it.
+expect_run(weight_export EXIT 2 ONCE "error" CONTAINS "flipped.h5" ABSENT "HDF5-DIAG"
+           COMMAND "${HERMES}" export --checkpoint flipped.h5 --format gguf --output flipped.gguf)
+expect_run(weight_init_from EXIT 2 ONCE "error" CONTAINS "flipped.h5" ABSENT "HDF5-DIAG"
+           COMMAND "${HERMES}" run deck.toml run.name=from_flipped "run.stages=[\"pretrain\"]"
+                   "train.init_from=\"flipped.h5\"" "data.output_dir=\"${run}/data\""
+                   "tokenizer.path=\"${run}/tokenizer.json\"")
 # A flipped byte in the optimizer state of the latest checkpoint: resume names it and falls back.
 file(REMOVE_RECURSE "${WORK_DIR}/runs/r")
 file(COPY "${run}/" DESTINATION "${WORK_DIR}/runs/r")
@@ -73,15 +80,15 @@ file(MAKE_DIRECTORY "${WORK_DIR}/narrow")
 file(COPY "${run}/data/" DESTINATION "${WORK_DIR}/narrow")
 execute_process(COMMAND ${damage} uint8_tokens "${run}/data/val-00000.h5" "${WORK_DIR}/narrow/val-00000.h5"
                 COMMAND_ERROR_IS_FATAL ANY)
-expect_run(uint8_tokens EXIT 1 CONTAINS "narrow/val-00000.h5: /tokens is stored as a 1-byte integer type"
+expect_run(uint8_tokens EXIT 2 CONTAINS "narrow/val-00000.h5: /tokens is stored as a 1-byte integer type"
            COMMAND "${HERMES}" run deck.toml ${eval_only} data.output_dir=narrow)
 execute_process(COMMAND ${damage} transpose "${run}/checkpoints/final.h5" "${WORK_DIR}/transposed.h5"
                         model/layers.0.attn.qkv.weight COMMAND_ERROR_IS_FATAL ANY)
-expect_run(transposed EXIT 1 CONTAINS "tensor '/model/layers.0.attn.qkv.weight' has shape (64, 192), the model needs (192, 64)"
+expect_run(transposed EXIT 2 CONTAINS "tensor '/model/layers.0.attn.qkv.weight' has shape (64, 192), the model needs (192, 64)"
            COMMAND "${HERMES}" generate --checkpoint transposed.h5 --tokenizer runs/c/tokenizer.json --prompt hi)
 execute_process(COMMAND ${damage} int32 "${run}/checkpoints/final.h5" "${WORK_DIR}/int32.h5"
                         model/final_norm.weight COMMAND_ERROR_IS_FATAL ANY)
-expect_run(int32 EXIT 1 CONTAINS "tensor '/model/final_norm.weight' is not stored as 32-bit floats"
+expect_run(int32 EXIT 2 CONTAINS "tensor '/model/final_norm.weight' is not stored as 32-bit floats"
            COMMAND "${HERMES}" generate --checkpoint int32.h5 --tokenizer runs/c/tokenizer.json --prompt hi)
 
 # Files from before checksums are still read, with one warning for the whole run.

@@ -29,7 +29,7 @@ expect_run(tokenizer2 EXIT 0 COMMAND "${HERMES}" train-tokenizer --input corpus.
 expect_run(retokenized EXIT 0 CONTAINS "rebuilt the shards because the tokenizer changed"
            COMMAND "${HERMES}" run deck.toml run.resume=true tokenizer.path=tok2.json)
 file(WRITE "${WORK_DIR}/bad.jsonl" "{\"conversations\": [{\"from\": \"human\", \"value\": \"hi\"}]}\n{\"conversations\": [\n")
-expect_run(bad_record EXIT nonzero ONCE "bad.jsonl:2: malformed JSON"
+expect_run(bad_record EXIT 2 ONCE "bad.jsonl:2: malformed JSON"
            COMMAND "${MPIEXEC}" -n 2 "${HERMES}" run deck.toml run.name=bad "data.inputs=[\"bad.jsonl\"]")
 expect_run(skip_record EXIT 0 CONTAINS "skipped 1 malformed record"
            COMMAND "${HERMES}" run deck.toml run.name=skip "data.inputs=[\"bad.jsonl\"]" data.skip_bad_records=true)

@@ -95,15 +95,15 @@ endif()
 # Refusals: one line, non-zero exit, nothing written.
 expect_run(bad_format EXIT 2 CONTAINS "export.format" "gguf" COMMAND "${HERMES}" export --checkpoint ${ckpt}
            --format onnx --output out/x)
-expect_run(bad_dtype EXIT nonzero CONTAINS "q8_0" "fp32, fp16 or bf16" COMMAND "${HERMES}" export --checkpoint ${ckpt}
+expect_run(bad_dtype EXIT 2 CONTAINS "q8_0" "fp32, fp16 or bf16" COMMAND "${HERMES}" export --checkpoint ${ckpt}
            --format hf --dtype q8_0 --output out/hf_q8)
-expect_run(no_checkpoint EXIT nonzero CONTAINS "absent.h5" "does not exist" COMMAND "${HERMES}" export
+expect_run(no_checkpoint EXIT 2 CONTAINS "absent.h5" "does not exist" COMMAND "${HERMES}" export
            --checkpoint absent.h5 --format gguf --output out/absent.gguf)
-expect_run(import_missing EXIT nonzero CONTAINS "no_such_dir" "not a directory" COMMAND "${HERMES}" import
+expect_run(import_missing EXIT 2 CONTAINS "no_such_dir" "not a directory" COMMAND "${HERMES}" import
            --from no_such_dir --output imported2)
 file(MAKE_DIRECTORY "${WORK_DIR}/half")
 file(COPY "${WORK_DIR}/runs/exp/hf/config.json" "${WORK_DIR}/runs/exp/hf/model.safetensors" DESTINATION "${WORK_DIR}/half")
-expect_run(import_no_tokenizer EXIT nonzero CONTAINS "half/tokenizer.json" "missing" COMMAND "${HERMES}" import
+expect_run(import_no_tokenizer EXIT 2 CONTAINS "half/tokenizer.json" "missing" COMMAND "${HERMES}" import
            --from half --output imported3)
 foreach(p out/x out/hf_q8 out/absent.gguf imported2 imported3)
   if(EXISTS "${WORK_DIR}/${p}")
@@ -117,7 +117,7 @@ expect_run(gelu_train EXIT 0 CONTAINS "run finished" COMMAND "${HERMES}" run dec
            run.stages=["pretrain"] model.ffn="gelu" model.bias=true train.max_steps=2
            data.output_dir="runs/exp/data" tokenizer.path="runs/exp/tokenizer.json")
 foreach(format gguf hf)
-  expect_run(gelu_${format} EXIT nonzero CONTAINS "gelu" "swiglu" "matches no transformers or llama.cpp"
+  expect_run(gelu_${format} EXIT 2 CONTAINS "gelu" "swiglu" "matches no transformers or llama.cpp"
              COMMAND "${HERMES}" export --checkpoint runs/gelu/checkpoints/final.h5 --format ${format}
                      --output out/gelu_${format})
   if(EXISTS "${WORK_DIR}/out/gelu_${format}")

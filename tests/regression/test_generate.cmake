@@ -90,21 +90,21 @@ expect_run(single EXIT 0 CONTAINS "1/1 records"
                    --temperature 0 --max-tokens 8 generate.output_file=single.jsonl)
 
 # Refusals.
-expect_run(no_checkpoint EXIT nonzero CONTAINS "missing.h5 does not exist"
+expect_run(no_checkpoint EXIT 2 CONTAINS "missing.h5 does not exist"
            COMMAND "${HERMES}" generate --checkpoint missing.h5 --tokenizer ${tok} --prompt "hi")
-expect_run(no_tokenizer EXIT nonzero CONTAINS "tokenizer nope.json does not exist"
+expect_run(no_tokenizer EXIT 2 CONTAINS "tokenizer nope.json does not exist"
            COMMAND "${HERMES}" generate --checkpoint ${ckpt} --tokenizer nope.json --prompt "hi")
 expect_run(other_tokenizer_train EXIT 0 CONTAINS "tokenizer"
            COMMAND "${HERMES}" train-tokenizer --input runs/gen/synth.jsonl --vocab-size 300 --format sharegpt --output other.json)
-expect_run(mismatch EXIT nonzero CONTAINS "fingerprint"
+expect_run(mismatch EXIT 2 CONTAINS "fingerprint"
            COMMAND "${HERMES}" generate --checkpoint ${ckpt} --tokenizer other.json --prompt "hi")
-expect_run(overflow EXIT nonzero CONTAINS "does not fit the context" "prompt_overflow"
+expect_run(overflow EXIT 2 CONTAINS "does not fit the context" "prompt_overflow"
            COMMAND "${HERMES}" generate ${common} generate.output_file=out4.jsonl generate.prompt_overflow=error)
 # parallel.backend picks the decoder (backend::resolve): without a GPU, "cuda" is refused with
 # the key and the fix (on a GPU machine tests/gpu/test_cuda_decode covers the GPU decoder).
 find_program(NVIDIA_SMI nvidia-smi)
 if(NOT NVIDIA_SMI)
-  expect_run(cuda_backend EXIT nonzero CONTAINS "parallel.backend = \"cuda\"" ABSENT "records"
+  expect_run(cuda_backend EXIT 2 CONTAINS "parallel.backend = \"cuda\"" ABSENT "records"
              COMMAND "${HERMES}" generate --checkpoint ${ckpt} --tokenizer ${tok} --prompt "hi" parallel.backend=cuda)
 endif()
 

@@ -9,9 +9,18 @@
 
 namespace hermes {
 
+// Exit codes (the table in docs/deck.md): the cause decides the code, whichever command or rank
+// meets it, so a job script can tell "fix the input" from "retry elsewhere".
+inline constexpr int kExitEnvironment = 1;  // inputs fine, the machine not: disk full, unwritable
+                                            // folder, out of memory, MPI or device failure
+inline constexpr int kExitBadInput = 2;     // the deck, the command line or a file they name is wrong
+inline constexpr int kExitInternal = 3;     // a bug in hermes
+// 4 (training diverged) and 75 (stopped by a signal, work saved): train/trainer.hpp and
+// core/stop_signal.hpp.
+
 class Error : public std::runtime_error {
  public:
-  explicit Error(const std::string& message, int exit_code = 1)
+  explicit Error(const std::string& message, int exit_code = kExitBadInput)
       : std::runtime_error(message), exit_code_(exit_code) {}
   int exit_code() const { return exit_code_; }
 
@@ -26,9 +35,16 @@ class CollectiveExit : public Error {
   using Error::Error;
 };
 
+// An input is wrong (exit 2): the message names the file, the place and the fix.
 template <typename... Args>
 [[noreturn]] void fail(fmt::format_string<Args...> format, Args&&... args) {
   throw Error(fmt::format(format, std::forward<Args>(args)...));
+}
+
+// The machine failed hermes (exit 1): writing, syncing or renaming an output, memory.
+template <typename... Args>
+[[noreturn]] void fail_environment(fmt::format_string<Args...> format, Args&&... args) {
+  throw Error(fmt::format(format, std::forward<Args>(args)...), kExitEnvironment);
 }
 
 // Internal invariant: a bug in hermes, not a user mistake.
@@ -36,7 +52,8 @@ template <typename... Args>
   do {                                                                                      \
     if (!(cond))                                                                            \
       throw ::hermes::Error(::fmt::format("internal error at {}:{}: {} does not hold",      \
-                                          __FILE__, __LINE__, #cond));                      \
+                                          __FILE__, __LINE__, #cond),                       \
+                            ::hermes::kExitInternal);                                       \
   } while (0)
 
 }  // namespace hermes

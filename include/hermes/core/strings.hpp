@@ -18,6 +18,10 @@ std::vector<std::string> split(std::string_view text, char separator);
 std::string trim(std::string_view text);
 bool starts_with(std::string_view text, std::string_view prefix);
 
+// Text fit for a one-line message: control characters and bytes that are not valid UTF-8
+// become \xNN escapes; valid UTF-8 (any script) is kept as it is.
+std::string printable(std::string_view text);
+
 // Human-readable sizes and counts: 1.23 GiB, 124.4M.
 std::string format_bytes(double bytes);
 std::string format_count(double count);

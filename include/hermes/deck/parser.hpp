@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "hermes/core/error.hpp"
 #include "hermes/deck/deck.hpp"
 
 namespace hermes::dist { class Communicator; }
@@ -45,9 +46,15 @@ std::string_view embedded_quickstart();
 void validate(const Deck& deck, const std::string& source_name);
 
 // An error every rank raises together (a bad deck): printed once by rank 0, exit without abort.
+// The exit code follows core/error.hpp's table (a bad input unless said otherwise).
 class CollectiveError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit CollectiveError(const std::string& message, int exit_code = kExitBadInput)
+      : std::runtime_error(message), exit_code_(exit_code) {}
+  int exit_code() const { return exit_code_; }
+
+ private:
+  int exit_code_;
 };
 
 }  // namespace hermes::deck

@@ -1,0 +1,26 @@
+// Built into every executable of a sanitizer build (HERMES_ENABLE_ASAN): the runtime options and
+// leak suppressions live in the binaries, so `hermes`, the tests and GoogleTest's test discovery
+// behave the same without any environment. ASAN_OPTIONS/LSAN_OPTIONS/UBSAN_OPTIONS still override.
+//
+// Leaks are reported, except allocations made inside the MPI stack and its plugins, which Open
+// MPI keeps until exit by design (MPI_Finalize does not free them). A leak whose allocation stack
+// passes through one of these libraries is suppressed; hermes's own allocations are not.
+extern "C" {
+
+const char* __asan_default_options() { return "detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1"; }
+
+const char* __ubsan_default_options() { return "print_stacktrace=1:halt_on_error=1"; }
+
+const char* __lsan_default_suppressions() {
+  return "leak:libmpi.so\n"
+         "leak:libopen-pal.so\n"
+         "leak:libopen-rte.so\n"
+         "leak:libpmix.so\n"
+         "leak:libhwloc.so\n"
+         "leak:libevent\n"
+         "leak:/openmpi/lib/\n"  // Open MPI's plugins (mca_*.so)
+         "leak:libucs.so\n"
+         "leak:libucp.so\n";
+}
+
+}  // extern "C"
