@@ -79,6 +79,9 @@ struct Loader::Impl {
     if (r.header().split != o.split)
       fail("{} holds split '{}' but the manifest lists it under '{}'; re-run the prepare stage",
            shard_paths[s].string(), r.header().split, o.split);
+    if (r.header().tokens != shard_start[s + 1] - shard_start[s])
+      fail("{} holds {} tokens but {} says {}; the shard or the manifest is damaged: re-run the prepare stage",
+           shard_paths[s].string(), r.header().tokens, kManifestName, shard_start[s + 1] - shard_start[s]);
     open.emplace_back(s, std::move(r));
     return open.back().second;
   }

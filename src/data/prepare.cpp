@@ -9,6 +9,7 @@
 #include <cstring>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <optional>
 
 #include "hermes/core/durable.hpp"
@@ -49,6 +50,62 @@ std::vector<Split> assign_splits(std::uint64_t n, double val_fraction, double te
   return out;
 }
 
+namespace {
+// Every field the loader and prepare read, with its type, and shard counts that add up, so a
+// damaged or hand-edited manifest is one line naming the field instead of a JSON exception.
+void check_manifest_schema(const json& m, const fs::path& path) {
+  const auto bad = [&](const std::string& field, const char* want) {
+    fail("{}: {} must be {}; the manifest is damaged: re-run the prepare stage", path.string(), field, want);
+  };
+  const auto count = [&](const json& obj, const char* key, const std::string& where) -> std::uint64_t {
+    if (!obj.contains(key) || !obj[key].is_number_unsigned()) bad(where + "." + key, "a non-negative integer");
+    return obj[key].get<std::uint64_t>();
+  };
+  const auto text = [&](const json& obj, const char* key, const std::string& where) -> std::string {
+    if (!obj.contains(key) || !obj[key].is_string()) bad(where + "." + key, "a string");
+    return obj[key].get<std::string>();
+  };
+  if (!m.contains("tokenizer") || !m["tokenizer"].is_object()) bad("tokenizer", "an object");
+  text(m["tokenizer"], "fingerprint", "tokenizer");
+  count(m["tokenizer"], "vocab_size", "tokenizer");
+  if (!m.contains("settings") || !m["settings"].is_object()) bad("settings", "an object");
+  if (!m.contains("inputs") || !m["inputs"].is_array()) bad("inputs", "an array");
+  for (std::size_t i = 0; i < m["inputs"].size(); ++i) {
+    const auto& in = m["inputs"][i];
+    const std::string where = fmt::format("inputs[{}]", i);
+    if (!in.is_object()) bad(where, "an object");
+    text(in, "path", where);
+    text(in, "hash", where);
+    count(in, "size", where);
+  }
+  if (!m.contains("splits") || !m["splits"].is_object()) bad("splits", "an object");
+  for (const char* split : {"train", "val", "test"}) {
+    const std::string where = std::string("splits.") + split;
+    if (!m["splits"].contains(split) || !m["splits"][split].is_object()) bad(where, "an object");
+    const auto& sp = m["splits"][split];
+    const auto tokens = count(sp, "tokens", where), documents = count(sp, "documents", where);
+    if (!sp.contains("shards") || !sp["shards"].is_array()) bad(where + ".shards", "an array");
+    std::uint64_t sum_tokens = 0, sum_documents = 0;
+    for (std::size_t i = 0; i < sp["shards"].size(); ++i) {
+      const auto& sh = sp["shards"][i];
+      const std::string at = fmt::format("{}.shards[{}]", where, i);
+      if (!sh.is_object()) bad(at, "an object");
+      const auto file = text(sh, "file", at);
+      // A shard lives in the dataset folder: no paths that lead elsewhere.
+      if (file.empty() || file.find('/') != std::string::npos || file == "." || file == "..")
+        bad(at + ".file", "a file name in the dataset folder");
+      const auto n = count(sh, "tokens", at), d = count(sh, "documents", at);
+      if (n > std::numeric_limits<std::uint64_t>::max() - sum_tokens) bad(at + ".tokens", "a plausible count");
+      sum_tokens += n;
+      sum_documents += d;
+    }
+    if (sum_tokens != tokens || sum_documents != documents)
+      fail("{}: {} counts {} tokens and {} documents but its shards add up to {} and {}; the manifest is damaged: "
+           "re-run the prepare stage", path.string(), where, tokens, documents, sum_tokens, sum_documents);
+  }
+}
+}  // namespace
+
 json read_manifest(const fs::path& dir) {
   const fs::path path = dir / kManifestName;
   std::ifstream in(path);
@@ -61,10 +118,11 @@ json read_manifest(const fs::path& dir) {
   }
   if (!m.is_object() || m.value("format", "") != "hermes-dataset")
     fail("{} is not a hermes dataset manifest; re-run the prepare stage", path.string());
-  const auto version = m.value("format_version", std::int64_t{0});
-  if (version != kShardFormatVersion)
+  const auto& version = m["format_version"];
+  if (!version.is_number_integer() || version.get<std::int64_t>() != kShardFormatVersion)
     fail("{} has dataset format version {} but this hermes reads version {}; re-run the prepare stage to rebuild",
-         path.string(), version, kShardFormatVersion);
+         path.string(), version.dump(), kShardFormatVersion);
+  check_manifest_schema(m, path);
   return m;
 }
 

@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <random>
+#include <sstream>
+
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
@@ -16,6 +19,8 @@
 namespace hermes::io {
 
 namespace fs = std::filesystem;
+
+constexpr std::int64_t kCheckpointVersion = 1;  // the schema at the top of io/checkpoint.hpp
 
 namespace {
 
@@ -180,7 +185,7 @@ void save_checkpoint(const fs::path& path, const CheckpointData& d) {
     H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST);
     H5 file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), H5Fclose, "H5Fcreate");
     write_attr_string(file, "format", "hermes-checkpoint");
-    write_attr<std::int64_t>(file, "version", 1, H5T_NATIVE_INT64);
+    write_attr<std::int64_t>(file, "version", kCheckpointVersion, H5T_NATIVE_INT64);
     write_attr_string(file, "optimizer", d.optimizer);
     write_attr_string(file, "model", model_json(d.model));
     write_attr_string(file, "deck", d.deck_toml);
@@ -217,6 +222,53 @@ void save_checkpoint(const fs::path& path, const CheckpointData& d) {
   durable_replace(tmp, path);
 }
 
+namespace {
+// The `model` attribute: every field present with its type, and a shape model::validate accepts.
+model::ModelConfig model_from_json(const std::string& text, const fs::path& path) {
+  model::ModelConfig m;
+  try {
+    const auto j = nlohmann::json::parse(text);
+    m.preset = j.at("preset").get<std::string>();
+    m.vocab_size = j.at("vocab_size").get<std::int64_t>();
+    m.n_layer = j.at("n_layer").get<std::int64_t>();
+    m.n_embd = j.at("n_embd").get<std::int64_t>();
+    m.n_head = j.at("n_head").get<std::int64_t>();
+    m.n_kv_head = j.at("n_kv_head").get<std::int64_t>();
+    m.ffn_hidden = j.at("ffn_hidden").get<std::int64_t>();
+    m.context_length = j.at("context_length").get<std::int64_t>();
+    m.ffn = model::parse_ffn(j.at("ffn").get<std::string>());
+    m.bias = j.at("bias").get<bool>();
+    m.rope_theta = j.at("rope_theta").get<double>();
+    m.norm_eps = j.at("norm_eps").get<double>();
+    m.init_std = j.at("init_std").get<double>();
+    model::validate(m);
+  } catch (const nlohmann::json::exception& e) {
+    fail("checkpoint {}: attribute 'model' is damaged ({}); use another checkpoint", path.string(), e.what());
+  } catch (const Error& e) {
+    fail("checkpoint {}: attribute 'model' describes no valid model ({}); use another checkpoint", path.string(),
+         e.what());
+  }
+  return m;
+}
+
+// The training state a resume continues from: counts that cannot be negative, a loss that is a
+// number, and a random-number state the generator accepts.
+void check_state(const TrainState& s, const fs::path& path) {
+  if (s.step < 0 || s.tokens_seen < 0)
+    fail("checkpoint {}: /state holds step {} and tokens_seen {}; they cannot be negative: the checkpoint is "
+         "damaged, use another", path.string(), s.step, s.tokens_seen);
+  if (std::isnan(s.best_val_loss))
+    fail("checkpoint {}: /state best_val_loss is not a number; the checkpoint is damaged, use another", path.string());
+  std::mt19937_64 probe;
+  std::istringstream in(s.rng);
+  in >> probe;
+  std::string rest;
+  if (in.fail() || (in >> rest, !rest.empty()))
+    fail("checkpoint {}: /state rng is not a random-number generator state; the checkpoint is damaged, use another",
+         path.string());
+}
+}  // namespace
+
 CheckpointData read_checkpoint_header(const fs::path& path) {
   hdf5::quiet();
   if (!fs::exists(path)) fail("checkpoint {} does not exist", path.string());
@@ -229,21 +281,11 @@ CheckpointData read_checkpoint_header(const fs::path& path) {
   d.deck_toml = read_attr_string(file, "deck", path);
   d.tokenizer_json = read_attr_string(file, "tokenizer", path);
   d.tokenizer_fingerprint = read_attr_string(file, "tokenizer_fingerprint", path);
-  const auto j = nlohmann::json::parse(read_attr_string(file, "model", path));
-  auto& m = d.model;
-  m.preset = j.at("preset");
-  m.vocab_size = j.at("vocab_size");
-  m.n_layer = j.at("n_layer");
-  m.n_embd = j.at("n_embd");
-  m.n_head = j.at("n_head");
-  m.n_kv_head = j.at("n_kv_head");
-  m.ffn_hidden = j.at("ffn_hidden");
-  m.context_length = j.at("context_length");
-  m.ffn = model::parse_ffn(j.at("ffn"));
-  m.bias = j.at("bias");
-  m.rope_theta = j.at("rope_theta");
-  m.norm_eps = j.at("norm_eps");
-  m.init_std = j.at("init_std");
+  const auto version = read_attr<std::int64_t>(file, "version", H5T_NATIVE_INT64, path);
+  if (version != kCheckpointVersion)
+    fail("checkpoint {} has format version {}, this hermes reads version {}; use the hermes that wrote it",
+         path.string(), version, kCheckpointVersion);
+  d.model = model_from_json(read_attr_string(file, "model", path), path);
   H5 st(H5Gopen2(file, "state", H5P_DEFAULT), H5Gclose, "opening /state");
   d.state.step = read_attr<std::int64_t>(st, "step", H5T_NATIVE_INT64, path);
   d.state.tokens_seen = read_attr<std::int64_t>(st, "tokens_seen", H5T_NATIVE_INT64, path);
@@ -252,6 +294,7 @@ CheckpointData read_checkpoint_header(const fs::path& path) {
   d.state.cursor.seed = read_attr<std::uint64_t>(st, "loader_seed", H5T_NATIVE_UINT64, path);
   d.state.best_val_loss = read_attr<double>(st, "best_val_loss", H5T_NATIVE_DOUBLE, path);
   d.state.rng = read_attr_string(st, "rng", path);
+  check_state(d.state, path);
   return d;
 }
 

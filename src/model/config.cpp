@@ -1,5 +1,7 @@
 #include "hermes/model/config.hpp"
 
+#include <cmath>
+
 #include <algorithm>
 #include <map>
 
@@ -83,6 +85,20 @@ Ffn parse_ffn(const std::string& name) {
 }
 
 void validate(const ModelConfig& c) {
+  // Sizes come from decks (already bounded there) and from checkpoint and import headers (not).
+  const auto within = [](const char* key, std::int64_t v, std::int64_t lo, std::int64_t hi) {
+    if (v < lo || v > hi) fail("model: {} = {} is out of range: must be between {} and {}", key, v, lo, hi);
+  };
+  within("vocab_size", c.vocab_size, 1, std::int64_t{1} << 31);
+  within("n_layer", c.n_layer, 1, 1024);
+  within("n_embd", c.n_embd, 1, std::int64_t{1} << 16);
+  within("n_head", c.n_head, 1, 1024);
+  within("n_kv_head", c.n_kv_head, 1, 1024);
+  within("ffn_hidden", c.ffn_hidden, 1, std::int64_t{1} << 20);
+  within("context_length", c.context_length, 1, std::int64_t{1} << 24);
+  if (!(c.rope_theta > 0) || !std::isfinite(c.rope_theta)) fail("model: rope_theta = {} must be a positive number", c.rope_theta);
+  if (!(c.norm_eps > 0) || !std::isfinite(c.norm_eps)) fail("model: norm_eps = {} must be a positive number", c.norm_eps);
+  if (!(c.init_std >= 0) || !std::isfinite(c.init_std)) fail("model: init_std = {} must be a non-negative number", c.init_std);
   if (c.n_embd % c.n_head != 0)
     fail("model: n_embd = {} is not divisible by n_head = {}; choose n_head dividing the width",
          c.n_embd, c.n_head);

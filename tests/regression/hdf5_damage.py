@@ -5,7 +5,10 @@
   uint8_tokens SRC DST         rewrite a shard with its token ids stored as uint8
   transpose SRC DST DATASET    rewrite a checkpoint with one 2-D tensor transposed
   int32 SRC DST DATASET        rewrite a checkpoint with one tensor stored as int32
+  attr FILE OBJECT NAME JSON   set an attribute in place (JSON: a number, a string or an object,
+                               stored as HDF5 stores it when hermes writes it; objects as text)
 """
+import json
 import shutil
 import sys
 
@@ -64,6 +67,18 @@ def main():
     elif mode == "int32":
         target = sys.argv[4].lstrip("/")
         rewrite(sys.argv[2], sys.argv[3], lambda name, data: data.astype(np.int32) if name == target else None)
+    elif mode == "attr":
+        value = json.loads(sys.argv[5])
+        with h5py.File(sys.argv[2], "r+") as f:
+            obj = f[sys.argv[3]]
+            old = obj.attrs[sys.argv[4]]
+            if isinstance(value, dict):
+                value = json.dumps(value)
+            if isinstance(value, str):  # fixed-length text, as hermes writes it
+                del obj.attrs[sys.argv[4]]
+                obj.attrs.create(sys.argv[4], np.bytes_(value.encode()))
+            else:
+                obj.attrs.modify(sys.argv[4], np.array(value, dtype=np.asarray(old).dtype))
     else:
         sys.exit(f"unknown mode {mode}")
 

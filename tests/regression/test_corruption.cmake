@@ -91,6 +91,39 @@ execute_process(COMMAND ${damage} int32 "${run}/checkpoints/final.h5" "${WORK_DI
 expect_run(int32 EXIT 2 CONTAINS "tensor '/model/final_norm.weight' is not stored as 32-bit floats"
            COMMAND "${HERMES}" generate --checkpoint int32.h5 --tokenizer runs/c/tokenizer.json --prompt hi)
 
+# Header values a checkpoint cannot hold: each one line naming the checkpoint and the field, exit 2.
+function(bad_header name object attribute json expect)
+  file(COPY_FILE "${run}/checkpoints/final.h5" "${WORK_DIR}/${name}.h5")
+  execute_process(COMMAND ${damage} attr "${WORK_DIR}/${name}.h5" "${object}" "${attribute}" "${json}"
+                  COMMAND_ERROR_IS_FATAL ANY)
+  expect_run(header_${name} EXIT 2 ONCE "hermes: error" CONTAINS "${name}.h5" "${expect}"
+             ABSENT "internal error" "unexpected failure"
+             COMMAND "${HERMES}" generate --checkpoint ${name}.h5 --tokenizer runs/c/tokenizer.json --prompt hi)
+endfunction()
+bad_header(version / version 7 "has format version 7, this hermes reads version 1")
+bad_header(step state step -3 "/state holds step -3")
+bad_header(rng state rng "\"not a state\"" "/state rng is not a random-number generator state")
+bad_header(heads / model "{\"preset\": \"nano\", \"vocab_size\": 512, \"n_layer\": 2, \"n_embd\": 64, \"n_head\": 0, \"n_kv_head\": 0, \"ffn_hidden\": 256, \"context_length\": 64, \"ffn\": \"gelu\", \"bias\": true, \"rope_theta\": 10000.0, \"norm_eps\": 1e-5, \"init_std\": 0.02}"
+           "describes no valid model (model: n_head = 0 is out of range")
+bad_header(model_text / model "\"{\\\"preset\\\": 3\"" "attribute 'model' is damaged")
+
+# A manifest whose counts disagree with its shards: one line naming the manifest, exit 2.
+file(MAKE_DIRECTORY "${WORK_DIR}/inflated")
+file(COPY "${run}/data/" DESTINATION "${WORK_DIR}/inflated")
+file(READ "${WORK_DIR}/inflated/manifest.json" manifest)
+string(JSON val_tokens GET "${manifest}" splits val tokens)
+math(EXPR more "${val_tokens} + 1000")
+string(JSON manifest SET "${manifest}" splits val tokens ${more})
+string(JSON manifest SET "${manifest}" splits val shards 0 tokens ${more})
+file(WRITE "${WORK_DIR}/inflated/manifest.json" "${manifest}")
+expect_run(manifest_inflated EXIT 2 ONCE "error" CONTAINS "inflated/val-00000.h5 holds ${val_tokens} tokens but manifest.json says ${more}"
+           ABSENT "internal"
+           COMMAND "${HERMES}" run deck.toml ${eval_only} data.output_dir=inflated)
+string(JSON manifest SET "${manifest}" splits val shards 0 tokens "\"many\"")
+file(WRITE "${WORK_DIR}/inflated/manifest.json" "${manifest}")
+expect_run(manifest_type EXIT 2 ONCE "error" CONTAINS "splits.val.shards[0].tokens must be a non-negative integer"
+           COMMAND "${HERMES}" run deck.toml ${eval_only} data.output_dir=inflated)
+
 # Files from before checksums are still read, with one warning for the whole run.
 file(MAKE_DIRECTORY "${WORK_DIR}/old")
 file(COPY "${run}/data/" DESTINATION "${WORK_DIR}/old")
