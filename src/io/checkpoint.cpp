@@ -252,13 +252,14 @@ model::ModelConfig model_from_json(const std::string& text, const fs::path& path
 }
 
 // The training state a resume continues from: counts that cannot be negative, a loss that is a
-// number, and a random-number state the generator accepts.
+// number, and a random-number state the generator accepts (or none).
 void check_state(const TrainState& s, const fs::path& path) {
   if (s.step < 0 || s.tokens_seen < 0)
     fail("checkpoint {}: /state holds step {} and tokens_seen {}; they cannot be negative: the checkpoint is "
          "damaged, use another", path.string(), s.step, s.tokens_seen);
   if (std::isnan(s.best_val_loss))
     fail("checkpoint {}: /state best_val_loss is not a number; the checkpoint is damaged, use another", path.string());
+  if (s.rng.empty()) return;  // written without training (an import, a test model): no state
   std::mt19937_64 probe;
   std::istringstream in(s.rng);
   in >> probe;

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # run.sh HARNESS SEEDS WORK SECONDS: fuzzes for SECONDS, growing WORK/corpus from SEEDS.
-# Exit 0 when nothing was found; otherwise libFuzzer's report, the saved input and exit 1.
+# Inputs may be as long as the longest seed. Exit 0 when nothing was found; otherwise libFuzzer's report, the saved input and exit 1.
 set -uo pipefail
 harness=$1 seeds=$2 work=$3 seconds=$4
 mkdir -p "$work/corpus" "$work/findings"
 # -timeout: one input taking this long counts as a hang; -rss_limit_mb: as a memory blow-up.
-"$harness" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 -max_len=65536 \
+# -seed=1: the same mutations on every run, so CI is reproducible; the grown corpus still varies.
+"$harness" -seed=1 -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 \
   -artifact_prefix="$work/findings/" -print_final_stats=1 "$work/corpus" "$seeds" 2>"$work/log.txt"
 rc=$?
 tail -n 12 "$work/log.txt"
