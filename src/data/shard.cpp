@@ -28,24 +28,38 @@ Handle vlen_string_type(const fs::path& path) {
   return t;
 }
 
+// Strings are written fixed-length, padded to the longest: they live in the attribute itself,
+// which the 1.8 format checksums. Variable-length strings would live in HDF5's global heap, which
+// has no checksum, and HDF5 reads a damaged one out of bounds (found by tests/fuzz); files
+// written that way before are still read.
+Handle fixed_string_type(std::size_t width, const fs::path& path) {
+  Handle type(check(H5Tcopy(H5T_C_S1), "H5Tcopy", path), H5Tclose);
+  check(H5Tset_size(type, std::max<std::size_t>(width, 1)), "H5Tset_size", path);
+  check(H5Tset_strpad(type, H5T_STR_NULLPAD), "H5Tset_strpad", path);
+  return type;
+}
+
 void write_string_attribute(hid_t obj, const char* name, const std::string& value, const fs::path& path) {
-  const Handle type = vlen_string_type(path);
+  const Handle type = fixed_string_type(value.size(), path);
   const Handle space(check(H5Screate(H5S_SCALAR), "H5Screate", path), H5Sclose);
   const Handle attr(check(H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT), "H5Acreate2", path),
                     H5Aclose);
-  const char* p = value.c_str();
-  check(H5Awrite(attr, type, &p), "H5Awrite", path);
+  std::string padded = value;
+  padded.resize(std::max<std::size_t>(value.size(), 1), '\0');
+  check(H5Awrite(attr, type, padded.data()), "H5Awrite", path);
 }
 
 void write_strings_attribute(hid_t obj, const char* name, const std::vector<std::string>& values, const fs::path& path) {
-  const Handle type = vlen_string_type(path);
+  std::size_t width = 1;
+  for (const auto& v : values) width = std::max(width, v.size());
+  const Handle type = fixed_string_type(width, path);
   const hsize_t n = values.size();
   const Handle space(check(H5Screate_simple(1, &n, nullptr), "H5Screate_simple", path), H5Sclose);
   const Handle attr(check(H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT), "H5Acreate2", path),
                     H5Aclose);
-  std::vector<const char*> ptrs;
-  for (const auto& v : values) ptrs.push_back(v.c_str());
-  if (!ptrs.empty()) check(H5Awrite(attr, type, ptrs.data()), "H5Awrite", path);
+  std::string packed(width * values.size(), '\0');
+  for (std::size_t i = 0; i < values.size(); ++i) values[i].copy(packed.data() + i * width, values[i].size());
+  if (n > 0) check(H5Awrite(attr, type, packed.data()), "H5Awrite", path);
 }
 
 template <typename T>
@@ -85,6 +99,14 @@ std::vector<std::string> read_strings_attribute(hid_t obj, const char* name, con
     }
   }
   return out;
+}
+
+std::string read_string_attribute(hid_t obj, const char* name, const fs::path& path) {
+  auto values = read_strings_attribute(obj, name, path);
+  if (values.size() != 1)
+    fail("{}: attribute '{}' holds {} strings, not one; the shard is damaged: re-run the prepare stage", path.string(),
+         name, values.size());
+  return values[0];
 }
 
 template <typename T>
@@ -160,9 +182,9 @@ ShardHeader read_header(hid_t file, const fs::path& path) {
          "prepare stage",
          path.string(), format.empty() ? "" : format[0]);
   h.format_version = read_scalar_attribute<std::int64_t>(file, "format_version", H5T_NATIVE_INT64, path);
-  h.tokenizer_fingerprint = read_strings_attribute(file, "tokenizer_fingerprint", path).at(0);
+  h.tokenizer_fingerprint = read_string_attribute(file, "tokenizer_fingerprint", path);
   h.vocab_size = read_scalar_attribute<std::uint64_t>(file, "vocab_size", H5T_NATIVE_UINT64, path);
-  h.split = read_strings_attribute(file, "split", path).at(0);
+  h.split = read_string_attribute(file, "split", path);
   h.sources = read_strings_attribute(file, "sources", path);
   h.documents = read_scalar_attribute<std::uint64_t>(file, "documents", H5T_NATIVE_UINT64, path);
   h.tokens = read_scalar_attribute<std::uint64_t>(file, "tokens", H5T_NATIVE_UINT64, path);
