@@ -11,6 +11,7 @@
 #include "hermes/core/error.hpp"
 #include "hermes/core/log.hpp"
 #include "hermes/core/stop_signal.hpp"
+#include "hermes/core/strings.hpp"
 #include "hermes/deck/parser.hpp"
 #include "hermes/dist/communicator.hpp"
 
@@ -24,9 +25,10 @@ void hide_help(int argc, char** argv) {
   for (int i = 1; i < argc; ++i)
     if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) argv[i] = kHelpPlaceholder;
 }
-// An error met by this rank alone: print it with the rank, end every rank with its code.
+// An error met by this rank alone: print it with the rank, end every rank with its code. Messages
+// quote user text (a deck value, a file line): control characters are escaped to keep one line.
 int local_failure(const hermes::dist::Communicator& comm, const std::string& message, int code) {
-  hermes::log::error("{}", message);
+  hermes::log::error("{}", hermes::printable(message));
   if (comm.size() > 1) comm.abort(code);
   return code;
 }
@@ -56,10 +58,10 @@ int main(int argc, char** argv) {
     return hermes::app::main(argc, argv, comm);
   } catch (const hermes::deck::CollectiveError& e) {
     // Every rank holds the same error (a bad deck, an existing run directory): say it once.
-    if (comm.is_root()) std::fprintf(stderr, "hermes: error: %s\n", e.what());
+    if (comm.is_root()) std::fprintf(stderr, "hermes: error: %s\n", hermes::printable(e.what()).c_str());
     return e.exit_code();
   } catch (const hermes::CollectiveExit& e) {
-    if (comm.is_root()) std::fprintf(stderr, "hermes: %s\n", e.what());
+    if (comm.is_root()) std::fprintf(stderr, "hermes: %s\n", hermes::printable(e.what()).c_str());
     return e.exit_code();
   } catch (const hermes::Error& e) {
     return local_failure(comm, e.what(), e.exit_code());

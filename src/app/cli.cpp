@@ -120,9 +120,10 @@ int main(int argc, char** argv, const dist::Communicator& comm) {
   std::string info_precision = "fp32", info_optim = "adamw";
   info->add_option("deck_and_overrides", info_words, "optional deck whose model to describe, and overrides");
   info->add_option("--preset", info_preset, "describe one preset in detail");
-  info->add_option("--vocab-size", info_vocab, "vocabulary size (default: each preset's reference)");
+  info->add_option("--vocab-size", info_vocab, "vocabulary size (default: each preset's reference)")
+      ->check(CLI::Range(std::int64_t{256}, std::int64_t{1} << 31));
   info->add_option("--batch", info_batch, "micro-batch for the memory estimate")->check(CLI::PositiveNumber);
-  info->add_option("--seq-len", info_seq, "sequence length (default: context length)");
+  info->add_option("--seq-len", info_seq, "sequence length (default: context length)")->check(CLI::PositiveNumber);
   info->add_option("--precision", info_precision, "fp32 or bf16")->check(CLI::IsMember({"fp32", "bf16"}));
   info->add_option("--optim", info_optim, "adamw or muon")->check(CLI::IsMember({"adamw", "muon"}));
 
@@ -362,12 +363,7 @@ int main(int argc, char** argv, const dist::Communicator& comm) {
                                               subcommand_deck("generate", "generate"), "generate flags");
     if (*chat || gen_interactive) {
       if (!comm.is_root()) return 0;  // one conversation: rank 0 holds it
-      try {
-        return generate::run_chat(d, chat_opts, std::cin, std::cout);
-      } catch (const Error& e) {
-        std::cerr << "error: " << e.what() << "\n";
-        return e.exit_code();
-      }
+      return generate::run_chat(d, chat_opts, std::cin, std::cout);
     }
     return run_deck(d, {.keep_run_dir = false}, comm);
   }

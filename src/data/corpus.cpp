@@ -155,19 +155,19 @@ tokenizer::Conversation sharegpt_conversation(const nlohmann::json& r, const std
            i, from);
     conv.messages.push_back({from, m["value"].get<std::string>()});
   }
-  if (r.contains("tools") && !r["tools"].is_null()) {
-    const auto& t = r["tools"];
-    if (t.is_string()) {
-      conv.tools_json = t.get<std::string>();
-      if (!conv.tools_json.empty() && !nlohmann::json::accept(conv.tools_json))
-        fail("{}: 'tools' is a string but not valid JSON; it must hold the JSON list of tool schemas", where);
-    } else if (t.is_array()) {
-      conv.tools_json = t.dump();
-    } else {
-      fail("{}: 'tools' must be a JSON string (or an array), got {}", where, type_name(t));
-    }
-  }
+  conv.tools_json = sharegpt_tools(r, where);
   return conv;
+}
+
+std::string sharegpt_tools(const nlohmann::json& r, const std::string& where) {
+  if (!r.contains("tools") || r["tools"].is_null()) return "";
+  const auto& t = r["tools"];
+  if (t.is_array()) return t.dump();
+  if (!t.is_string()) fail("{}: 'tools' must be a JSON string (or an array), got {}", where, type_name(t));
+  auto text = t.get<std::string>();
+  if (!text.empty() && !nlohmann::json::accept(text))
+    fail("{}: 'tools' is a string but not valid JSON; it must hold the JSON list of tool schemas", where);
+  return text;
 }
 
 std::optional<Document> parse_document(std::string_view bytes, const std::string& file, std::uint64_t line,
@@ -179,6 +179,9 @@ std::optional<Document> parse_document(std::string_view bytes, const std::string
   }
   const std::string where = fmt::format("{}:{}", file, line);
   try {
+    // nlohmann's parser stops at a NUL byte and would drop the rest of the line unread.
+    if (bytes.find('\0') != std::string_view::npos)
+      fail("{}: holds a NUL byte; a JSONL record is one line of UTF-8 JSON text", where);
     nlohmann::json r;
     try {
       r = nlohmann::json::parse(bytes);

@@ -14,6 +14,7 @@
 
 #include "hermes/core/durable.hpp"
 #include "hermes/core/error.hpp"
+#include "hermes/core/files.hpp"
 #include "hermes/core/log.hpp"
 #include "hermes/core/strings.hpp"
 #include "hermes/data/random.hpp"
@@ -108,6 +109,7 @@ void check_manifest_schema(const json& m, const fs::path& path) {
 
 json read_manifest(const fs::path& dir) {
   const fs::path path = dir / kManifestName;
+  if (fs::exists(path)) reject_special_file(path, "re-run the prepare stage to write the manifest");
   std::ifstream in(path);
   if (!in) fail("{} does not exist; run the prepare stage first (or point data.output_dir at a prepared folder)", path.string());
   json m;
@@ -116,7 +118,7 @@ json read_manifest(const fs::path& dir) {
   } catch (const json::parse_error& e) {
     fail("{} is not valid JSON ({}); re-run the prepare stage", path.string(), e.what());
   }
-  if (!m.is_object() || m.value("format", "") != "hermes-dataset")
+  if (!m.is_object() || !m.contains("format") || m["format"] != "hermes-dataset")
     fail("{} is not a hermes dataset manifest; re-run the prepare stage", path.string());
   const auto& version = m["format_version"];
   if (!version.is_number_integer() || version.get<std::int64_t>() != kShardFormatVersion)

@@ -77,6 +77,9 @@ void validate(const Deck& d, const std::string& /*source_name*/) {
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
       fail("{}: [run] name = \"{}\" may hold only letters, digits, '-', '_' and '.' (it names a folder)",
            d.where("run.name"), d.run.name);
+  if (d.run.name.size() > 255)  // NAME_MAX of every common file system
+    fail("{}: [run] name is {} characters long; a folder name holds at most 255", d.where("run.name"),
+         d.run.name.size());
 }
 
 }  // namespace hermes::deck

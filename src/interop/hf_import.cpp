@@ -59,7 +59,17 @@ std::string toml_float(double x) {
 
 }  // namespace
 
+model::ModelConfig config_from_hf_json(const fs::path& path);
+
 model::ModelConfig config_from_hf(const fs::path& path) {
+  try {
+    return config_from_hf_json(path);
+  } catch (const json::exception& e) {
+    fail("{}: a key has the wrong type ({}); give a HuggingFace Llama config.json", path.string(), e.what());
+  }
+}
+
+model::ModelConfig config_from_hf_json(const fs::path& path) {
   const std::string file = path.string();
   const std::string text = read_text_file(path, "point --from at a HuggingFace model directory with config.json");
   json j;

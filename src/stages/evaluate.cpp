@@ -3,6 +3,7 @@
 
 #include "hermes/backend/select.hpp"
 #include "hermes/core/error.hpp"
+#include "hermes/core/files.hpp"
 #include "hermes/core/log.hpp"
 #include "hermes/data/random.hpp"
 #include "hermes/data/synth.hpp"
@@ -51,6 +52,7 @@ std::vector<EvalConversation> tool_eval_set(const deck::Deck& d) {
     return out;
   }
   const std::filesystem::path path = d.expand(d.eval.tool_eval_file);
+  reject_special_file(path, "give a ShareGPT JSONL file to eval.tool_eval_file");
   std::ifstream in(path, std::ios::binary);
   if (!in)
     fail("{}: {} cannot be read; give a ShareGPT JSONL file or leave eval.tool_eval_file empty for the "

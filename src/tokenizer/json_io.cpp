@@ -350,9 +350,15 @@ Tokenizer Tokenizer::load(const std::filesystem::path& path) {
     root = json::parse(buffer.str());
   } catch (const json::parse_error& e) {
     fail("{}: not valid JSON at byte {}: {}", path.string(), e.byte, e.what());
+  } catch (const json::exception& e) {  // a number too large for any type, ...
+    fail("{}: not a tokenizer.json hermes can read ({})", path.string(), e.what());
   }
   Tokenizer t;
-  load_json(t.impl(), root, path.string());
+  try {
+    load_json(t.impl(), root, path.string());
+  } catch (const json::exception& e) {
+    fail("{}: a field has the wrong type or range ({}); give a HuggingFace tokenizer.json", path.string(), e.what());
+  }
   return t;
 }
 

@@ -1,18 +1,21 @@
 #include "hermes/tokenizer/tokenize_command.hpp"
 
 #include <fstream>
+#include <limits>
 #include <iostream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "hermes/core/error.hpp"
+#include "hermes/core/files.hpp"
 #include "hermes/tokenizer/tokenizer.hpp"
 
 namespace hermes::tokenizer {
 namespace {
 
 std::string read_file(const std::string& path) {
+  reject_special_file(path, "give a text file to --file");
   std::ifstream in(path, std::ios::binary);
   if (!in) fail("cannot open {}; check the --file/--jsonl path", path);
   std::ostringstream s;
@@ -40,6 +43,8 @@ std::vector<TokenId> parse_ids(const std::string& text, const std::string& where
   std::vector<TokenId> ids;
   for (std::size_t i = 0; i < j.size(); ++i) {
     if (!j[i].is_number_unsigned()) fail("{}: element [{}] is not a non-negative integer id", where, i);
+    if (j[i].get<std::uint64_t>() > std::numeric_limits<TokenId>::max())
+      fail("{}: element [{}] = {} is no token id (ids are below 2^32)", where, i, j[i].dump());
     ids.push_back(j[i].get<TokenId>());
   }
   return ids;
@@ -52,6 +57,7 @@ int tokenize_command(const TokenizeRequest& r) {
   if (sources != 1) fail("hermes tokenize: give exactly one of TEXT, --file or --jsonl");
   const Tokenizer tok = Tokenizer::load(r.tokenizer);
   if (!r.jsonl.empty()) {
+    reject_special_file(r.jsonl, "give a JSONL file to --jsonl");
     std::ifstream in(r.jsonl, std::ios::binary);
     if (!in) fail("cannot open {}; check the --jsonl path", r.jsonl);
     std::string line;

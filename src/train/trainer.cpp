@@ -315,7 +315,10 @@ bool Trainer::resume() {
       }
     std::sort(others.begin(), others.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
     std::vector<fs::path> order;
-    if (!named.empty()) order.push_back(ckpt_dir_ / named);
+    // `latest` names a file of this folder; anything else (a path, a name no file system holds)
+    // is damage, and the other checkpoints are tried.
+    const bool plain_name = named.size() <= 255 && named.find('/') == std::string::npos && named != "." && named != "..";
+    if (!named.empty() && plain_name) order.push_back(ckpt_dir_ / named);
     for (const auto& o : others) order.push_back(o.second);
     // A run stopped before its first checkpoint (a signal during start-up, a requeue in the
     // first minutes) resumes from the beginning: its run directory exists, nothing was trained.

@@ -55,7 +55,9 @@ inline ExportModel write_export_checkpoint(const std::filesystem::path& path, bo
   d.deck_toml = "[run]\nname = \"exported\"\nstages = [\"pretrain\"]\n";
   d.tokenizer_json = text.str();
   d.tokenizer_fingerprint = tok.fingerprint();
-  d.state.rng = "0";
+  std::ostringstream rng_state;  // a generator state, as training writes it
+  rng_state << std::mt19937_64(seed);
+  d.state.rng = rng_state.str();
   for (const auto& spec : model::parameter_layout(c)) {
     auto& w = m.weights[spec.name];
     w.resize(static_cast<std::size_t>(spec.numel()));

@@ -56,6 +56,8 @@ std::optional<Document> parse_document(std::string_view bytes, const std::string
 
 // A ShareGPT record (already parsed JSON) as a conversation; `where` prefixes error messages.
 tokenizer::Conversation sharegpt_conversation(const nlohmann::json& record, const std::string& where);
+// A record's "tools" as JSON text ("" when absent): an array, or a string holding valid JSON.
+std::string sharegpt_tools(const nlohmann::json& record, const std::string& where);
 
 // Every document of `files`, in order (tests, tokenizer training). `skipped` counts bad records.
 std::vector<Document> read_corpus(const std::vector<std::string>& files, const CorpusOptions& options,
