@@ -172,6 +172,12 @@ void load_json(Tokenizer::Impl& impl, const json& root, const std::string& file)
       max_id = std::max<std::size_t>(max_id, id.get<TokenId>());
     }
   }
+  // Ids index dense tables, so a few gaps are fine but an id far beyond the number of tokens the
+  // file defines (damage, or an edit) would reserve gigabytes for nothing.
+  const std::size_t defined = entries.size() + (added_list ? added_list->size() : 0);
+  if (max_id >= defined + (std::size_t{1} << 20))
+    bad(file, "model.vocab", fmt::format("the largest id is {} but the file defines {} tokens; ids must be close to "
+                                         "0..{} (it was probably damaged)", max_id, defined, defined));
   const std::size_t size = (entries.empty() && !added_list) ? 0 : max_id + 1;
   impl.id_text.assign(size, {});
   impl.id_bytes.assign(size, {});

@@ -119,7 +119,11 @@ class Runner:
             argv = [b"/bin/sh", b"-c", b'ulimit -v %d && exec "$0" "$@"' % self.limit_kb] + argv
         limit = timeout or self.timeout
         start = time.monotonic()
-        p = subprocess.Popen(argv, cwd=cwd, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        # Each run keeps Open MPI's session folder in its own TMPDIR: runs in parallel otherwise
+        # race on creating and removing one shared folder under /tmp.
+        env = dict(self.env, TMPDIR=os.path.join(os.fsdecode(cwd), ".tmp"))
+        os.makedirs(env["TMPDIR"], exist_ok=True)
+        p = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
                              start_new_session=True)
         hung = False
