@@ -26,6 +26,10 @@ std::filesystem::path checkpoint_to_use(const deck::Deck& d) {
   if (std::filesystem::exists(dir / "latest")) {
     std::string name;
     std::ifstream(dir / "latest") >> name;
+    // `latest` names a file of its folder; anything else is damage.
+    if (name.empty() || name.size() > 255 || name.find('/') != std::string::npos || name == "." || name == "..")
+      fail("{}: {} does not name a checkpoint file of that folder; set generate.checkpoint to the checkpoint to "
+           "use", d.where("checkpoint.dir"), (dir / "latest").string());
     return dir / name;
   }
   fail("{}: no checkpoint in {} (neither final.h5 nor latest); run the pretrain stage first",

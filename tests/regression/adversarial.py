@@ -477,6 +477,22 @@ def h5_oracle_main(kind, paths):
         print(f"{verdict} {path}", flush=True)
 
 
+def oracle_flips(rng, raw, kind, tries, oracle_dir, keep=5):
+    """Up to `keep` random byte flips (position, mask) of an HDF5 file that the h5py oracle also
+    finds damaged, drawn from `tries` candidates."""
+    os.makedirs(oracle_dir, exist_ok=True)
+    candidates = []
+    for _ in range(tries):
+        pos, mask = rng.randrange(len(raw)), random_mask(rng)
+        path = os.path.join(oracle_dir, f"{kind}_{pos}_{mask:02x}.h5")
+        write(path, flip(raw, pos, mask))
+        candidates.append((pos, mask, path))
+    verdicts = h5_oracle(kind, [c[2] for c in candidates])
+    for _, _, path in candidates:
+        os.remove(path)
+    return [(pos, mask) for pos, mask, path in candidates if verdicts.get(path)][:keep]
+
+
 def h5_oracle(kind, paths):
     """Which damaged copies hermes must refuse: {path: True}; a file the child could not
     finish (it crashed on it) counts as undecided."""
@@ -1258,19 +1274,8 @@ def gen_shards(g, rng, oracle_dir):
     for cut in truncation_points(rng, len(raw), 3):
         shard(f"val_truncated_at_{cut}", lambda p, cut=cut: write(p, raw[:cut]))
     # Byte flips: kept where reading what evaluate reads fails in h5py as well.
-    candidates = []
-    os.makedirs(oracle_dir, exist_ok=True)
-    for i in range(60):
-        pos, mask = rng.randrange(len(raw)), random_mask(rng)
-        path = os.path.join(oracle_dir, f"val_{pos}_{mask:02x}.h5")
-        write(path, flip(raw, pos, mask))
-        candidates.append((pos, mask, path))
-    verdicts = h5_oracle("shard", [c[2] for c in candidates])
-    kept = 0
-    for pos, mask, path in candidates:
-        if verdicts.get(path) and kept < 5:
-            shard(f"val_flip_{pos}_x{mask:02x}", lambda p, pos=pos, mask=mask: write(p, flip(raw, pos, mask)))
-            kept += 1
+    for pos, mask in oracle_flips(rng, raw, "shard", 60, oracle_dir):
+        shard(f"val_flip_{pos}_x{mask:02x}", lambda p, pos=pos, mask=mask: write(p, flip(raw, pos, mask)))
 
     def rewrite(**kw):
         return lambda p: h5_copy(val, p, **kw)
@@ -1424,21 +1429,8 @@ def gen_checkpoints(g, rng, oracle_dir):
 
     for cut in truncation_points(rng, len(raw), 3):
         ck(f"truncated_at_{cut}", lambda p, cut=cut: write(p, raw[:cut]))
-    candidates = []
-    os.makedirs(oracle_dir, exist_ok=True)
-    for i in range(40):
-        pos, mask = rng.randrange(len(raw)), random_mask(rng)
-        path = os.path.join(oracle_dir, f"ck_{pos}_{mask:02x}.h5")
-        write(path, flip(raw, pos, mask))
-        candidates.append((pos, mask, path))
-    verdicts = h5_oracle("checkpoint", [c[2] for c in candidates])
-    kept = 0
-    for pos, mask, path in candidates:
-        if verdicts.get(path) and kept < 5:
-            ck(f"flip_{pos}_x{mask:02x}", lambda p, pos=pos, mask=mask: write(p, flip(raw, pos, mask)))
-            kept += 1
-    for path in [c[2] for c in candidates]:
-        os.remove(path)
+    for pos, mask in oracle_flips(rng, raw, "checkpoint", 40, oracle_dir):
+        ck(f"flip_{pos}_x{mask:02x}", lambda p, pos=pos, mask=mask: write(p, flip(raw, pos, mask)))
 
     def rewrite(**kw):
         return lambda p: h5_copy(g.ckpt, p, **kw)
