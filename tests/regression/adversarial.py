@@ -217,6 +217,28 @@ def jdump(obj):
     return json.dumps(obj, ensure_ascii=False).encode()
 
 
+def damaging_flips(rng, raw, keep, is_damaged):
+    """Up to `keep` random byte flips (pos, mask, data) of `raw` that is_damaged(pos, data) says
+    break it: a flip the oracle finds harmless would not be a test."""
+    found = []
+    for _ in range(4000):
+        if len(found) >= keep:
+            break
+        pos, mask = rng.randrange(len(raw)), random_mask(rng)
+        data = flip(raw, pos, mask)
+        if is_damaged(pos, data):
+            found.append((pos, mask, data))
+    return found
+
+
+def not_json(data):
+    try:
+        json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        return True
+    return False
+
+
 def random_mask(rng):
     return rng.choice([0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80, rng.randrange(1, 256)])
 
@@ -908,16 +930,8 @@ def gen_decks(g, rng):
         if why:
             deck_variant(f"bytes_truncated_at_{cut}", data, cls="deck_bytes")
             kept += 1
-    kept = 0
-    for attempt in range(4000):
-        if kept >= 10:
-            break
-        pos, mask = rng.randrange(len(full)), random_mask(rng)
-        data = flip(full, pos, mask)
-        why = deck_problem(data, g.schema)
-        if why:
-            deck_variant(f"bytes_flip_{pos}_x{mask:02x}", data, cls="deck_bytes")
-            kept += 1
+    for pos, mask, data in damaging_flips(rng, full, 10, lambda pos, data: deck_problem(data, g.schema)):
+        deck_variant(f"bytes_flip_{pos}_x{mask:02x}", data, cls="deck_bytes")
     for seq in pick(rng, [b"\xff", b"\xc3", b"\xed\xa0\x80", b"\xc0\xaf", b"\xf8\x88\x80\x80\x80"], 3):
         pos = rng.randrange(len(full))
         deck_variant(f"bytes_invalid_utf8_{seq.hex()}_at_{pos}", full[:pos] + seq + full[pos:], cls="deck_bytes")
@@ -1135,17 +1149,8 @@ def gen_tokenizers(g, rng):
     last = base_raw.rindex(b"}")
     for cut in truncation_points(rng, len(base_raw), 4, 0, last):
         tok_variant(f"truncated_at_{cut}", base_raw[:cut])
-    kept = 0
-    for attempt in range(4000):
-        if kept >= 6:
-            break
-        pos, mask = rng.randrange(len(base_raw)), random_mask(rng)
-        data = flip(base_raw, pos, mask)
-        try:
-            json.loads(data)
-        except (ValueError, UnicodeDecodeError):
-            tok_variant(f"flip_{pos}_x{mask:02x}", data)
-            kept += 1
+    for pos, mask, data in damaging_flips(rng, base_raw, 6, lambda pos, data: not_json(data)):
+        tok_variant(f"flip_{pos}_x{mask:02x}", data)
     out.append(V("tokenizer", "file_directory", ["tokenize", "--tokenizer", ".", "hi"]))
     out.append(V("tokenizer", "file_fifo", ["tokenize", "--tokenizer", "pipe", "hi"],
                  setup=lambda d: os.mkfifo(os.path.join(d, "pipe"))))
@@ -1216,20 +1221,16 @@ def gen_corpora(g, rng):
         if synth[cut - 1:cut] == b"\n" or synth[cut - 1:cut] == b"}":
             continue
         corpus(f"synth_truncated_at_{cut}", synth[:cut])
-    kept = 0
     starts = [0]
     for line in lines:
         starts.append(starts[-1] + len(line) + 1)
-    for attempt in range(4000):
-        if kept >= 5:
-            break
-        pos, mask = rng.randrange(len(synth)), random_mask(rng)
+
+    def damaged_line(pos, data):
         # Only the damaged line decides: the others are the good corpus.
         i = max(k for k in range(len(starts)) if starts[k] <= pos)
-        line = flip(synth, pos, mask)[starts[i]:starts[i] + len(lines[i]) + 1]
-        if corpus_problem(line):
-            corpus(f"synth_flip_{pos}_x{mask:02x}", flip(synth, pos, mask))
-            kept += 1
+        return corpus_problem(data[starts[i]:starts[i] + len(lines[i]) + 1])
+    for pos, mask, data in damaging_flips(rng, synth, 5, damaged_line):
+        corpus(f"synth_flip_{pos}_x{mask:02x}", data)
     for fmt in ["text", "sharegpt"]:
         out.append(V("corpus", f"{fmt}_directory", ["run", prep, 'data.inputs=["cdir"]', f"data.format={fmt}"],
                      setup=lambda d: os.mkdir(os.path.join(d, "cdir"))))
@@ -1341,17 +1342,8 @@ def gen_shards(g, rng, oracle_dir):
     last = man_raw.rindex(b"}")
     for cut in truncation_points(rng, len(man_raw), 2, 0, last):
         manifest(f"truncated_at_{cut}", man_raw[:cut])
-    kept = 0
-    for attempt in range(4000):
-        if kept >= 2:
-            break
-        pos, mask = rng.randrange(len(man_raw)), random_mask(rng)
-        data = flip(man_raw, pos, mask)
-        try:
-            json.loads(data)
-        except (ValueError, UnicodeDecodeError):
-            manifest(f"flip_{pos}_x{mask:02x}", data)
-            kept += 1
+    for pos, mask, data in damaging_flips(rng, man_raw, 2, lambda pos, data: not_json(data)):
+        manifest(f"flip_{pos}_x{mask:02x}", data)
     big = ["eval.batches=1000000"]
     mcases = [
         ("array", [], ()), ("format_missing", medit(lambda m: m.pop("format")), ()),
