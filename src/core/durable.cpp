@@ -66,4 +66,18 @@ void write_file_durably(const fs::path& path, std::string_view text) {
   durable_replace(tmp, path);
 }
 
+void write_durably(const fs::path& path, const std::function<void(const fs::path& tmp)>& write) {
+  const fs::path tmp = path.string() + ".tmp";
+  try {
+    write(tmp);
+  } catch (const Error& e) {
+    remove_quietly(tmp);
+    throw Error(e.what(), e.exit_code() == kExitBadInput ? kExitEnvironment : e.exit_code());
+  } catch (...) {
+    remove_quietly(tmp);
+    throw;
+  }
+  durable_replace(tmp, path);
+}
+
 }  // namespace hermes

@@ -214,8 +214,7 @@ void write_shard(const fs::path& path, ShardHeader h, const ShardData& d) {
     if (t >= h.vocab_size) fail("token id {} is outside the vocabulary ({} ids) while writing {}", t, h.vocab_size, path.string());
   h.documents = d.doc_offsets.size() - 1;
   h.tokens = n;
-  const fs::path tmp = path.string() + ".tmp";
-  try {
+  write_durably(path, [&](const fs::path& tmp) {
     const Handle fcpl(check(H5Pcreate(H5P_FILE_CREATE), "H5Pcreate", tmp), H5Pclose);
     check(H5Pset_obj_track_times(fcpl, false), "H5Pset_obj_track_times", tmp);
     // The 1.8 file format checksums its metadata (object headers, attributes) as well.
@@ -240,18 +239,7 @@ void write_shard(const fs::path& path, ShardHeader h, const ShardData& d) {
     write_scalar_attribute(file, "documents", H5T_STD_U64LE, h.documents, tmp);
     write_scalar_attribute(file, "tokens", H5T_STD_U64LE, h.tokens, tmp);
     check(H5Fflush(file, H5F_SCOPE_GLOBAL), "H5Fflush", tmp);
-  } catch (const Error& e) {
-    // A failed write (a full disk) leaves no half file behind; the previous file stays. Writing
-    // what hermes made itself fails only for the machine's reasons: exit 1, not 2.
-    std::error_code ignored;
-    fs::remove(tmp, ignored);
-    throw Error(e.what(), e.exit_code() == kExitBadInput ? kExitEnvironment : e.exit_code());
-  } catch (...) {
-    std::error_code ignored;
-    fs::remove(tmp, ignored);
-    throw;
-  }
-  durable_replace(tmp, path);
+  });
 }
 
 ShardHeader read_shard_header(const fs::path& path) {

@@ -178,8 +178,8 @@ void save_checkpoint(const fs::path& path, const CheckpointData& d) {
   hdf5::quiet();
   if (!path.parent_path().empty()) fs::create_directories(path.parent_path());
   check_free_space(path, d);
-  const fs::path tmp = path.string() + ".tmp";
-  try {
+  // A failed write (a full disk) leaves no half file behind; the previous checkpoint stays.
+  write_durably(path, [&](const fs::path& tmp) {
     // The 1.8+ format stores attributes over 64 KiB densely: a tokenizer.json is often larger.
     H5 fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "H5Pcreate");
     H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST);
@@ -208,18 +208,7 @@ void save_checkpoint(const fs::path& path, const CheckpointData& d) {
     write_attr<double>(st, "best_val_loss", d.state.best_val_loss, H5T_NATIVE_DOUBLE);
     write_attr_string(st, "rng", d.state.rng);
     check(H5Fflush(file, H5F_SCOPE_GLOBAL), "H5Fflush", tmp);
-  } catch (const Error& e) {
-    // A failed write (a full disk) leaves no half file behind; the previous file stays. Writing
-    // what hermes made itself fails only for the machine's reasons: exit 1, not 2.
-    std::error_code ignored;
-    fs::remove(tmp, ignored);
-    throw Error(e.what(), e.exit_code() == kExitBadInput ? kExitEnvironment : e.exit_code());
-  } catch (...) {
-    std::error_code ignored;
-    fs::remove(tmp, ignored);
-    throw;
-  }
-  durable_replace(tmp, path);
+  });
 }
 
 namespace {

@@ -5,6 +5,7 @@
 // step (a full disk, an I/O error) is one error naming the file; the previous <path> is untouched
 // and the temporary file is removed.
 #include <filesystem>
+#include <functional>
 #include <string_view>
 
 namespace hermes {
@@ -14,5 +15,10 @@ void durable_replace(const std::filesystem::path& tmp, const std::filesystem::pa
 
 // Writes `text` to <path>.tmp, then durable_replace.
 void write_file_durably(const std::filesystem::path& path, std::string_view text);
+
+// Calls write(<path>.tmp) (HDF5 files, say), then durable_replace. On any failure the temporary
+// file is removed and <path> is untouched; a hermes::Error from writing what hermes made itself
+// is the machine's fault, so a bad-input code becomes exit 1.
+void write_durably(const std::filesystem::path& path, const std::function<void(const std::filesystem::path& tmp)>& write);
 
 }  // namespace hermes
