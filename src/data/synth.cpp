@@ -271,6 +271,17 @@ ojson schema_of(const std::string& name) {
 }
 
 // ---- generator ------------------------------------------------------------------------------
+// `corpus`: the training corpus's wording. `paraphrased`: requests worded by templates the corpus
+// never uses (same tools, arguments, number ranges and answers), for measuring generalisation.
+enum class Phrasing { corpus, paraphrased };
+
+// A request template of the phrasing asked for. The corpus draws from its generator only where
+// it has a choice, so its conversations stay what they were before paraphrases existed.
+const std::string& phrase(Rng& rng, Phrasing p, const std::vector<std::string>& corpus,
+                          const std::vector<std::string>& paraphrased) {
+  if (p == Phrasing::paraphrased) return rng.pick(paraphrased);
+  return corpus.size() == 1 ? corpus[0] : rng.pick(corpus);
+}
 // One tool exchange: what the user says, why the assistant calls, the call and its result.
 struct Exchange {
   std::string tool;
@@ -309,12 +320,6 @@ std::string assistant_call(const std::string& thought, const std::string& tool, 
   return "<think>\n" + thought + "\n</think>\n<tool_call>\n" + call_text(tool, arguments) + "\n</tool_call>";
 }
 
-std::string tool_turn(const std::string& tool, const json& content) {
-  ojson r;
-  r["name"] = tool;
-  r["content"] = ojson::parse(content.dump());
-  return "<tool_response>\n" + py_dump(r) + "\n</tool_response>";
-}
 
 const std::vector<std::string> kWords = {
     "river", "stone", "light", "garden", "window", "market", "cloud", "paper", "forest", "bridge",
@@ -325,7 +330,7 @@ const std::vector<std::string> kFiller = {
 const std::vector<std::string> kNames = {"Ada", "Ben", "Chen", "Dana", "Eli", "Farah", "Goran", "Hana",
                                          "Ivan", "Jun", "Kofi", "Lena", "Maya", "Nico", "Omar", "Priya"};
 
-Exchange calculator_exchange(Rng& rng) {
+Exchange calculator_exchange(Rng& rng, Phrasing p) {
   Exchange x;
   x.tool = "calculator";
   x.category = "Math";
@@ -356,9 +361,13 @@ Exchange calculator_exchange(Rng& rng) {
       const std::string& who = rng.pick(kNames);
       const auto boxes = rng.range(3, 40), per = rng.range(6, 24), eaten = rng.range(1, 20);
       expr = fmt::format("{} * {} - {}", boxes, per, eaten);
-      x.request = fmt::format("{} has {} boxes of {} cookies each and gives away {} cookies. How many cookies "
-                              "are left? Please use the calculator.",
-                              who, boxes, per, eaten);
+      x.request = p == Phrasing::corpus
+                      ? fmt::format("{} has {} boxes of {} cookies each and gives away {} cookies. How many cookies "
+                                    "are left? Please use the calculator.",
+                                    who, boxes, per, eaten)
+                      : fmt::format("{} packs {} tins with {} cookies in every tin, then hands out {} of them. "
+                                    "How many cookies remain? Use the calculator.",
+                                    who, boxes, per, eaten);
       story_answer = who;
       break;
     }
@@ -373,7 +382,10 @@ Exchange calculator_exchange(Rng& rng) {
   } else {
     static const std::vector<std::string> asks = {"What is {}?", "Can you compute {} for me?",
                                                   "I need the value of {}.", "Calculate {} please."};
-    x.request = fmt::format(fmt::runtime(rng.pick(asks)), expr);
+    static const std::vector<std::string> reworded = {"Work out {}.", "What does {} come to?",
+                                                      "Please evaluate {} for me.", "Quick one: {} = ?",
+                                                      "Could you tell me what {} equals?"};
+    x.request = fmt::format(fmt::runtime(phrase(rng, p, asks, reworded)), expr);
     x.thought = "The user wants the value of " + expr + ". The calculator tool evaluates expressions exactly.";
     x.answer = fmt::format("{} = {}.", expr, result);
     x.task = "Evaluate an arithmetic expression";
@@ -381,7 +393,7 @@ Exchange calculator_exchange(Rng& rng) {
   return x;
 }
 
-Exchange word_frequency_exchange(Rng& rng) {
+Exchange word_frequency_exchange(Rng& rng, Phrasing p) {
   Exchange x;
   x.tool = "word_frequency";
   x.category = "Text analysis";
@@ -405,7 +417,12 @@ Exchange word_frequency_exchange(Rng& rng) {
     if (i + 1 < words.size() && rng.below(9) == 0) text += ",";
   }
   text += ".";
-  x.request = fmt::format("How many times does the word \"{}\" appear in this text?\n\n{}", target, text);
+  static const std::vector<std::string> asks = {"How many times does the word \"{0}\" appear in this text?\n\n{1}"};
+  static const std::vector<std::string> reworded = {
+      "Count the occurrences of \"{0}\" in the following text:\n\n{1}",
+      "In the passage below, how often is the word \"{0}\" used?\n\n{1}",
+      "{1}\n\nHow many times does \"{0}\" occur in the text above?"};
+  x.request = fmt::format(fmt::runtime(phrase(rng, p, asks, reworded)), target, text);
   x.thought = "I need to count the word \"" + target + "\" in the given text; word_frequency does that.";
   x.arguments = {{"text", text}, {"word", target}};
   x.content = run_synth_tool("word_frequency", x.arguments);
@@ -422,7 +439,7 @@ const Unit& unit_in(Rng& rng, const std::string& dimension, const Unit* other) {
   return *rng.pick(pool);
 }
 
-Exchange convert_exchange(Rng& rng) {
+Exchange convert_exchange(Rng& rng, Phrasing p) {
   Exchange x;
   x.tool = "convert_units";
   x.category = "Unit conversion";
@@ -433,7 +450,11 @@ Exchange convert_exchange(Rng& rng) {
   const Unit& to = unit_in(rng, dim, &from);
   const double value = rng.below(3) == 0 ? static_cast<double>(rng.range(1, 9999)) / 10.0
                                          : static_cast<double>(rng.range(1, 500));
-  x.request = fmt::format("Convert {} {} to {}.", format_number(value), from.name, to.name);
+  static const std::vector<std::string> asks = {"Convert {0} {1} to {2}."};
+  static const std::vector<std::string> reworded = {"How many {2} are in {0} {1}?", "Express {0} {1} in {2}.",
+                                                    "I have {0} {1}. What is that in {2}?",
+                                                    "{0} {1} equals how many {2}?"};
+  x.request = fmt::format(fmt::runtime(phrase(rng, p, asks, reworded)), format_number(value), from.name, to.name);
   x.thought = fmt::format("This is a {} conversion from {} to {}; convert_units handles it.", dim, from.symbol,
                           to.symbol);
   x.arguments = {{"value", number(value)}, {"from_unit", from.symbol}, {"to_unit", to.symbol}};
@@ -445,7 +466,7 @@ Exchange convert_exchange(Rng& rng) {
 
 std::int64_t random_day(Rng& rng) { return days_from_civil(2020, 1, 1) + rng.range(0, 3650); }
 
-Exchange date_exchange(Rng& rng) {
+Exchange date_exchange(Rng& rng, Phrasing p) {
   Exchange x;
   x.tool = "date_calculator";
   x.category = "Date calculation";
@@ -453,8 +474,15 @@ Exchange date_exchange(Rng& rng) {
   if (rng.below(2) == 0) {
     const auto days = rng.range(-120, 400);
     x.task = "Add days to a date";
-    x.request = days >= 0 ? fmt::format("What date is {} days after {}?", days, civil_from_days(start))
-                          : fmt::format("What date was {} days before {}?", -days, civil_from_days(start));
+    static const std::vector<std::string> after = {"What date is {} days after {}?"};
+    static const std::vector<std::string> before = {"What date was {} days before {}?"};
+    static const std::vector<std::string> after2 = {"Which date falls {0} days after {1}?",
+                                                    "If I start on {1}, what is the date {0} days later?",
+                                                    "Add {0} days to {1}. What date do I get?"};
+    static const std::vector<std::string> before2 = {"Which date was {0} days prior to {1}?",
+                                                     "Go back {0} days from {1}: what date is it?"};
+    x.request = fmt::format(fmt::runtime(days >= 0 ? phrase(rng, p, after, after2) : phrase(rng, p, before, before2)),
+                            days >= 0 ? days : -days, civil_from_days(start));
     x.thought = "Date arithmetic with month lengths and leap years is error-prone by hand; I'll use "
                 "date_calculator with add_days.";
     x.arguments = {{"operation", "add_days"}, {"start_date", civil_from_days(start)}, {"days", days}};
@@ -465,7 +493,11 @@ Exchange date_exchange(Rng& rng) {
   } else {
     const std::int64_t end = start + rng.range(1, 900);
     x.task = "Count the days between two dates";
-    x.request = fmt::format("How many days are there from {} to {}?", civil_from_days(start), civil_from_days(end));
+    static const std::vector<std::string> asks = {"How many days are there from {} to {}?"};
+    static const std::vector<std::string> reworded = {"Count the days between {} and {}.",
+                                                      "How long is it from {} until {}, in days?",
+                                                      "What's the number of days separating {} and {}?"};
+    x.request = fmt::format(fmt::runtime(phrase(rng, p, asks, reworded)), civil_from_days(start), civil_from_days(end));
     x.thought = "I need the number of days between two dates; date_calculator's days_between does that.";
     x.arguments = {{"operation", "days_between"}, {"start_date", civil_from_days(start)},
                    {"end_date", civil_from_days(end)}};
@@ -476,7 +508,7 @@ Exchange date_exchange(Rng& rng) {
   return x;
 }
 
-Exchange element_exchange(Rng& rng) {
+Exchange element_exchange(Rng& rng, Phrasing p) {
   Exchange x;
   x.tool = "element_lookup";
   x.category = "Chemistry";
@@ -487,25 +519,32 @@ Exchange element_exchange(Rng& rng) {
   x.content = run_synth_tool("element_lookup", x.arguments);
   if (rng.below(2) == 0) {
     x.task = "Look up an atomic number";
-    x.request = fmt::format("What is the atomic number of {}?", key);
+    static const std::vector<std::string> asks = {"What is the atomic number of {}?"};
+    static const std::vector<std::string> reworded = {"Which atomic number does {} have?",
+                                                      "Tell me the atomic number of {}.", "{}: what's its atomic number?"};
+    x.request = fmt::format(fmt::runtime(phrase(rng, p, asks, reworded)), key);
     x.thought = "I'll look the element up rather than rely on memory.";
     x.answer = fmt::format("{} ({}) has atomic number {}.", e.name, e.symbol, e.number);
   } else {
     x.task = "Look up an atomic mass";
-    x.request = fmt::format("What's the standard atomic mass of {}?", key);
+    static const std::vector<std::string> asks = {"What's the standard atomic mass of {}?"};
+    static const std::vector<std::string> reworded = {"How heavy is one atom of {}, in atomic mass units?",
+                                                      "Give me the standard atomic weight of {}.",
+                                                      "What does an atom of {} weigh, in u?"};
+    x.request = fmt::format(fmt::runtime(phrase(rng, p, asks, reworded)), key);
     x.thought = "element_lookup gives the standard atomic mass; I'll query it.";
     x.answer = fmt::format("The standard atomic mass of {} ({}) is {} u.", e.name, e.symbol, format_number(e.mass));
   }
   return x;
 }
 
-Exchange any_exchange(Rng& rng) {
+Exchange any_exchange(Rng& rng, Phrasing p) {
   switch (rng.below(5)) {
-    case 0: return calculator_exchange(rng);
-    case 1: return word_frequency_exchange(rng);
-    case 2: return convert_exchange(rng);
-    case 3: return date_exchange(rng);
-    default: return element_exchange(rng);
+    case 0: return calculator_exchange(rng, p);
+    case 1: return word_frequency_exchange(rng, p);
+    case 2: return convert_exchange(rng, p);
+    case 3: return date_exchange(rng, p);
+    default: return element_exchange(rng, p);
   }
 }
 
@@ -548,22 +587,23 @@ ojson record(const json& conversations, const std::string& tools, const std::str
 void add_exchange(json& c, const Exchange& x) {
   c.push_back(turn("human", x.request));
   c.push_back(turn("gpt", assistant_call(x.thought, x.tool, x.arguments)));
-  c.push_back(turn("tool", tool_turn(x.tool, x.content)));
+  c.push_back(turn("tool", synth_tool_turn(x.tool, x.content)));
   c.push_back(turn("gpt", x.answer));
 }
 
-ojson single_turn(Rng& rng) {
-  const Exchange x = any_exchange(rng);
+ojson single_turn(Rng& rng, Phrasing p) {
+  const Exchange x = any_exchange(rng, p);
   json c = json::array({turn("system", kSystem)});
   add_exchange(c, x);
   return record(c, tools_text(rng, {x.tool}, 1 + rng.below(3)), x.task, x.category, "single_turn");
 }
 
-ojson multi_turn(Rng& rng) {
-  const Exchange a = any_exchange(rng);
-  Exchange b = any_exchange(rng);
+ojson multi_turn(Rng& rng, Phrasing p) {
+  const Exchange a = any_exchange(rng, p);
+  Exchange b = any_exchange(rng, p);
   static const std::vector<std::string> follow = {"Thanks! Another one: ", "Great. Now: ", "One more question. "};
-  b.request = rng.pick(follow) + b.request;
+  static const std::vector<std::string> follow2 = {"Perfect. Next: ", "Also, ", "OK, and here's another: "};
+  b.request = phrase(rng, p, follow, follow2) + b.request;
   json c = json::array({turn("system", kSystem)});
   add_exchange(c, a);
   add_exchange(c, b);
@@ -574,7 +614,7 @@ ojson multi_turn(Rng& rng) {
 }
 
 // Two calls where the second needs the first's result.
-ojson multi_step(Rng& rng) {
+ojson multi_step(Rng& rng, Phrasing p) {
   json c = json::array({turn("system", kSystem)});
   std::vector<std::string> needed;
   std::string task, category;
@@ -582,20 +622,23 @@ ojson multi_step(Rng& rng) {
   if (kind == 0) {  // miles + kilometers
     const double miles = static_cast<double>(rng.range(1, 150)) / 10.0;
     const auto km = rng.range(1, 25);
-    c.push_back(turn("human", fmt::format("I ran {} miles on Monday and {} km on Tuesday. How many kilometers did "
-                                          "I run in total?",
+    c.push_back(turn("human", fmt::format(fmt::runtime(p == Phrasing::corpus
+                                              ? "I ran {} miles on Monday and {} km on Tuesday. How many kilometers "
+                                                "did I run in total?"
+                                              : "On Monday I covered {} miles, and on Tuesday {} km. What's my total "
+                                                "distance in kilometers?"),
                                           format_number(miles), km)));
     const json a1 = {{"value", number(miles)}, {"from_unit", "mi"}, {"to_unit", "km"}};
     const json r1 = run_synth_tool("convert_units", a1);
     const std::string x = format_number(r1.at("result").get<double>());
     c.push_back(turn("gpt", assistant_call("First convert Monday's miles to kilometers, then add Tuesday's distance.",
                                            "convert_units", a1)));
-    c.push_back(turn("tool", tool_turn("convert_units", r1)));
+    c.push_back(turn("tool", synth_tool_turn("convert_units", r1)));
     const json a2 = {{"expression", fmt::format("{} + {}", x, km)}};
     const json r2 = run_synth_tool("calculator", a2);
     c.push_back(turn("gpt", assistant_call(fmt::format("{} miles is {} km. Now add {} km.", format_number(miles), x, km),
                                            "calculator", a2)));
-    c.push_back(turn("tool", tool_turn("calculator", r2)));
+    c.push_back(turn("tool", synth_tool_turn("calculator", r2)));
     c.push_back(turn("gpt", fmt::format("You ran {} km in total: {} miles is {} km, plus {} km on Tuesday.",
                                         format_number(r2.at("result").get<double>()), format_number(miles), x, km)));
     needed = {"convert_units", "calculator"};
@@ -604,18 +647,21 @@ ojson multi_step(Rng& rng) {
   } else if (kind == 1) {  // mass of n atoms
     const Element& e = rng.pick(kElements);
     const auto n = rng.range(2, 12);
-    c.push_back(turn("human", fmt::format("What is the total atomic mass of {} atoms of {}?", n, e.name)));
+    c.push_back(turn("human", fmt::format(fmt::runtime(p == Phrasing::corpus
+                                                           ? "What is the total atomic mass of {} atoms of {}?"
+                                                           : "I have {} atoms of {}. What do they weigh together, in u?"),
+                                          n, e.name)));
     const json a1 = {{"element", e.name}};
     const json r1 = run_synth_tool("element_lookup", a1);
     c.push_back(turn("gpt", assistant_call("I need the atomic mass of " + std::string(e.name) +
                                                " first, then multiply it by " + std::to_string(n) + ".",
                                            "element_lookup", a1)));
-    c.push_back(turn("tool", tool_turn("element_lookup", r1)));
+    c.push_back(turn("tool", synth_tool_turn("element_lookup", r1)));
     const std::string mass = format_number(r1.at("atomic_mass").get<double>());
     const json a2 = {{"expression", fmt::format("{} * {}", mass, n)}};
     const json r2 = run_synth_tool("calculator", a2);
     c.push_back(turn("gpt", assistant_call(fmt::format("One atom is {} u; multiply by {}.", mass, n), "calculator", a2)));
-    c.push_back(turn("tool", tool_turn("calculator", r2)));
+    c.push_back(turn("tool", synth_tool_turn("calculator", r2)));
     c.push_back(turn("gpt", fmt::format("{} atoms of {} have a total atomic mass of {} u ({} u each).", n, e.name,
                                         format_number(r2.at("result").get<double>()), mass)));
     needed = {"element_lookup", "calculator"};
@@ -625,20 +671,24 @@ ojson multi_step(Rng& rng) {
     const std::int64_t start = random_day(rng);
     const auto length = rng.range(10, 300);
     const std::int64_t today = start - rng.range(1, 200);
-    c.push_back(turn("human", fmt::format("My project starts on {} and lasts {} days. Today is {}. How many days "
-                                          "from today until the project ends?",
+    c.push_back(turn("human", fmt::format(fmt::runtime(p == Phrasing::corpus
+                                                           ? "My project starts on {0} and lasts {1} days. Today is "
+                                                             "{2}. How many days from today until the project ends?"
+                                                           : "Today is {2}. A project begins {0} and runs for {1} "
+                                                             "days. How many days are left from today until it "
+                                                             "finishes?"),
                                           civil_from_days(start), length, civil_from_days(today))));
     const json a1 = {{"operation", "add_days"}, {"start_date", civil_from_days(start)}, {"days", length}};
     const json r1 = run_synth_tool("date_calculator", a1);
     const std::string end = r1.at("result_date").get<std::string>();
     c.push_back(turn("gpt", assistant_call("First find the end date by adding the duration to the start date.",
                                            "date_calculator", a1)));
-    c.push_back(turn("tool", tool_turn("date_calculator", r1)));
+    c.push_back(turn("tool", synth_tool_turn("date_calculator", r1)));
     const json a2 = {{"operation", "days_between"}, {"start_date", civil_from_days(today)}, {"end_date", end}};
     const json r2 = run_synth_tool("date_calculator", a2);
     c.push_back(turn("gpt", assistant_call("The project ends on " + end + ". Now count the days from today to then.",
                                            "date_calculator", a2)));
-    c.push_back(turn("tool", tool_turn("date_calculator", r2)));
+    c.push_back(turn("tool", synth_tool_turn("date_calculator", r2)));
     c.push_back(turn("gpt", fmt::format("The project ends on {}, which is {} days from today ({}).", end,
                                         r2.at("days").get<std::int64_t>(), civil_from_days(today))));
     needed = {"date_calculator"};
@@ -649,7 +699,7 @@ ojson multi_step(Rng& rng) {
 }
 
 // No suitable tool (decline) or a suitable tool with information missing (ask).
-ojson relevance(Rng& rng) {
+ojson relevance(Rng& rng, Phrasing p) {
   json c = json::array({turn("system", kSystem)});
   struct OutOfScope {
     const char* request;
@@ -663,6 +713,14 @@ ojson relevance(Rng& rng) {
       {"Set an alarm for 6:30 tomorrow morning.", "set alarms"},
       {"What's the current price of Bitcoin?", "fetch live market prices"},
       {"Reserve a table for two at an Italian restaurant tonight.", "make reservations"},
+  };
+  static const std::vector<OutOfScope> out2 = {
+      {"Translate 'good morning' into Japanese.", "translate text"},
+      {"Play some relaxing jazz.", "play music"},
+      {"Call my sister and tell her I'm on my way.", "make phone calls"},
+      {"How bad is the traffic on the highway right now?", "check live traffic"},
+      {"Buy two tickets for tonight's concert.", "buy tickets"},
+      {"Remind me to water the plants at 8 pm.", "set reminders"},
   };
   struct Missing {
     const char* tool;
@@ -681,9 +739,21 @@ ojson relevance(Rng& rng) {
       {"calculator", "Can you add up my expenses for the week?",
        "Of course. Please list the amounts you spent and I'll total them."},
   };
+  static const std::vector<Missing> missing2 = {
+      {"convert_units", "Please turn my recipe's butter amount into grams.",
+       "Sure. How much butter does the recipe use, and in which unit?"},
+      {"word_frequency", "Count how many times \"signal\" shows up in my notes.",
+       "I can count that, but I don't have your notes. Could you paste them?"},
+      {"date_calculator", "How many days are left until my deadline?",
+       "I can work that out. What is today's date and your deadline (YYYY-MM-DD)?"},
+      {"element_lookup", "Look up the element I'm thinking of.",
+       "Which element is it? Tell me its name or symbol and I'll look it up."},
+      {"calculator", "What's the total of my grocery receipts?",
+       "Sure. What are the amounts on the receipts? I'll add them up."},
+  };
   std::string task, tools;
   if (rng.below(2) == 0) {
-    const auto& o = rng.pick(out);
+    const auto& o = rng.pick(p == Phrasing::corpus ? out : out2);
     tools = tools_text(rng, {}, 1 + rng.below(3));
     std::vector<std::string> offered;
     for (const auto& t : json::parse(tools)) offered.push_back(t["function"]["name"].get<std::string>());
@@ -701,7 +771,7 @@ ojson relevance(Rng& rng) {
                                         one ? "is" : "are", list)));
     task = std::string("Decline a request no tool can serve (") + o.need + ")";
   } else {
-    const auto& m = rng.pick(missing);
+    const auto& m = rng.pick(p == Phrasing::corpus ? missing : missing2);
     tools = tools_text(rng, {m.tool}, 1 + rng.below(3));
     c.push_back(turn("human", m.request));
     c.push_back(turn("gpt", fmt::format("<think>\nThe {} tool fits this request, but the user has not given me the "
@@ -713,6 +783,13 @@ ojson relevance(Rng& rng) {
 }
 
 }  // namespace
+
+std::string synth_tool_turn(const std::string& tool, const nlohmann::json& content) {
+  ojson r;
+  r["name"] = tool;
+  r["content"] = ojson::parse(content.dump());
+  return "<tool_response>\n" + py_dump(r) + "\n</tool_response>";
+}
 
 std::string format_number(double value) {
   const double r = round4(value);
@@ -788,12 +865,22 @@ nlohmann::json run_synth_tool(const std::string& name, const nlohmann::json& arg
   }
 }
 
-nlohmann::json synth_conversation(std::uint64_t seed, std::uint64_t index) {
+namespace {
+json conversation(std::uint64_t seed, std::uint64_t index, Phrasing p) {
   Rng rng(derive_seed(seed, index));
   // Scenario mix: 40% single_turn, 20% multi_turn, 25% multi_step, 15% relevance.
   const auto u = rng.below(100);
-  const ojson r = u < 40 ? single_turn(rng) : u < 60 ? multi_turn(rng) : u < 85 ? multi_step(rng) : relevance(rng);
+  const ojson r = u < 40 ? single_turn(rng, p) : u < 60 ? multi_turn(rng, p) : u < 85 ? multi_step(rng, p) : relevance(rng, p);
   return json::parse(r.dump());
+}
+}  // namespace
+
+nlohmann::json synth_conversation(std::uint64_t seed, std::uint64_t index) {
+  return conversation(seed, index, Phrasing::corpus);
+}
+
+nlohmann::json synth_paraphrased_conversation(std::uint64_t seed, std::uint64_t index) {
+  return conversation(derive_seed(seed, "synth-paraphrased"), index, Phrasing::paraphrased);
 }
 
 nlohmann::json synth_heldout_conversation(std::uint64_t seed, std::uint64_t index) {

@@ -35,6 +35,11 @@ nlohmann::json synth_tool_schema(const std::string& name);
 // missing arguments give {"error": "..."} (what a tool would answer a wrong call with).
 nlohmann::json run_synth_tool(const std::string& name, const nlohmann::json& arguments);
 
+// The text of a tool turn answering `tool` with `content`, exactly as the corpus writes it
+// (<tool_response>, a newline, {"name": ..., "content": ...} with ", "/": " separators, a
+// newline, </tool_response>): what the chat and agent loops append after executing a call.
+std::string synth_tool_turn(const std::string& tool, const nlohmann::json& content);
+
 // Conversation `index` of the corpus generated from `seed`.
 nlohmann::json synth_conversation(std::uint64_t seed, std::uint64_t index);
 
@@ -42,6 +47,12 @@ nlohmann::json synth_conversation(std::uint64_t seed, std::uint64_t index);
 // (derive_seed(seed, "synth-heldout")), so a model trained on the corpus of `seed` is scored on
 // conversations it has not seen (same generator, different draws).
 nlohmann::json synth_heldout_conversation(std::uint64_t seed, std::uint64_t index);
+
+// A second held-out set whose requests are worded by templates the corpus never uses (the same
+// scenario mix, tools, arguments, number ranges and answers; relevance cases ask for other
+// things), from a seed stream of its own: the gap between a model's scores on this set and on
+// synth_heldout_conversation says how far it generalises beyond the corpus's phrasings.
+nlohmann::json synth_paraphrased_conversation(std::uint64_t seed, std::uint64_t index);
 
 // Writes conversations [0, count) as JSONL (temporary name, then rename). Returns bytes written.
 std::uint64_t write_synth_corpus(const std::filesystem::path& path, std::uint64_t seed, std::uint64_t count);
