@@ -10,7 +10,7 @@
 #include "hermes/data/random.hpp"
 #include "hermes/data/synth.hpp"
 #include "hermes/generate/load.hpp"
-#include "hermes/generate/tool_eval.hpp"
+#include "hermes/generate/agent.hpp"
 #include "hermes/tokenizer/chat_template.hpp"
 
 namespace hermes::generate {
@@ -78,21 +78,11 @@ int run_chat(const deck::Deck& d, const ChatOptions& options, std::istream& in, 
       const auto res = gen.run({r}, [&](std::size_t, const std::string& piece) { out << piece << std::flush; });
       out << "\n";
       conv.messages.push_back({"gpt", res[0].text});
-      const auto call = parse_tool_call(res[0].text);
-      if (!call.present) break;
-      if (!call.parsed) {
-        out << "[tool call malformed]\n";
-        break;
-      }
-      const auto& names = data::synth_tool_names();
-      if (std::find(names.begin(), names.end(), call.name) == names.end()) {
-        out << "[tool call " << call.name << " " << call.arguments.dump() << ": no backend for this tool]\n";
-        break;
-      }
-      const nlohmann::json reply = {{"name", call.name}, {"content", data::run_synth_tool(call.name, call.arguments)}};
-      const std::string text = "<tool_response>" + reply.dump() + "</tool_response>";
-      out << "tool: " << text << "\n";
-      conv.messages.push_back({"tool", text});
+      std::string why;
+      const auto response = answer_tool_call(conv, res[0].text, &why);
+      if (!why.empty()) out << "[" << why << "]\n";
+      if (response.empty()) break;
+      out << "tool: " << response << "\n";
     }
   }
   out << "bye\n";

@@ -185,6 +185,9 @@ struct EvalSection {
   bool tool_eval = false;
   std::string tool_eval_file;  // empty: the synthetic held-out set
   std::int64_t tool_eval_max = 100;
+  bool agent_eval = false;
+  std::int64_t agent_max_rounds = 4;
+  bool paraphrased = false;
 
   template <class V> void fields(V& v) {
     v("interval", interval, "steps between validation passes (0: only at the end)", rule().at_least(0));
@@ -193,6 +196,10 @@ struct EvalSection {
     v("tool_eval", tool_eval, "run the tool-calling evaluation in the evaluate stage", rule());
     v("tool_eval_file", tool_eval_file, "ShareGPT JSONL for the tool-call evaluation", rule());
     v("tool_eval_max", tool_eval_max, "conversations the tool-call evaluation scores", rule().at_least(1));
+    v("agent_eval", agent_eval, "run the same conversations as an agent, executing its tool calls", rule());
+    v("agent_max_rounds", agent_max_rounds, "assistant turns the agent evaluation allows per user request",
+      rule().in(1, 16));
+    v("paraphrased", paraphrased, "also score the held-out set worded by templates the corpus never uses", rule());
   }
 };
 
