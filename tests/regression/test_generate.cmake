@@ -116,6 +116,34 @@ if(NOT EXISTS "${WORK_DIR}/runs/gen/tool_eval.json")
   message(FATAL_ERROR "the tool-call evaluation wrote no runs/gen/tool_eval.json")
 endif()
 
+# The agent evaluation on both sets, 2 ranks: every rank's transcripts reach one file, in case
+# order, one line per conversation; tool_eval.json holds both sets' agent tallies.
+expect_run(agent_eval EXIT 0 CONTAINS "agent evaluation (synthetic held-out)" "agent evaluation (paraphrased)"
+                                      "tool-call evaluation: 5 conversations (paraphrased)"
+           COMMAND "${MPIEXEC}" -n 2 "${HERMES}" run deck.toml "run.stages=[\"evaluate\"]" run.resume=true
+                   eval.tool_eval=true eval.tool_eval_max=5 eval.agent_eval=true eval.paraphrased=true
+                   eval.agent_max_rounds=2 generate.max_tokens=16)
+foreach(name agent_eval agent_eval_paraphrased)
+  file(STRINGS "${WORK_DIR}/runs/gen/${name}.jsonl" lines)
+  list(LENGTH lines n)
+  if(NOT n EQUAL 5)
+    message(FATAL_ERROR "${name}.jsonl: ${n} lines, expected 5")
+  endif()
+  foreach(i RANGE 4)
+    list(GET lines ${i} line)
+    string(JSON case GET "${line}" case)
+    if(NOT case EQUAL i)
+      message(FATAL_ERROR "${name}.jsonl line ${i} holds case ${case}")
+    endif()
+  endforeach()
+endforeach()
+file(READ "${WORK_DIR}/runs/gen/tool_eval.json" tool_json)
+string(JSON held GET "${tool_json}" agent all conversations)
+string(JSON para GET "${tool_json}" paraphrased agent all conversations)
+if(NOT held EQUAL 5 OR NOT para EQUAL 5)
+  message(FATAL_ERROR "tool_eval.json: agent conversations ${held} and ${para}, expected 5 and 5")
+endif()
+
 # Chat through stdin: two turns, a reset, exit.
 file(WRITE "${WORK_DIR}/chat.txt" "What is 2 plus 2?\nAnd 3 plus 3?\n/reset\nHello\n/exit\nnever read\n")
 execute_process(COMMAND "${HERMES}" chat --checkpoint ${ckpt} --tokenizer ${tok} --tools synth --max-tokens 8
