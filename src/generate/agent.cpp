@@ -12,11 +12,8 @@
 namespace hermes::generate {
 namespace {
 
-bool is_user(const std::string& role) { return role == "human" || role == "user"; }
-bool is_assistant(const std::string& role) { return role == "gpt" || role == "assistant"; }
-bool is_tool(const std::string& role) {
-  return role == "tool" || role == "function" || role == "observation" || role == "ipython";
-}
+using tokenizer::parse_role;
+using tokenizer::Role;
 
 // The `content` object of a tool turn's <tool_response> JSON; null when there is none.
 nlohmann::json tool_content(const std::string& text) {
@@ -49,12 +46,13 @@ struct UserRequest {
 std::vector<UserRequest> requests_of(const tokenizer::Conversation& c) {
   std::vector<UserRequest> out;
   for (const auto& m : c.messages) {
-    if (is_user(m.role)) {
+    const Role role = parse_role(m.role);
+    if (role == Role::user) {
       out.push_back({m.content, {}, {}});
-    } else if (!out.empty() && is_tool(m.role)) {
+    } else if (!out.empty() && role == Role::tool) {
       auto content = tool_content(m.content);
       if (!content.is_null()) out.back().tool_contents.push_back(std::move(content));
-    } else if (!out.empty() && is_assistant(m.role)) {
+    } else if (!out.empty() && role == Role::assistant) {
       out.back().answer = m.content;
     }
   }
@@ -68,8 +66,9 @@ struct Session {
   tokenizer::Conversation conv;
   std::size_t request = 0;
   int rounds = 0;
-  bool called = false;  // the model called a tool during this request
-  std::string answer;   // its last turn of this request
+  bool called = false;       // the model called a tool during this request
+  std::string answer;        // its last turn of this request
+  bool answer_calls = false;  // ... holds a <tool_call> (no answer yet)
   bool solved = true;
   bool done = false;
   AgentTally tally;
@@ -82,6 +81,7 @@ void start_request(Session& s) {
   s.rounds = 0;
   s.called = false;
   s.answer.clear();
+  s.answer_calls = false;
 }
 
 // Scores the request the session is on and moves to the next one (or ends the session).
@@ -89,7 +89,7 @@ void finish_request(Session& s) {
   const auto& r = s.requests[s.request];
   const auto facts = answer_facts(r.text, r.tool_contents, r.answer);
   bool ok;
-  if (parse_tool_call(s.answer).present) {
+  if (s.answer_calls) {
     ok = false;  // still calling when the turns ran out: no answer
   } else if (r.tool_contents.empty()) {
     ok = !s.called;  // nothing to call for: the model must not call either
@@ -145,8 +145,11 @@ std::vector<std::string> answer_facts(const std::string& request, const std::vec
   return facts;
 }
 
-std::string answer_tool_call(tokenizer::Conversation& conv, const std::string& assistant_text, std::string* why) {
-  const auto call = parse_tool_call(assistant_text);
+namespace {
+// answer_tool_call on a call already parsed; `failed` is set when the call could not be executed
+// or its backend answered {"error": ...}.
+std::string respond(tokenizer::Conversation& conv, const ParsedCall& call, std::string* why, bool* failed) {
+  if (failed) *failed = call.present;
   if (!call.present) return {};
   if (!call.parsed) {
     if (why) *why = "tool call malformed";
@@ -157,9 +160,16 @@ std::string answer_tool_call(tokenizer::Conversation& conv, const std::string& a
     if (why) *why = fmt::format("tool call {} {}: no backend for this tool", call.name, call.arguments.dump());
     return {};
   }
-  auto text = data::synth_tool_turn(call.name, data::run_synth_tool(call.name, call.arguments));
+  const auto content = data::run_synth_tool(call.name, call.arguments);
+  if (failed) *failed = content.contains("error");
+  auto text = data::synth_tool_turn(call.name, content);
   conv.messages.push_back({"tool", text});
   return text;
+}
+}  // namespace
+
+std::string answer_tool_call(tokenizer::Conversation& conv, const std::string& assistant_text, std::string* why) {
+  return respond(conv, parse_tool_call(assistant_text), why, nullptr);
 }
 
 TurnWriter greedy_turn_writer(Generator& gen, const tokenizer::Tokenizer& tok, std::int64_t max_tokens,
@@ -192,7 +202,7 @@ AgentReport run_agent_eval(const TurnWriter& write, const std::vector<AgentCase>
     s.requests = requests_of(cases[i].reference);
     if (s.requests.empty()) continue;
     for (const auto& m : cases[i].reference.messages)
-      if (m.role == "system") s.conv.messages.push_back(m);
+      if (parse_role(m.role) == Role::system) s.conv.messages.push_back(m);
     s.conv.tools_json = cases[i].reference.tools_json;
     s.record = {{"case", i}, {"category", cases[i].category}, {"turns", nlohmann::json::array()},
                 {"requests", nlohmann::json::array()}};
@@ -218,41 +228,34 @@ AgentReport run_agent_eval(const TurnWriter& write, const std::vector<AgentCase>
       s.record["turns"].push_back({{"from", "gpt"}, {"value", text}});
       s.answer = text;
       s.rounds += 1;
-      const bool called = parse_tool_call(text).present;
-      s.called = s.called || called;
-      const auto response = answer_tool_call(s.conv, text, nullptr);
-      if (!response.empty()) {
-        s.tally.tool_calls += 1;
-        s.tally.tool_errors += tool_content(response).contains("error");
-        s.record["turns"].push_back({{"from", "tool"}, {"value", response}});
-      } else if (called) {
-        s.tally.tool_calls += 1;
-        s.tally.tool_errors += 1;  // malformed, or a tool with no backend
-      }
+      const auto call = parse_tool_call(text);
+      s.answer_calls = call.present;
+      s.called = s.called || call.present;
+      bool failed = false;
+      const auto response = respond(s.conv, call, nullptr, &failed);
+      s.tally.tool_calls += call.present;
+      s.tally.tool_errors += failed;
+      if (!response.empty()) s.record["turns"].push_back({{"from", "tool"}, {"value", response}});
       if (response.empty() || s.rounds >= max_rounds) finish_request(s);
     }
   }
   AgentReport report;
   for (auto& s : sessions) {
-    for (const auto& cat : {std::string("all"), cases[s.index].category}) {
-      AgentReport one{{cat, s.tally}};
-      add_agent_report(report, one);
-    }
+    report["all"] += s.tally;
+    report[cases[s.index].category] += s.tally;
     if (transcripts) transcripts->push_back(std::move(s.record));
   }
   return report;
 }
 
-void add_agent_report(AgentReport& a, const AgentReport& b) {
-  for (const auto& [cat, t] : b) {
-    auto& x = a[cat];
-    x.conversations += t.conversations;
-    x.conversations_solved += t.conversations_solved;
-    x.requests += t.requests;
-    x.requests_solved += t.requests_solved;
-    x.tool_calls += t.tool_calls;
-    x.tool_errors += t.tool_errors;
-  }
+AgentTally& AgentTally::operator+=(const AgentTally& t) {
+  conversations += t.conversations;
+  conversations_solved += t.conversations_solved;
+  requests += t.requests;
+  requests_solved += t.requests_solved;
+  tool_calls += t.tool_calls;
+  tool_errors += t.tool_errors;
+  return *this;
 }
 
 namespace {

@@ -83,6 +83,14 @@ std::vector<EvalConversation> tool_eval_set(const deck::Deck& d, bool paraphrase
   return out;
 }
 
+// "all", then the set's scenario categories in order of first appearance (the same on every rank).
+std::vector<std::string> categories_of(const std::vector<EvalConversation>& set) {
+  std::vector<std::string> cats{"all"};
+  for (const auto& c : set)
+    if (std::find(cats.begin(), cats.end(), c.category) == cats.end()) cats.push_back(c.category);
+  return cats;
+}
+
 // Rank 0 writes every rank's transcripts (one JSON object per line, in case order) to `path`.
 void write_transcripts(const std::filesystem::path& path, const std::vector<nlohmann::json>& mine,
                        const dist::Communicator& comm) {
@@ -115,9 +123,7 @@ nlohmann::json agent_eval(StageContext& ctx, const std::vector<EvalConversation>
   const auto local = generate::run_agent_eval(generate::greedy_turn_writer(gen, tok, d.generate.max_tokens, &truncated),
                                               mine, static_cast<int>(d.eval.agent_max_rounds), &transcripts);
   // Every rank holds the same category names (the whole set is known everywhere) in the same order.
-  std::vector<std::string> cats{"all"};
-  for (const auto& c : set)
-    if (std::find(cats.begin(), cats.end(), c.category) == cats.end()) cats.push_back(c.category);
+  const auto cats = categories_of(set);
   std::vector<std::uint64_t> counts;
   for (const auto& c : cats) {
     const auto it = local.find(c);
@@ -154,44 +160,33 @@ nlohmann::json tool_eval(StageContext& ctx, generate::LoadedModel& model, const 
                          const std::string& label) {
   const auto& d = ctx.deck;
   const auto& comm = ctx.comm;
-  std::vector<std::string> cats{"all"};
-  for (const auto& c : set)
-    if (std::find(cats.begin(), cats.end(), c.category) == cats.end()) cats.push_back(c.category);
-  auto* m = &model;
-  auto& gen = *m->generator;
-  struct Turn {
-    std::size_t conv;
-    std::string reference;
-  };
-  std::vector<Turn> turns;
-  std::vector<generate::Request> reqs;
-  std::int64_t truncated = 0;
+  const auto cats = categories_of(set);
+  auto& gen = *model.generator;
+  // Every assistant turn of this rank's conversations, generated from the reference before it.
+  std::vector<std::size_t> conv_of;
+  std::vector<const std::string*> reference;
+  std::vector<tokenizer::Conversation> before;
   for (std::size_t i = static_cast<std::size_t>(comm.rank()); i < set.size(); i += static_cast<std::size_t>(comm.size())) {
     const auto& msgs = set[i].conv.messages;
     for (std::size_t j = 0; j < msgs.size(); ++j) {
-      if (msgs[j].role != "gpt" && msgs[j].role != "assistant") continue;
-      tokenizer::Conversation before{{msgs.begin(), msgs.begin() + static_cast<std::ptrdiff_t>(j)}, set[i].conv.tools_json};
-      generate::Request r;
-      for (auto t : m->tok.encode(tokenizer::render_generation_prompt(before))) r.prompt.push_back(static_cast<std::int32_t>(t));
-      r.max_tokens = d.generate.max_tokens;
-      r.sampling.temperature = 0;
-      r.stop = {"</tool_call>"};
-      truncated += gen.fit_prompt(r.prompt, r.max_tokens) > 0;
-      reqs.push_back(std::move(r));
-      turns.push_back({i, msgs[j].content});
+      if (tokenizer::parse_role(msgs[j].role) != tokenizer::Role::assistant) continue;
+      before.push_back({{msgs.begin(), msgs.begin() + static_cast<std::ptrdiff_t>(j)}, set[i].conv.tools_json});
+      conv_of.push_back(i);
+      reference.push_back(&msgs[j].content);
     }
   }
-  const auto res = gen.run(reqs);
+  std::vector<const tokenizer::Conversation*> prompts;
+  for (const auto& b : before) prompts.push_back(&b);
+  std::uint64_t truncated = 0;
+  const auto texts = generate::greedy_turn_writer(gen, model.tok, d.generate.max_tokens, &truncated)(prompts);
   std::vector<std::uint64_t> counts(cats.size() * generate::kToolOutcomes, 0);
-  for (std::size_t t = 0; t < turns.size(); ++t) {
-    auto text = res[t].text;
-    if (res[t].finish_reason == "stop") text += "</tool_call>";  // the stop string is cut; put it back
-    const auto o = static_cast<std::size_t>(generate::score_turn(turns[t].reference, text));
-    const auto cat = std::find(cats.begin(), cats.end(), set[turns[t].conv].category) - cats.begin();
+  for (std::size_t t = 0; t < texts.size(); ++t) {
+    const auto o = static_cast<std::size_t>(generate::score_turn(*reference[t], texts[t]));
+    const auto cat = std::find(cats.begin(), cats.end(), set[conv_of[t]].category) - cats.begin();
     counts[o] += 1;
     counts[static_cast<std::size_t>(cat) * generate::kToolOutcomes + o] += 1;
   }
-  counts.push_back(static_cast<std::uint64_t>(truncated));
+  counts.push_back(truncated);
   comm.allreduce_sum(std::span<std::uint64_t>(counts));
   generate::ToolReport report;
   for (std::size_t c = 0; c < cats.size(); ++c)
@@ -205,7 +200,7 @@ nlohmann::json tool_eval(StageContext& ctx, generate::LoadedModel& model, const 
   nlohmann::json j = generate::tool_report_json(report);
   j["conversations"] = set.size();
   j["max_tokens"] = d.generate.max_tokens;
-  if (d.eval.agent_eval) j["agent"] = agent_eval(ctx, set, label, gen, m->tok);
+  if (d.eval.agent_eval) j["agent"] = agent_eval(ctx, set, label, gen, model.tok);
   return j;
 }
 

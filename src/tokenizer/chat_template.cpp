@@ -12,7 +12,7 @@ namespace {
 
 constexpr std::string_view kEnd = "<|endoftext|>";
 
-enum class Role { system, user, assistant, tool };
+}  // namespace
 
 Role parse_role(const std::string& role) {
   if (role == "system") return Role::system;
@@ -21,6 +21,8 @@ Role parse_role(const std::string& role) {
   if (role == "tool" || role == "function" || role == "observation" || role == "ipython") return Role::tool;
   fail("unknown chat role '{}'; use system, human (user), gpt (assistant) or tool", role);
 }
+
+namespace {
 
 std::string_view opener(Role r) {
   switch (r) {

@@ -49,6 +49,7 @@ struct AgentTally {
   std::uint64_t requests = 0, requests_solved = 0;
   std::uint64_t tool_calls = 0;        // calls the model made
   std::uint64_t tool_errors = 0;       // ... malformed, of no known tool, or answered {"error": ...}
+  AgentTally& operator+=(const AgentTally& t);
 };
 using AgentReport = std::map<std::string, AgentTally>;  // per category, and "all"
 
@@ -66,8 +67,6 @@ TurnWriter greedy_turn_writer(Generator& gen, const tokenizer::Tokenizer& tok, s
 AgentReport run_agent_eval(const TurnWriter& write, const std::vector<AgentCase>& cases, int max_rounds,
                            std::vector<nlohmann::json>* transcripts = nullptr);
 
-// Adds b's counts into a (per category).
-void add_agent_report(AgentReport& a, const AgentReport& b);
 std::string format_agent_table(const AgentReport& report);
 nlohmann::json agent_report_json(const AgentReport& report);
 

@@ -12,6 +12,11 @@
 
 namespace hermes::tokenizer {
 
+// The four roles of the template, and the ShareGPT/OpenAI names each accepts (human/user,
+// gpt/assistant, tool/function/observation/ipython); another name fails with one line.
+enum class Role { system, user, assistant, tool };
+Role parse_role(const std::string& role);
+
 struct Message {
   std::string role;  // ShareGPT "from": system, human, gpt, tool (also user/assistant accepted)
   std::string content;
