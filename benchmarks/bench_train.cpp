@@ -1,4 +1,5 @@
-// End-to-end training throughput on the host backend: `mpirun -n R bench_train --preset tiny`.
+// End-to-end training throughput on the host backend: `mpirun -n R bench_train --preset tiny`
+// (`--set model.ffn=swiglu` and the like change the shape as a deck override would).
 // Trains on SyntheticSource (no corpus needed) and prints one JSON object on rank 0: tokens/s,
 // achieved GFLOP/s (PaLM FLOPs per token) against the measured SGEMM rate, and memory (peak RSS,
 // the arenas hermes allocated, and `info`'s estimate). Steps run a fixed count on every rank, so
@@ -10,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "hermes/core/log.hpp"
 #include "hermes/deck/parser.hpp"
@@ -25,6 +27,7 @@ int main(int argc, char** argv) {
   log::init(comm.rank(), comm.size(), log::Level::warn);
   std::string preset = "tiny", optim = "adamw";
   long batch = 8, seq = 256, steps = 10, warmup = 2, vocab = 0;
+  std::vector<std::string> overrides;  // --set section.key=value, as on `hermes run`
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
     if (k == "--preset") preset = v;
@@ -34,8 +37,9 @@ int main(int argc, char** argv) {
     else if (k == "--warmup") warmup = std::stol(v);
     else if (k == "--optim") optim = v;
     else if (k == "--vocab") vocab = std::stol(v);
+    else if (k == "--set") overrides.push_back(v);
     else {
-      std::fprintf(stderr, "usage: bench_train [--preset P] [--batch B] [--seq T] [--steps S] [--warmup W] [--optim adamw|muon] [--vocab V]\n");
+      std::fprintf(stderr, "usage: bench_train [--preset P] [--batch B] [--seq T] [--steps S] [--warmup W] [--optim adamw|muon] [--vocab V] [--set section.key=value ...]\n");
       return 2;
     }
   }
@@ -44,7 +48,7 @@ int main(int argc, char** argv) {
       "max_steps = {}\nlog_interval = 1000000\n[optim]\nname = \"{}\"\n[eval]\ninterval = 0\ntest_at_end = false\n"
       "[checkpoint]\ninterval = 0\nsave_final = false\nsave_best = false\n",
       preset, vocab > 0 ? fmt::format("vocab_size = {}\n", vocab) : "", batch, seq, warmup + steps, optim);
-  const auto d = deck::parse_deck(text, "bench_train");
+  const auto d = deck::parse_deck(text, "bench_train", overrides);
   const auto m = deck::resolve_model(d.model);
   auto src = std::make_unique<train::SyntheticSource>(m.vocab_size, batch, seq, comm.rank(), comm.size(), 1);
   train::Trainer t(train::TrainerInputs{d, comm, {}, m, std::move(src), {}, "", ""});
