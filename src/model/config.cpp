@@ -202,18 +202,16 @@ MemoryEstimate training_memory(const ModelConfig& c, std::int64_t batch, std::in
   const double bt = static_cast<double>(batch * seq_len);
   const double C = static_cast<double>(c.n_embd), F = static_cast<double>(c.ffn_hidden);
   const double Q = static_cast<double>(c.qkv_dim()), H = static_cast<double>(c.n_head);
-  const double T = static_cast<double>(seq_len);
   // Per block: block input, attn-norm output, qkv, attention output, post-attention residual,
   // ffn-norm output, FFN hidden (2 tensors for GELU, 3 for SwiGLU), plus fp32 rstd per norm.
   const double ffn_tensors = c.ffn == Ffn::swiglu ? 3.0 : 2.0;
   double per_layer = bt * (5.0 * C + Q + ffn_tensors * F) * e + 2.0 * bt * 4.0;
-  // Attention: the host backend keeps the softmax probabilities (B·H·T·T fp32); the CUDA
-  // backend's fused attention keeps only the row log-sum-exp (B·H·T fp32).
-  per_layer += precision == Precision::fp32 ? bt * H * T * 4.0 : bt * H * 4.0;
+  // Attention keeps only the rows' log-sum-exp (B·H·T fp32) on both backends.
+  per_layer += bt * H * 4.0;
   double act = per_layer * static_cast<double>(c.n_layer);
   // The head: final residual, final norm output and rstd, fp32 logits (the loss gradient is
   // written over them), per-token loss/accuracy/token ids; then the backward scratch the host
-  // backend reuses across blocks: 4 (N, C) buffers, one (N, Q) and two (N, F). (The (T, T)
+  // backend reuses across blocks: 4 (N, C) buffers, one (N, Q) and two (N, F). (The
   // attention scratch and RoPE tables do not grow with the batch and are left out.)
   act += 2.0 * bt * C * e + bt * 4.0 + bt * static_cast<double>(c.vocab_size) * 4.0 + 3.0 * bt * 4.0;
   act += bt * (4.0 * C + Q + 2.0 * F) * e;

@@ -42,7 +42,7 @@ Transformer<T>::Transformer(const ModelConfig& c, Index batch, Index seq_len)
     a.ln1 = take(N_ * C);
     a.rstd1 = take(N_);
     a.qkv = take(N_ * Q);
-    a.probs = take(B_ * H * T_ * T_);
+    a.lse = take(B_ * H * T_);
     a.atty = take(N_ * C);
     a.res_mid = take(N_ * C);
     a.ln2 = take(N_ * C);
@@ -67,7 +67,7 @@ Transformer<T>::Transformer(const ModelConfig& c, Index batch, Index seq_len)
   s_dqkv_ = take(N_ * Q);
   s_df1_ = take(N_ * F);
   s_df2_ = take(N_ * F);
-  s_tt_ = take(T_ * T_);
+  s_attn_ = take(backend::host::attention_scratch_elems(T_));
   s_out_ = s_dc2_;  // forward uses it for projection outputs before the residual add
   act_elems_ = cur;
 
@@ -143,7 +143,7 @@ backend::host::CrossEntropyStats Transformer<T>::forward(const std::int32_t* inp
     ops::rmsnorm_forward(act(a.ln1), act(a.rstd1), act(a.res), p + w.ln1, N_, C, c.norm_eps);
     ops::linear_forward(act(a.qkv), act(a.ln1), p + w.qkv_w, bias(w.qkv_b), N_, C, Q);
     ops::rope_forward(act(a.qkv), act(rope_cos_), act(rope_sin_), B_, T_, H, KVH, D);
-    ops::attention_forward(act(a.atty), act(a.probs), act(a.qkv), B_, T_, H, KVH, D);
+    ops::attention_forward(act(a.atty), act(a.lse), act(a.qkv), B_, T_, H, KVH, D, act(s_attn_));
     ops::linear_forward(act(s_out_), act(a.atty), p + w.proj_w, bias(w.proj_b), N_, C, C);
     ops::residual_forward(act(a.res_mid), act(a.res), act(s_out_), N_ * C);
     ops::rmsnorm_forward(act(a.ln2), act(a.rstd2), act(a.res_mid), p + w.ln2, N_, C, c.norm_eps);
@@ -196,7 +196,7 @@ template <class T> void Transformer<T>::backward(const GradReady& ready) {
     ops::rmsnorm_backward(dres, g + w.ln2, act(s_dc_), act(a.res_mid), p + w.ln2, act(a.rstd2), N_, C);
     // Attention: dres is now d(x_mid).
     ops::linear_backward(act(s_datt_), g + w.proj_w, gb(w.proj_b), dres, act(a.atty), p + w.proj_w, N_, C, C);
-    ops::attention_backward(act(s_dqkv_), act(s_tt_), act(s_datt_), act(a.qkv), act(a.probs), B_, T_, H, KVH, D);
+    ops::attention_backward(act(s_dqkv_), act(s_attn_), act(s_datt_), act(a.qkv), act(a.lse), B_, T_, H, KVH, D);
     ops::rope_backward(act(s_dqkv_), act(rope_cos_), act(rope_sin_), B_, T_, H, KVH, D);
     ops::linear_backward(act(s_dc_), g + w.qkv_w, gb(w.qkv_b), act(s_dqkv_), act(a.ln1), p + w.qkv_w, N_, C, Q);
     ops::rmsnorm_backward(dres, g + w.ln1, act(s_dc_), act(a.res), p + w.ln1, act(a.rstd1), N_, C);

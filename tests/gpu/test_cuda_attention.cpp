@@ -147,10 +147,9 @@ TEST_P(CudnnAttention, ForwardStatsAndBackwardMatchHost) {
   const auto [H, KVH, D, T] = GetParam();
   const I B = 2, W = (H + 2 * KVH) * D, C = H * D;
   const auto qkv = randn_bf16(B * T * W, 11), dout = randn_bf16(B * T * C, 12);
-  std::vector<float> out(B * T * C), probs(B * H * T * T), dqkv(B * T * W), scratch(T * T);
-  host::attention_forward<float>(out.data(), probs.data(), qkv.data(), B, T, H, KVH, D);
-  host::attention_backward<float>(dqkv.data(), scratch.data(), dout.data(), qkv.data(), probs.data(), B, T, H, KVH,
-                                  D);
+  std::vector<float> out(B * T * C), lse(B * H * T), dqkv(B * T * W), scratch(host::attention_scratch_elems(T));
+  host::attention_forward<float>(out.data(), lse.data(), qkv.data(), B, T, H, KVH, D, scratch.data());
+  host::attention_backward<float>(dqkv.data(), scratch.data(), dout.data(), qkv.data(), lse.data(), B, T, H, KVH, D);
   const auto stats = reference_stats(qkv, B, T, H, KVH, D);
 
   std::unique_ptr<cu::CudnnAttention> plans;

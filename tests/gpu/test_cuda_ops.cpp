@@ -195,9 +195,23 @@ TEST_P(CudaAttention, ForwardBackward) {
   const auto [H, KVH, D] = GetParam();
   const I B = 2, T = 40, W = (H + 2 * KVH) * D, C = H * D;
   const auto qkv = randn_bf16(B * T * W, 1), dout = randn_bf16(B * T * C, 2);
-  std::vector<float> out(B * T * C), probs(B * H * T * T), dqkv(B * T * W), scratch(T * T);
-  host::attention_forward<float>(out.data(), probs.data(), qkv.data(), B, T, H, KVH, D);
-  host::attention_backward<float>(dqkv.data(), scratch.data(), dout.data(), qkv.data(), probs.data(), B, T, H, KVH, D);
+  std::vector<float> out(B * T * C), lse(B * H * T), dqkv(B * T * W), scratch(host::attention_scratch_elems(T));
+  host::attention_forward<float>(out.data(), lse.data(), qkv.data(), B, T, H, KVH, D, scratch.data());
+  host::attention_backward<float>(dqkv.data(), scratch.data(), dout.data(), qkv.data(), lse.data(), B, T, H, KVH, D);
+  // The host keeps only the rows' log-sum-exp; the probabilities this backend keeps are
+  // exp(S - lse) below the diagonal and 0 above it.
+  std::vector<float> probs(B * H * T * T, 0.0f);
+  for (I b = 0; b < B; ++b)
+    for (I h = 0; h < H; ++h)
+      for (I t = 0; t < T; ++t)
+        for (I j = 0; j <= t; ++j) {
+          double s = 0;
+          for (I d = 0; d < D; ++d)
+            s += static_cast<double>(qkv[(b * T + t) * W + h * D + d]) *
+                 qkv[(b * T + j) * W + H * D + (h / (H / KVH)) * D + d];
+          probs[((b * H + h) * T + t) * T + j] =
+              static_cast<float>(std::exp(s / std::sqrt(static_cast<double>(D)) - lse[(b * H + h) * T + t]));
+        }
   Buf<bf> d_qkv(qkv), d_out(B * T * C), d_probs(B * H * T * T), d_dout(dout), d_dqkv(B * T * W);
   Buf<bf> d_scr(cu::attention_scratch_elems(B, T, H, D));
   cu::attention_forward(d_out.get(), d_probs.get(), d_qkv.get(), B, T, H, KVH, D, d_scr.get(), *ctx);

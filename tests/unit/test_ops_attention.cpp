@@ -34,9 +34,11 @@ TEST(OpsRope, BackwardIsTheTransposeAndForwardRotates) {
 
 namespace {
 // Straightforward attention for one (b, h): the independent reference for the forward.
-std::vector<double> naive_attention(const std::vector<double>& qkv, Index B, Index T, Index H, Index KVH, Index D) {
+std::vector<double> naive_attention(const std::vector<double>& qkv, Index B, Index T, Index H, Index KVH, Index D,
+                                    std::vector<double>& lse) {
   const Index W = (H + 2 * KVH) * D, C = H * D;
   std::vector<double> out(B * T * C, 0.0);
+  lse.assign(B * H * T, 0.0);
   for (Index b = 0; b < B; ++b)
     for (Index h = 0; h < H; ++h) {
       const Index g = h / (H / KVH);
@@ -51,6 +53,7 @@ std::vector<double> naive_attention(const std::vector<double>& qkv, Index B, Ind
         }
         double z = 0;
         for (auto& v : s) z += (v = std::exp(v - mx));
+        lse[(b * H + h) * T + t] = mx + std::log(z);
         for (Index j = 0; j <= t; ++j)
           for (Index k = 0; k < D; ++k)
             out[(b * T + t) * C + h * D + k] += s[j] / z * qkv[(b * T + j) * W + C + KVH * D + g * D + k];
@@ -60,30 +63,35 @@ std::vector<double> naive_attention(const std::vector<double>& qkv, Index B, Ind
 }
 }  // namespace
 
-// (KV heads, sequence length): T = 70 spans two causal row blocks of the kernels.
+// (KV heads, sequence length): T = 70 spans two causal row blocks of the kernels, 130 three.
 class OpsAttention : public ::testing::TestWithParam<std::pair<Index, Index>> {};
 
 TEST_P(OpsAttention, ForwardMatchesLoopsAndBackwardMatchesFiniteDifferences) {
   const Index B = 2, T = GetParam().second, H = 4, KVH = GetParam().first, D = 4, W = (H + 2 * KVH) * D, C = H * D;
   auto qkv = randn(B * T * W, 30 + KVH), R = randn(B * T * C, 40);
-  std::vector<double> out(B * T * C), probs(B * H * T * T), scratch(T * T);
+  std::vector<double> out(B * T * C), lse(B * H * T), scratch(attention_scratch_elems(T));
+  std::fill(scratch.begin(), scratch.end(), 1e30);  // garbage: nothing may be read before written
   auto loss = [&] {
-    attention_forward(out.data(), probs.data(), qkv.data(), B, T, H, KVH, D);
+    attention_forward(out.data(), lse.data(), qkv.data(), B, T, H, KVH, D, scratch.data());
     return dot(out, R);
   };
   loss();
-  const auto ref = naive_attention(qkv, B, T, H, KVH, D);
+  std::vector<double> ref_lse;
+  const auto ref = naive_attention(qkv, B, T, H, KVH, D, ref_lse);
   for (std::size_t i = 0; i < ref.size(); ++i) ASSERT_NEAR(out[i], ref[i], 1e-12) << i;
+  for (std::size_t i = 0; i < ref_lse.size(); ++i) ASSERT_NEAR(lse[i], ref_lse[i], 1e-12) << i;
   std::vector<double> dqkv(B * T * W, 7.0);  // garbage: the op must overwrite all of it
-  attention_backward(dqkv.data(), scratch.data(), R.data(), qkv.data(), probs.data(), B, T, H, KVH, D);
+  attention_backward(dqkv.data(), scratch.data(), R.data(), qkv.data(), lse.data(), B, T, H, KVH, D);
   check_grad("dqkv", qkv, dqkv, loss);
 
-  std::vector<float> of(out.size()), pf(probs.size());
+  std::vector<float> of(out.size()), lf(lse.size()), sf(scratch.size());
   auto qf = to_float(qkv);
-  attention_forward(of.data(), pf.data(), qf.data(), B, T, H, KVH, D);
+  attention_forward(of.data(), lf.data(), qf.data(), B, T, H, KVH, D, sf.data());
   expect_float_matches("attention float", of, out);
+  expect_float_matches("attention float lse", lf, lse);
 }
 
 INSTANTIATE_TEST_SUITE_P(HeadsAndGroups, OpsAttention,
                          ::testing::Values(std::pair<Index, Index>{4, 6}, std::pair<Index, Index>{2, 6},
-                                           std::pair<Index, Index>{1, 6}, std::pair<Index, Index>{2, 70}));
+                                           std::pair<Index, Index>{1, 6}, std::pair<Index, Index>{2, 70},
+                                           std::pair<Index, Index>{1, 130}));

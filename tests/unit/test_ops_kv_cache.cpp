@@ -28,8 +28,8 @@ TEST(OpsKvCache, CachedAttentionMatchesFullCausalAttention) {
   for (const Index KVH : {Index(4), Index(2), Index(1)}) {
     const Index B = 2, T = 9, H = 4, D = 6, W = (H + 2 * KVH) * D, C = H * D, L = 12;
     const auto qkv = randn(B * T * W, 11 + KVH);
-    std::vector<double> ref(B * T * C), probs(B * H * T * T);
-    attention_forward(ref.data(), probs.data(), qkv.data(), B, T, H, KVH, D);
+    std::vector<double> ref(B * T * C), lse(B * H * T), scratch(attention_scratch_elems(T));
+    attention_forward(ref.data(), lse.data(), qkv.data(), B, T, H, KVH, D, scratch.data());
     // Two slots (sequence b in slot 1 - b); sequence 0 prefilled 4 rows, sequence 1 prefilled 2;
     // then steps of one row per sequence until both reach T.
     std::vector<double> kc(2 * L * KVH * D, 0.0), vc(2 * L * KVH * D, 0.0), scores(T * H * L);

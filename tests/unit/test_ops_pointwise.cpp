@@ -1,5 +1,8 @@
 // Finite-difference checks (double) of embedding, rmsnorm, linear, gelu, swiglu and residual,
 // plus the float kernels against the double ones.
+#include <algorithm>
+#include <cmath>
+
 #include "hermes/backend/ops.hpp"
 #include "ops_check.hpp"
 
@@ -103,4 +106,24 @@ TEST(OpsResidual, AddsElementwise) {
   std::vector<double> out(33);
   residual_forward(out.data(), a.data(), b.data(), 33);
   for (int i = 0; i < 33; ++i) EXPECT_EQ(out[i], a[i] + b[i]);
+}
+
+// exp_fast (the softmax passes' exp) against the library's exp: relative error within 4e-7 over
+// the range it serves, the clamped ends finite and positive, and exp(0) exactly 1.
+TEST(OpsExpFast, MatchesExpAcrossTheRange) {
+  double worst = 0;
+  for (double x = -87.0; x <= 88.0; x += 0.00731) {
+    const float xf = static_cast<float>(x);
+    const double want = std::exp(static_cast<double>(xf));
+    worst = std::max(worst, std::abs(static_cast<double>(exp_fast(xf)) - want) / want);
+  }
+  EXPECT_LT(worst, 4e-7);
+  EXPECT_EQ(exp_fast(0.0f), 1.0f);
+  for (const float x : {-1e30f, -200.0f, -87.3f}) {
+    EXPECT_GT(exp_fast(x), 0.0f) << x;
+    EXPECT_LT(exp_fast(x), 1e-37f) << x;
+  }
+  EXPECT_TRUE(std::isfinite(exp_fast(1e30f)));
+  EXPECT_GT(exp_fast(1e30f), 1e38f);
+  EXPECT_TRUE(std::isnan(exp_fast(std::nanf(""))));
 }

@@ -85,14 +85,14 @@ class Transformer {
   backend::host::HostArray<std::int32_t> tokens_, row_correct_;
   // Activation arena offsets (elements): per layer, then the head and backward scratch.
   struct LayerActs {
-    Index res, ln1, rstd1, qkv, probs, atty, res_mid, ln2, rstd2, gate, up, act;
+    Index res, ln1, rstd1, qkv, lse, atty, res_mid, ln2, rstd2, gate, up, act;
   };
   using LayerParams = model::LayerParamOffsets;
   std::vector<LayerActs> la_;
   std::vector<LayerParams> lp_;
   Index wte_ = 0, lnf_w_ = 0;
   Index res_final_, lnf_, rstdf_, logits_, row_loss_, rope_cos_, rope_sin_;
-  Index s_dres_, s_dc_, s_dc2_, s_datt_, s_dqkv_, s_df1_, s_df2_, s_tt_, s_out_;
+  Index s_dres_, s_dc_, s_dc2_, s_datt_, s_dqkv_, s_df1_, s_df2_, s_attn_, s_out_;
   Index act_elems_ = 0;
 };
 

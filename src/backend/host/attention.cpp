@@ -5,54 +5,106 @@
 
 namespace hermes::backend::host {
 
-// Causal blocking: query rows [r0, r1) only attend to keys [0, r1), so every GEMM runs on row
-// blocks of kBlock and skips the masked upper triangle (about 40% of the work at T = 256).
-constexpr Index kBlock = 64;
+// Query rows are taken kRows at a time against keys [0, r1) only (causal: the masked upper
+// triangle is never multiplied). A block's scores, kRows x T, stay in cache between the GEMM that
+// writes them, the softmax pass and the GEMM that reads them, so no (T, T) matrix ever goes to
+// memory; backward recomputes them from Q, K and the saved log-sum-exp.
+constexpr Index kRows = 64;
+
+Index attention_scratch_elems(Index T_len) { return 2 * kRows * T_len; }
+
+namespace {
+
+// The row passes of the softmax, forward and backward. Reductions keep kLanes partial results
+// so that they vectorise without reassociation flags; the float versions use exp_fast and are
+// compiled for AVX-512, AVX2 and the baseline (GCC picks one at load time, so the library stays
+// built for any x86-64). double (the finite-difference tests) uses the library's exp.
+constexpr int kLanes = 16;
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define HERMES_ROW_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define HERMES_ROW_CLONES
+#endif
+
+template <class T> T row_exp(T x) { return k_exp(x); }
+template <> inline __attribute__((always_inline)) float row_exp<float>(float x) { return exp_fast(x); }
+
+// p[0..n) = softmax(p[0..n)), p[n..len) = 0; returns the log-sum-exp.
+template <class T>
+HERMES_ROW_CLONES T softmax_row(T* p, Index n, Index len) {
+  T part[kLanes];
+  for (int l = 0; l < kLanes; ++l) part[l] = p[0];
+  Index j = 0;
+  for (; j + kLanes <= n; j += kLanes)
+    for (int l = 0; l < kLanes; ++l) part[l] = p[j + l] > part[l] ? p[j + l] : part[l];
+  T mx = part[0];
+  for (int l = 1; l < kLanes; ++l) mx = part[l] > mx ? part[l] : mx;
+  for (; j < n; ++j) mx = p[j] > mx ? p[j] : mx;
+  for (j = 0; j < n; ++j) p[j] = row_exp<T>(p[j] - mx);
+  for (int l = 0; l < kLanes; ++l) part[l] = 0;
+  for (j = 0; j + kLanes <= n; j += kLanes)
+    for (int l = 0; l < kLanes; ++l) part[l] += p[j + l];
+  T sum = 0;
+  for (int l = 0; l < kLanes; ++l) sum += part[l];
+  for (; j < n; ++j) sum += p[j];
+  const T inv = T(1) / sum;
+  for (j = 0; j < n; ++j) p[j] *= inv;
+  for (j = n; j < len; ++j) p[j] = 0;
+  return mx + k_log(sum);
+}
+
+// p[0..n) = exp(p[0..n) - lse), p[n..len) = 0: the forward's probabilities again.
+template <class T>
+HERMES_ROW_CLONES void probs_row(T* p, Index n, Index len, T lse) {
+  for (Index j = 0; j < n; ++j) p[j] = row_exp<T>(p[j] - lse);
+  for (Index j = n; j < len; ++j) p[j] = 0;
+}
+
+// d = p (d - <p, d>) * scale on [0, n), 0 on [n, len): the softmax backward of one row.
+template <class T>
+HERMES_ROW_CLONES void softmax_grad_row(const T* p, T* d, Index n, Index len, T scale) {
+  T part[kLanes] = {};
+  Index j = 0;
+  for (; j + kLanes <= n; j += kLanes)
+    for (int l = 0; l < kLanes; ++l) part[l] += p[j + l] * d[j + l];
+  T dot = 0;
+  for (int l = 0; l < kLanes; ++l) dot += part[l];
+  for (; j < n; ++j) dot += p[j] * d[j];
+  for (j = 0; j < n; ++j) d[j] = p[j] * (d[j] - dot) * scale;
+  for (j = n; j < len; ++j) d[j] = 0;
+}
+
+}  // namespace
 
 template <class T>
-void attention_forward(T* out, T* probs, const T* qkv, Index B, Index T_len, Index H, Index KVH, Index D) {
-  const Index W = (H + 2 * KVH) * D, C = H * D, group = H / KVH, TT = T_len * T_len;
+void attention_forward(T* out, T* lse, const T* qkv, Index B, Index T_len, Index H, Index KVH, Index D, T* scratch) {
+  const Index W = (H + 2 * KVH) * D, C = H * D, group = H / KVH;
   const T scale = static_cast<T>(1.0 / std::sqrt(static_cast<double>(D)));
   for (Index b = 0; b < B; ++b)
     for (Index h = 0; h < H; ++h) {
+      const Index g = h / group;
       const T* q = qkv + b * T_len * W + h * D;
-      const T* k = qkv + b * T_len * W + C + (h / group) * D;
-      T* p = probs + (b * H + h) * TT;
-      for (Index r0 = 0; r0 < T_len; r0 += kBlock) {
-        const Index r1 = std::min(T_len, r0 + kBlock);
-        gemm<T>(false, true, r1 - r0, r1, D, scale, q + r0 * W, W, k, W, T(0), p + r0 * T_len, T_len);
-      }
-    }
-  Kokkos::parallel_for("attention::causal_softmax", Range(0, B * H * T_len), KOKKOS_LAMBDA(const Index r) {
-    const Index t = r % T_len;
-    T* p = probs + r * T_len;
-    T mx = p[0];
-    for (Index j = 1; j <= t; ++j) mx = p[j] > mx ? p[j] : mx;
-    T sum = 0;
-    for (Index j = 0; j <= t; ++j) {
-      p[j] = k_exp(p[j] - mx);
-      sum += p[j];
-    }
-    const T inv = T(1) / sum;
-    for (Index j = 0; j <= t; ++j) p[j] *= inv;
-    for (Index j = t + 1; j < T_len; ++j) p[j] = 0;
-  });
-  for (Index b = 0; b < B; ++b)
-    for (Index h = 0; h < H; ++h) {
-      const T* v = qkv + b * T_len * W + C + KVH * D + (h / group) * D;
-      const T* p = probs + (b * H + h) * TT;
+      const T* k = qkv + b * T_len * W + C + g * D;
+      const T* v = qkv + b * T_len * W + C + KVH * D + g * D;
       T* o = out + b * T_len * C + h * D;
-      for (Index r0 = 0; r0 < T_len; r0 += kBlock) {
-        const Index r1 = std::min(T_len, r0 + kBlock);
-        gemm<T>(false, false, r1 - r0, D, r1, T(1), p + r0 * T_len, T_len, v, W, T(0), o + r0 * C, C);
+      T* row_lse = lse + (b * H + h) * T_len;
+      for (Index r0 = 0; r0 < T_len; r0 += kRows) {
+        const Index r1 = std::min(T_len, r0 + kRows), ld = r1;
+        T* s = scratch;  // (r1 - r0, r1): scores, then probabilities
+        gemm<T>(false, true, r1 - r0, r1, D, scale, q + r0 * W, W, k, W, T(0), s, ld);
+        Kokkos::parallel_for("attention::causal_softmax", Range(0, r1 - r0), KOKKOS_LAMBDA(const Index i) {
+          row_lse[r0 + i] = softmax_row<T>(s + i * ld, r0 + i + 1, r1);
+        });
+        gemm<T>(false, false, r1 - r0, D, r1, T(1), s, ld, v, W, T(0), o + r0 * C, C);
       }
     }
 }
 
 template <class T>
-void attention_backward(T* dqkv, T* scratch, const T* dout, const T* qkv, const T* probs, Index B,
-                        Index T_len, Index H, Index KVH, Index D) {
-  const Index W = (H + 2 * KVH) * D, C = H * D, group = H / KVH, TT = T_len * T_len;
+void attention_backward(T* dqkv, T* scratch, const T* dout, const T* qkv, const T* lse, Index B, Index T_len, Index H,
+                        Index KVH, Index D) {
+  const Index W = (H + 2 * KVH) * D, C = H * D, group = H / KVH;
   const T scale = static_cast<T>(1.0 / std::sqrt(static_cast<double>(D)));
   // K and V gradients are sums over the query heads of a group: start them at zero.
   Kokkos::parallel_for("attention::zero_dkv", Range(0, B * T_len), KOKKOS_LAMBDA(const Index r) {
@@ -67,33 +119,30 @@ void attention_backward(T* dqkv, T* scratch, const T* dout, const T* qkv, const 
       T* dq = dqkv + base + h * D;
       T* dk = dqkv + base + C + g * D;
       T* dv = dqkv + base + C + KVH * D + g * D;
-      const T* p = probs + (b * H + h) * TT;
       const T* dO = dout + b * T_len * C + h * D;
-      T* ds = scratch;
-      for (Index r0 = 0; r0 < T_len; r0 += kBlock) {
-        const Index r1 = std::min(T_len, r0 + kBlock), rb = r1 - r0;
-        gemm<T>(false, true, rb, r1, D, T(1), dO + r0 * C, C, v, W, T(0), ds + r0 * T_len, T_len);  // dP
-        gemm<T>(true, false, r1, D, rb, T(1), p + r0 * T_len, T_len, dO + r0 * C, C, T(1), dv, W);  // dV +=
-      }
-      Kokkos::parallel_for("attention::softmax_backward", Range(0, T_len), KOKKOS_LAMBDA(const Index t) {
-        const T* pr = p + t * T_len;
-        T* d = ds + t * T_len;
-        T dot = 0;
-        for (Index j = 0; j <= t; ++j) dot += pr[j] * d[j];
-        for (Index j = 0; j <= t; ++j) d[j] = pr[j] * (d[j] - dot) * scale;
-        for (Index j = t + 1; j < T_len; ++j) d[j] = 0;
-      });
-      for (Index r0 = 0; r0 < T_len; r0 += kBlock) {
-        const Index r1 = std::min(T_len, r0 + kBlock), rb = r1 - r0;
-        gemm<T>(false, false, rb, D, r1, T(1), ds + r0 * T_len, T_len, k, W, T(0), dq + r0 * W, W);  // dQ =
-        gemm<T>(true, false, r1, D, rb, T(1), ds + r0 * T_len, T_len, q + r0 * W, W, T(1), dk, W);  // dK +=
+      const T* row_lse = lse + (b * H + h) * T_len;
+      for (Index r0 = 0; r0 < T_len; r0 += kRows) {
+        const Index r1 = std::min(T_len, r0 + kRows), rb = r1 - r0, ld = r1;
+        T* p = scratch;               // (rb, r1) probabilities, recomputed
+        T* ds = scratch + kRows * T_len;  // (rb, r1) dP, then dS
+        gemm<T>(false, true, rb, r1, D, scale, q + r0 * W, W, k, W, T(0), p, ld);
+        Kokkos::parallel_for("attention::recompute_probs", Range(0, rb), KOKKOS_LAMBDA(const Index i) {
+          probs_row<T>(p + i * ld, r0 + i + 1, r1, row_lse[r0 + i]);
+        });
+        gemm<T>(true, false, r1, D, rb, T(1), p, ld, dO + r0 * C, C, T(1), dv, W);    // dV += P^T dO
+        gemm<T>(false, true, rb, r1, D, T(1), dO + r0 * C, C, v, W, T(0), ds, ld);     // dP = dO V^T
+        Kokkos::parallel_for("attention::softmax_backward", Range(0, rb), KOKKOS_LAMBDA(const Index i) {
+          softmax_grad_row<T>(p + i * ld, ds + i * ld, r0 + i + 1, r1, scale);
+        });
+        gemm<T>(false, false, rb, D, r1, T(1), ds, ld, k, W, T(0), dq + r0 * W, W);    // dQ = dS K
+        gemm<T>(true, false, r1, D, rb, T(1), ds, ld, q + r0 * W, W, T(1), dk, W);     // dK += dS^T Q
       }
     }
 }
 
-#define HERMES_INSTANTIATE(T)                                                                      \
-  template void attention_forward<T>(T*, T*, const T*, Index, Index, Index, Index, Index);         \
-  template void attention_backward<T>(T*, T*, const T*, const T*, const T*, Index, Index, Index,   \
+#define HERMES_INSTANTIATE(T)                                                                        \
+  template void attention_forward<T>(T*, T*, const T*, Index, Index, Index, Index, Index, T*);       \
+  template void attention_backward<T>(T*, T*, const T*, const T*, const T*, Index, Index, Index,     \
                                       Index, Index);
 HERMES_INSTANTIATE(float)
 HERMES_INSTANTIATE(double)

@@ -5,6 +5,7 @@
 #include <Kokkos_Core.hpp>
 
 #include <cstdint>
+#include <cstring>
 
 namespace hermes::backend::host {
 
@@ -25,6 +26,38 @@ template <class T> KOKKOS_INLINE_FUNCTION T k_exp(T x) { return HERMES_KMATH::ex
 template <class T> KOKKOS_INLINE_FUNCTION T k_log(T x) { return HERMES_KMATH::log(x); }
 template <class T> KOKKOS_INLINE_FUNCTION T k_sqrt(T x) { return HERMES_KMATH::sqrt(x); }
 template <class T> KOKKOS_INLINE_FUNCTION T k_tanh(T x) { return HERMES_KMATH::tanh(x); }
+
+// exp(x) in float with plain arithmetic and integer bit operations only, so a loop over it
+// vectorises (libm's expf is a call per element). x = n ln2 + r with |r| <= ln2/2; exp(r) by a
+// degree-6 polynomial (Cephes' coefficients); 2^n added into the exponent bits. x is clamped to
+// [-87.3, 88.7], where the result stays a normal float; NaN passes through. Relative error about
+// 2e-7 (2 ulp).
+// Always inlined, so loops compiled for another instruction set (target clones) inline it too.
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+inline float exp_fast(float x_in) {
+  const float x = x_in < -87.3f ? -87.3f : (x_in > 88.7f ? 88.7f : x_in);
+  const float shifted = x * 1.44269504088896341f + 12582912.0f;  // 1.5 * 2^23: rounds to an integer
+  const float n = shifted - 12582912.0f;
+  std::int32_t ni;
+  std::memcpy(&ni, &shifted, sizeof ni);
+  ni -= 0x4B400000;  // the bits of 1.5 * 2^23: what is left is n
+  const float r = (x - n * 0.693359375f) + n * 2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  const float y = p * r * r + r + 1.0f;
+  std::int32_t yi;
+  std::memcpy(&yi, &y, sizeof yi);
+  yi += ni * (1 << 23);
+  float out;
+  std::memcpy(&out, &yi, sizeof out);
+  return x_in == x_in ? out : x_in;  // NaN stays NaN, so a diverged step is still seen
+}
 
 // C(m,n) = alpha * op(A) op(B) + beta * C, row-major, with leading dimensions (so strided views
 // into qkv work without copies). trans_a: op(A) = A^T where A is stored (k,m).
