@@ -40,9 +40,10 @@ inline float exp_fast(float x_in) {
   const float x = x_in < -87.3f ? -87.3f : (x_in > 88.7f ? 88.7f : x_in);
   const float shifted = x * 1.44269504088896341f + 12582912.0f;  // 1.5 * 2^23: rounds to an integer
   const float n = shifted - 12582912.0f;
-  std::int32_t ni;
-  std::memcpy(&ni, &shifted, sizeof ni);
-  ni -= 0x4B400000;  // the bits of 1.5 * 2^23: what is left is n
+  // Integer work in uint32, which wraps: n in two's complement, exponent added modulo 2^32.
+  std::uint32_t n_bits;
+  std::memcpy(&n_bits, &shifted, sizeof n_bits);
+  n_bits -= 0x4B400000u;  // the bits of 1.5 * 2^23: what is left is n
   const float r = (x - n * 0.693359375f) + n * 2.12194440e-4f;
   float p = 1.9875691500e-4f;
   p = p * r + 1.3981999507e-3f;
@@ -51,9 +52,9 @@ inline float exp_fast(float x_in) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   const float y = p * r * r + r + 1.0f;
-  std::int32_t yi;
+  std::uint32_t yi;
   std::memcpy(&yi, &y, sizeof yi);
-  yi += ni * (1 << 23);
+  yi += n_bits << 23;
   float out;
   std::memcpy(&out, &yi, sizeof out);
   return x_in == x_in ? out : x_in;  // NaN stays NaN, so a diverged step is still seen
