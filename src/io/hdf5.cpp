@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <vector>
 
 #include "hermes/core/log.hpp"
@@ -44,6 +45,39 @@ bool has_checksum(hid_t dataset) {
   std::size_t n = 0;
   unsigned config = 0;
   return H5Pget_filter_by_id2(dcpl, H5Z_FILTER_FLETCHER32, &flags, &n, nullptr, 0, nullptr, &config) >= 0;
+}
+
+bool chunks_within_file(hid_t dataset, std::uint64_t file_bytes) {
+  const Handle dcpl(H5Dget_create_plist(dataset), H5Pclose);
+  if (dcpl < 0) return false;
+  if (H5Pget_layout(dcpl) != H5D_CHUNKED) return true;
+  const Handle space(H5Dget_space(dataset), H5Sclose);
+  const int rank = space < 0 ? -1 : H5Sget_simple_extent_ndims(space);
+  if (rank <= 0 || rank > 32) return rank == 0;
+  std::vector<hsize_t> dims(static_cast<std::size_t>(rank)), chunk(static_cast<std::size_t>(rank)),
+      grid(static_cast<std::size_t>(rank)), at(static_cast<std::size_t>(rank), 0);
+  if (H5Sget_simple_extent_dims(space, dims.data(), nullptr) < 0 || H5Pget_chunk(dcpl, rank, chunk.data()) != rank)
+    return false;
+  // Each chunk looked up by its coordinates (a direct index lookup, not a walk from the first).
+  std::uint64_t count = 1;
+  for (int d = 0; d < rank; ++d) {
+    if (chunk[d] == 0) return false;
+    grid[d] = (dims[d] + chunk[d] - 1) / chunk[d];
+    if (grid[d] == 0) return true;
+    count *= grid[d];
+    if (count > (std::uint64_t{1} << 24)) return false;  // more chunks than any file hermes writes
+  }
+  for (std::uint64_t i = 0; i < count; ++i) {
+    std::vector<hsize_t> offset(static_cast<std::size_t>(rank));
+    for (int d = 0; d < rank; ++d) offset[d] = at[d] * chunk[d];
+    unsigned mask = 0;
+    haddr_t addr = HADDR_UNDEF;
+    hsize_t size = 0;
+    if (H5Dget_chunk_info_by_coord(dataset, offset.data(), &mask, &addr, &size) < 0) return false;
+    if (addr != HADDR_UNDEF && (size > file_bytes || addr > file_bytes - size)) return false;
+    for (int d = rank - 1; d >= 0 && ++at[d] == grid[d]; --d) at[d] = 0;
+  }
+  return true;
 }
 
 void warn_if_unchecked(hid_t dataset, const std::filesystem::path& path, const char* fix) {
