@@ -47,7 +47,10 @@ bool has_checksum(hid_t dataset) {
   return H5Pget_filter_by_id2(dcpl, H5Z_FILTER_FLETCHER32, &flags, &n, nullptr, 0, nullptr, &config) >= 0;
 }
 
-bool chunks_within_file(hid_t dataset, std::uint64_t file_bytes) {
+bool chunks_within_file(hid_t dataset, const std::filesystem::path& path) {
+  std::error_code size_error;
+  const std::uint64_t file_bytes = std::filesystem::file_size(path, size_error);
+  if (size_error) return false;
   const Handle dcpl(H5Dget_create_plist(dataset), H5Pclose);
   if (dcpl < 0) return false;
   if (H5Pget_layout(dcpl) != H5D_CHUNKED) return true;
@@ -68,8 +71,8 @@ bool chunks_within_file(hid_t dataset, std::uint64_t file_bytes) {
     count *= grid[d];
     if (count > (std::uint64_t{1} << 24)) return false;  // more chunks than any file hermes writes
   }
+  std::vector<hsize_t> offset(static_cast<std::size_t>(rank));
   for (std::uint64_t i = 0; i < count; ++i) {
-    std::vector<hsize_t> offset(static_cast<std::size_t>(rank));
     for (int d = 0; d < rank; ++d) offset[d] = at[d] * chunk[d];
     unsigned mask = 0;
     haddr_t addr = HADDR_UNDEF;

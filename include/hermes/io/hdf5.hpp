@@ -35,10 +35,10 @@ Handle checksummed_layout(int rank, const hsize_t* dims, hsize_t element_bytes, 
 // True when the dataset carries the Fletcher32 filter (files written before checksums lack it).
 bool has_checksum(hid_t dataset);
 
-// False when a chunk's recorded place or size reaches past the end of a file of `file_bytes`
-// (or the layout cannot be read): damage that HDF5 would otherwise meet only after allocating the
+// False when a chunk's recorded place or size reaches past the end of the file at `path` (or the
+// file's size or the layout cannot be read): damage that HDF5 would otherwise meet only after allocating the
 // recorded size, gigabytes for a flipped size field.
-bool chunks_within_file(hid_t dataset, std::uint64_t file_bytes);
+bool chunks_within_file(hid_t dataset, const std::filesystem::path& path);
 
 // Files written before hermes added checksums are still read, unchecked; the first such dataset
 // a process meets is reported once, with `fix` (how to rewrite the file with checksums).
