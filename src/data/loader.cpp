@@ -101,6 +101,28 @@ struct Loader::Impl {
     }
   }
 
+  // starts[t] for t in [0, count): the offset from `begin` where stream token begin + t's
+  // document starts, 0 if before `begin`. Documents never cross shards.
+  void doc_starts(std::uint64_t begin, std::uint64_t count, std::int32_t* starts) {
+    auto s = static_cast<std::size_t>(std::upper_bound(shard_start.begin(), shard_start.end(), begin) -
+                                      shard_start.begin() - 1);
+    std::int32_t current = 0;
+    for (std::uint64_t t = 0; t < count;) {
+      const std::uint64_t local = begin + t - shard_start[s];
+      const std::uint64_t n = std::min(count - t, shard_start[s + 1] - (begin + t));
+      const auto& offsets = reader(s).doc_offsets();
+      // The first document start at or after `local`, then every start inside this piece.
+      auto it = std::lower_bound(offsets.begin(), offsets.end(), local);
+      for (std::uint64_t i = 0; i < n; ++i) {
+        while (it != offsets.end() && *it < local + i) ++it;
+        if (it != offsets.end() && *it == local + i) current = static_cast<std::int32_t>(t + i);
+        starts[t + i] = current;
+      }
+      t += n;
+      ++s;
+    }
+  }
+
   std::uint64_t window_at(std::uint64_t position) {
     if (!o.shuffle) return position;
     if (perm_epoch != cur.epoch) {
@@ -163,6 +185,7 @@ void Loader::next(Batch& out) {
   out.inputs.resize(static_cast<std::size_t>(B * T));
   out.targets.resize(static_cast<std::size_t>(B * T));
   out.mask.resize(static_cast<std::size_t>(B * T));
+  out.doc_start.resize(m.o.document_starts ? static_cast<std::size_t>(B * T) : 0);
   for (std::int64_t b = 0; b < B; ++b) {
     // Rank r takes positions r, r + R, ... of the global batch: ranks never share a window.
     const std::uint64_t position = m.cur.position + static_cast<std::uint64_t>(m.o.rank + b * m.o.world);
@@ -171,6 +194,7 @@ void Loader::next(Batch& out) {
     std::copy(m.window.begin(), m.window.end() - 1, out.inputs.begin() + b * T);
     std::copy(m.window.begin() + 1, m.window.end(), out.targets.begin() + b * T);
     std::copy(m.window_mask.begin() + 1, m.window_mask.end(), out.mask.begin() + b * T);
+    if (m.o.document_starts) m.doc_starts(w * static_cast<std::uint64_t>(T), static_cast<std::uint64_t>(T), out.doc_start.data() + b * T);
   }
   m.cur.position += m.global_batch;
 }

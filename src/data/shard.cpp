@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
 
 #include "hermes/core/durable.hpp"
 #include "hermes/core/error.hpp"
@@ -245,6 +246,27 @@ void write_shard(const fs::path& path, ShardHeader h, const ShardData& d) {
   });
 }
 
+namespace {
+
+// /doc_offsets, checked against the header: documents + 1 entries running from 0 up to the
+// token count without decreasing.
+std::vector<std::uint64_t> read_doc_offsets(const Handle& file, const ShardHeader& h, const fs::path& path) {
+  const Handle offsets = open_dataset(file, "doc_offsets", {8}, path);
+  std::vector<std::uint64_t> d(dataset_length(offsets, path));
+  if (d.size() != h.documents + 1)
+    fail("{}: /doc_offsets holds {} entries but the 'documents' attribute says {} documents; the shard is damaged: "
+         "re-run the prepare stage",
+         path.string(), d.size(), h.documents);
+  read_range(offsets, "doc_offsets", H5T_NATIVE_UINT64, 0, d.size(), d.data(), path);
+  if (d.front() != 0 || d.back() != h.tokens || !std::is_sorted(d.begin(), d.end()))
+    fail("{}: /doc_offsets do not run from 0 up to the token count ({}); the shard is damaged: re-run the prepare "
+         "stage",
+         path.string(), h.tokens);
+  return d;
+}
+
+}  // namespace
+
 ShardHeader read_shard_header(const fs::path& path) {
   const Handle file = open_file(path);
   return read_header(file, path);
@@ -257,23 +279,15 @@ ShardData read_shard(const fs::path& path, ShardHeader* header) {
   const Handle tokens = open_dataset(file, "tokens", {2, 4}, path);
   d.tokens.resize(dataset_length(tokens, path));
   read_range(tokens, "tokens", H5T_NATIVE_UINT32, 0, d.tokens.size(), d.tokens.data(), path);
-  const Handle offsets = open_dataset(file, "doc_offsets", {8}, path);
-  d.doc_offsets.resize(dataset_length(offsets, path));
-  read_range(offsets, "doc_offsets", H5T_NATIVE_UINT64, 0, d.doc_offsets.size(), d.doc_offsets.data(), path);
+  d.doc_offsets = read_doc_offsets(file, h, path);
   if (h.has_loss_mask) {
     const Handle mask = open_dataset(file, "loss_mask", {1}, path);
     d.loss_mask.resize(dataset_length(mask, path));
     read_range(mask, "loss_mask", H5T_NATIVE_UINT8, 0, d.loss_mask.size(), d.loss_mask.data(), path);
   }
-  if (d.tokens.size() != h.tokens || d.doc_offsets.size() != h.documents + 1 ||
-      (h.has_loss_mask && d.loss_mask.size() != d.tokens.size()))
+  if (d.tokens.size() != h.tokens || (h.has_loss_mask && d.loss_mask.size() != d.tokens.size()))
     fail("{}: dataset sizes disagree with its attributes; the shard is damaged: re-run the prepare stage", path.string());
   check_token_ids(d.tokens.data(), d.tokens.size(), h.vocab_size, path);
-  if (d.doc_offsets.front() != 0 || d.doc_offsets.back() != d.tokens.size() ||
-      !std::is_sorted(d.doc_offsets.begin(), d.doc_offsets.end()))
-    fail("{}: /doc_offsets do not run from 0 up to the token count ({}); the shard is damaged: re-run the prepare "
-         "stage",
-         path.string(), d.tokens.size());
   if (header) *header = h;
   return d;
 }
@@ -293,6 +307,7 @@ struct ShardReader::Impl {
   fs::path path;
   Handle file, tokens, mask;
   ShardHeader header;
+  std::optional<std::vector<std::uint64_t>> doc_offsets;  // read on first use
 };
 
 ShardReader::ShardReader(const fs::path& path) : impl_(std::make_unique<Impl>()) {
@@ -315,6 +330,11 @@ void ShardReader::read_tokens(std::uint64_t begin, std::uint64_t count, std::int
   HERMES_ASSERT(begin + count <= impl_->header.tokens);
   read_range(impl_->tokens, "tokens", H5T_NATIVE_UINT32, begin, count, out, impl_->path);
   check_token_ids(reinterpret_cast<const std::uint32_t*>(out), count, impl_->header.vocab_size, impl_->path);
+}
+
+const std::vector<std::uint64_t>& ShardReader::doc_offsets() const {
+  if (!impl_->doc_offsets) impl_->doc_offsets = read_doc_offsets(impl_->file, impl_->header, impl_->path);
+  return *impl_->doc_offsets;
 }
 
 void ShardReader::read_mask(std::uint64_t begin, std::uint64_t count, std::uint8_t* out) const {

@@ -227,4 +227,15 @@ void check_token_ids(const std::int32_t* inputs, const std::int32_t* targets, st
            inputs[i] < 0 || inputs[i] >= vocab ? inputs[i] : targets[i], i, vocab);
 }
 
+void check_doc_starts(const std::int32_t* doc_start, std::int64_t batch, std::int64_t seq_len) {
+  for (std::int64_t b = 0; b < batch; ++b)
+    for (std::int64_t t = 0; t < seq_len; ++t) {
+      const std::int32_t s = doc_start[b * seq_len + t];
+      if (s < 0 || s > t || (t > 0 && s < doc_start[b * seq_len + t - 1]))
+        fail("document start {} at position {} of window {} is outside [previous start, {}]; the batch's document "
+             "starts are damaged",
+             s, t, b, t);
+    }
+}
+
 }  // namespace hermes::model

@@ -76,6 +76,7 @@ Transformer<T>::Transformer(const ModelConfig& c, Index batch, Index seq_len)
   acts_ = backend::host::HostArray<T>("model::activations", static_cast<std::size_t>(act_elems_));
   tokens_ = backend::host::HostArray<std::int32_t>("model::tokens", static_cast<std::size_t>(N_));
   row_correct_ = backend::host::HostArray<std::int32_t>("model::row_correct", static_cast<std::size_t>(N_));
+  doc_start_ = backend::host::HostArray<std::int32_t>("model::doc_start", static_cast<std::size_t>(N_));
   ops::rope_table(act(rope_cos_), act(rope_sin_), T_, c.head_dim(), c.rope_theta);
 }
 
@@ -127,7 +128,8 @@ template <class T> void Transformer<T>::zero_grads() { Kokkos::deep_copy(grads_,
 template <class T>
 backend::host::CrossEntropyStats Transformer<T>::forward(const std::int32_t* inputs,
                                                          const std::int32_t* targets,
-                                                         const std::uint8_t* mask, bool want_grad) {
+                                                         const std::uint8_t* mask, bool want_grad,
+                                                         const std::int32_t* doc_start) {
   const auto& c = config_;
   const Index C = c.n_embd, F = c.ffn_hidden, Q = c.qkv_dim(), H = c.n_head, KVH = c.n_kv_head,
               D = c.head_dim(), V = c.vocab_size;
@@ -135,6 +137,12 @@ backend::host::CrossEntropyStats Transformer<T>::forward(const std::int32_t* inp
   check_token_ids(inputs, targets, N_, V);
   std::int32_t* tok = tokens_.data();
   std::copy(inputs, inputs + N_, tok);
+  doc_mask_ = doc_start != nullptr;
+  if (doc_mask_) {
+    check_doc_starts(doc_start, B_, T_);
+    std::copy(doc_start, doc_start + N_, doc_start_.data());
+  }
+  const std::int32_t* starts = doc_mask_ ? doc_start_.data() : nullptr;
   ops::embedding_forward(act(la_.empty() ? res_final_ : la_[0].res), tok, p + wte_, N_, C);
   for (Index l = 0; l < c.n_layer; ++l) {
     const auto& a = la_[l];
@@ -143,7 +151,7 @@ backend::host::CrossEntropyStats Transformer<T>::forward(const std::int32_t* inp
     ops::rmsnorm_forward(act(a.ln1), act(a.rstd1), act(a.res), p + w.ln1, N_, C, c.norm_eps);
     ops::linear_forward(act(a.qkv), act(a.ln1), p + w.qkv_w, bias(w.qkv_b), N_, C, Q);
     ops::rope_forward(act(a.qkv), act(rope_cos_), act(rope_sin_), B_, T_, H, KVH, D);
-    ops::attention_forward(act(a.atty), act(a.lse), act(a.qkv), B_, T_, H, KVH, D, act(s_attn_));
+    ops::attention_forward(act(a.atty), act(a.lse), act(a.qkv), B_, T_, H, KVH, D, act(s_attn_), starts);
     ops::linear_forward(act(s_out_), act(a.atty), p + w.proj_w, bias(w.proj_b), N_, C, C);
     ops::residual_forward(act(a.res_mid), act(a.res), act(s_out_), N_ * C);
     ops::rmsnorm_forward(act(a.ln2), act(a.rstd2), act(a.res_mid), p + w.ln2, N_, C, c.norm_eps);
@@ -196,7 +204,8 @@ template <class T> void Transformer<T>::backward(const GradReady& ready) {
     ops::rmsnorm_backward(dres, g + w.ln2, act(s_dc_), act(a.res_mid), p + w.ln2, act(a.rstd2), N_, C);
     // Attention: dres is now d(x_mid).
     ops::linear_backward(act(s_datt_), g + w.proj_w, gb(w.proj_b), dres, act(a.atty), p + w.proj_w, N_, C, C);
-    ops::attention_backward(act(s_dqkv_), act(s_attn_), act(s_datt_), act(a.qkv), act(a.lse), B_, T_, H, KVH, D);
+    ops::attention_backward(act(s_dqkv_), act(s_attn_), act(s_datt_), act(a.qkv), act(a.lse), B_, T_, H, KVH, D,
+                            doc_mask_ ? doc_start_.data() : nullptr);
     ops::rope_backward(act(s_dqkv_), act(rope_cos_), act(rope_sin_), B_, T_, H, KVH, D);
     ops::linear_backward(act(s_dc_), g + w.qkv_w, gb(w.qkv_b), act(s_dqkv_), act(a.ln1), p + w.qkv_w, N_, C, Q);
     ops::rmsnorm_backward(dres, g + w.ln1, act(s_dc_), act(a.res), p + w.ln1, act(a.rstd1), N_, C);

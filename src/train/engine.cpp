@@ -8,6 +8,10 @@ namespace hermes::train {
 std::unique_ptr<Engine> make_engine(backend::Kind kind, const deck::Deck& d, const dist::Communicator& comm,
                                     const model::ModelConfig& config, std::int64_t batch, std::int64_t seq_len) {
   if (kind == backend::Kind::cuda) {
+    if (d.train.document_mask)
+      fail("{}: train.document_mask is not implemented by the CUDA backend yet; set it to false or use "
+           "parallel.backend = \"host\"",
+           d.where("train.document_mask"));
 #if defined(HERMES_HAVE_CUDA)
     return make_cuda_engine(d, comm, config, batch, seq_len);
 #else

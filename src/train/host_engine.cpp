@@ -12,6 +12,9 @@ namespace hermes::train {
 
 namespace {
 
+// The batch's document starts for attention's document mask, or nullptr (train.document_mask off).
+const std::int32_t* doc_starts(const data::Batch& b) { return b.doc_start.empty() ? nullptr : b.doc_start.data(); }
+
 optim::Settings optimizer_settings(const deck::Deck& d) {
   optim::Settings s;
   s.name = d.optim.name;
@@ -51,7 +54,7 @@ class HostEngine final : public Engine {
     sums_ = {};
   }
   void micro_batch(const data::Batch& b, bool last) override {
-    const auto st = model_.forward(b.inputs.data(), b.targets.data(), b.mask.data(), true);
+    const auto st = model_.forward(b.inputs.data(), b.targets.data(), b.mask.data(), true, doc_starts(b));
     sums_.loss_sum += st.loss_sum;
     sums_.correct += static_cast<double>(st.correct);
     sums_.count += static_cast<double>(st.count);
@@ -76,7 +79,7 @@ class HostEngine final : public Engine {
   }
 
   LossSums evaluate(const data::Batch& b) override {
-    const auto st = model_.forward(b.inputs.data(), b.targets.data(), b.mask.data(), false);
+    const auto st = model_.forward(b.inputs.data(), b.targets.data(), b.mask.data(), false, doc_starts(b));
     return {st.loss_sum, static_cast<double>(st.correct), static_cast<double>(st.count)};
   }
 

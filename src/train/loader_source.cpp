@@ -18,6 +18,7 @@ std::unique_ptr<BatchSource> open_split(const deck::Deck& d, const dist::Communi
   o.world = comm.size();
   o.tokenizer_fingerprint = fingerprint;
   o.shuffle = split == "train";
+  o.document_starts = d.train.document_mask;
   auto src = std::make_unique<LoaderSource>(o);
   if (split != "train" && (src->total_tokens() == 0 || src->batches_per_epoch() == 0)) {
     log::warn("the {} split in {} is too small for one batch of {} x {} tokens; skipping its evaluation", split,

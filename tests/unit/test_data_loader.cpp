@@ -153,6 +153,48 @@ TEST(DataLoader, UnshuffledReadsTheStreamInOrderWithTheLossMask) {
   EXPECT_GT(masked_out, 0) << "conversations: user and system tokens are masked out";
 }
 
+// Document starts (for attention's document mask) come from the shards' /doc_offsets: each input
+// position gets where its document begins in the window, across shard boundaries too.
+TEST(DataLoader, DocumentStartsFollowTheShardsDocumentOffsets) {
+  TempDir dir;
+  const auto data = make_dataset(dir, false);
+  std::set<std::int64_t> starts;  // stream positions where a document begins
+  std::int64_t base = 0, shards = 0;
+  const auto manifest = read_manifest(data);
+  for (const auto& sh : manifest["splits"]["train"]["shards"]) {
+    const ShardData d = read_shard(data / sh["file"].get<std::string>());
+    for (auto off : d.doc_offsets) starts.insert(base + static_cast<std::int64_t>(off));
+    base += static_cast<std::int64_t>(d.tokens.size());
+    ++shards;
+  }
+  ASSERT_GT(shards, 1) << "the test needs windows across shard boundaries";
+  auto o = options(data);
+  o.shuffle = false;
+  Loader plain(o);
+  o.document_starts = true;
+  Loader l(o);
+  Batch b;
+  plain.next(b);
+  EXPECT_TRUE(b.doc_start.empty()) << "without document_starts no starts are filled";
+  std::int64_t window = 0, inside = 0;
+  for (std::int64_t i = 0; i < l.batches_per_epoch(); ++i) {
+    l.next(b);
+    ASSERT_EQ(b.doc_start.size(), 3u * T);
+    for (std::int64_t r = 0; r < 3; ++r, ++window)
+      for (std::int64_t t = 0; t < T; ++t) {
+        std::int64_t expected = 0;
+        for (std::int64_t u = t; u >= 0; --u)
+          if (starts.count(window * T + u)) {
+            expected = u;
+            break;
+          }
+        ASSERT_EQ(b.doc_start[r * T + t], expected) << "window " << window << " position " << t;
+        inside += expected > 0;
+      }
+  }
+  EXPECT_GT(inside, 0) << "documents start inside windows";
+}
+
 TEST(DataLoader, RanksTakeDisjointWindows) {
   TempDir dir;
   const auto data = make_dataset(dir, false);

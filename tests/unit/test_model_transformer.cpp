@@ -1,7 +1,9 @@
 // The transformer: allocation follows parameter_layout exactly, GPT-2 init statistics, and the
 // whole model's gradient (double) against finite differences for GELU+bias and SwiGLU+GQA.
+#include <algorithm>
 #include <cmath>
 
+#include "hermes/core/error.hpp"
 #include "hermes/model/transformer.hpp"
 #include "../support/small_model.hpp"
 #include "ops_check.hpp"
@@ -104,3 +106,33 @@ TEST_P(ModelGrad, WholeModelGradientMatchesFiniteDifferences) {
 }
 
 INSTANTIATE_TEST_SUITE_P(GeluAndSwiglu, ModelGrad, ::testing::Values(0, 1));
+
+// With document starts a document's outputs do not depend on what was packed before it: the
+// second document of a window gives the logits it gives alone at the start of a window (RoPE is
+// relative, so the shift changes nothing but rounding), and without the starts they differ.
+TEST(ModelTransformer, DocumentMaskMakesADocumentIndependentOfTheOneBeforeIt) {
+  const auto c = small(hermes::model::Ffn::swiglu, false, 2);
+  const std::int64_t T = 12, first = 5, V = c.vocab_size;
+  Transformer<double> packed(c, 1, T), alone(c, 1, T);
+  packed.init(3);
+  alone.init(3);
+  std::vector<std::int32_t> in(T), shifted(T, 0), tg(T, 1);
+  for (std::int64_t t = 0; t < T; ++t) in[t] = static_cast<std::int32_t>((t * 41 + 7) % V);
+  for (std::int64_t t = first; t < T; ++t) shifted[t - first] = in[t];
+  std::vector<std::int32_t> starts(T, 0), alone_starts(T, 0);
+  for (std::int64_t t = first; t < T; ++t) starts[t] = static_cast<std::int32_t>(first);
+  std::vector<std::uint8_t> mask(T, 1);
+  alone.forward(shifted.data(), tg.data(), mask.data(), false, alone_starts.data());
+  const std::vector<double> ref(alone.logits(), alone.logits() + T * V);
+  packed.forward(in.data(), tg.data(), mask.data(), false, starts.data());
+  for (std::int64_t t = first; t < T; ++t)
+    for (std::int64_t v = 0; v < V; ++v)
+      ASSERT_NEAR(packed.logits()[t * V + v], ref[(t - first) * V + v], 1e-9) << "position " << t;
+  packed.forward(in.data(), tg.data(), mask.data(), false);
+  double differ = 0;
+  for (std::int64_t v = 0; v < V; ++v) differ = std::max(differ, std::abs(packed.logits()[(T - 1) * V + v] - ref[(T - 1 - first) * V + v]));
+  EXPECT_GT(differ, 1e-6) << "without the mask the earlier document is seen";
+  // Starts that go backwards are refused before they reach attention.
+  starts[T - 1] = 2;
+  EXPECT_THROW(packed.forward(in.data(), tg.data(), mask.data(), false, starts.data()), hermes::Error);
+}

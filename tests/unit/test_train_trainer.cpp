@@ -10,6 +10,7 @@
 
 #include "hermes/core/error.hpp"
 #include "hermes/model/transformer.hpp"
+#include "hermes/train/engine.hpp"
 #include "train_fixture.hpp"
 
 using namespace hermes;
@@ -169,4 +170,19 @@ TEST(TrainTrainer, WarnsWhenTheBatchDoesNotFitInMemory) {
   const auto w = train::memory_warning(c, 8, 1024, false, est * 0.5, 2);
   EXPECT_NE(w.find("train.batch_size = 8"), std::string::npos) << w;
   EXPECT_NE(w.find("train.grad_accum"), std::string::npos) << w;
+}
+
+// The document mask is a host-backend feature for now: asking the CUDA engine for it is refused
+// with the deck key named, on any build (not silently trained without the mask).
+TEST(TrainTrainer, CudaEngineRefusesTheDocumentMask) {
+  const auto dir = scratch_dir("docmask");
+  const auto d = train_deck(dir.string(), {"train.document_mask=true"});
+  const auto m = deck::resolve_model(d.model);
+  try {
+    train::make_engine(backend::Kind::cuda, d, dist::Communicator::self(), m, 4, 16);
+    FAIL() << "the CUDA engine accepted train.document_mask";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("train.document_mask"), std::string::npos) << e.what();
+  }
+  std::filesystem::remove_all(dir);
 }

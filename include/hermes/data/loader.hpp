@@ -4,7 +4,9 @@
 //   Documents (each ended by the end token) are packed into windows of seq_len + 1 tokens; the
 //   window order is a seeded permutation per epoch; rank r of R takes windows r, r+R, ... of each
 //   global batch, so ranks never see the same window. inputs = window[0..T), targets =
-//   window[1..T+1), mask = loss mask of the targets (1 = counts in the loss).
+//   window[1..T+1), mask = loss mask of the targets (1 = counts in the loss). With
+//   document_starts, doc_start[t] is the position in the window where input t's document begins
+//   (0 when it began before the window): what attention's document mask needs.
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -18,6 +20,7 @@ struct Batch {
   std::vector<std::int32_t> inputs;   // (batch, seq_len)
   std::vector<std::int32_t> targets;  // (batch, seq_len)
   std::vector<std::uint8_t> mask;     // (batch, seq_len)
+  std::vector<std::int32_t> doc_start;  // (batch, seq_len), or empty: no document mask
 };
 
 // The loader's whole position: stored in checkpoints so a resumed run sees the same batches.
@@ -36,6 +39,7 @@ struct LoaderOptions {
   int rank = 0, world = 1;
   std::string tokenizer_fingerprint;  // refuse shards made by another tokenizer ("" = skip check)
   bool shuffle = true;                // false for evaluation: fixed order
+  bool document_starts = false;       // fill Batch::doc_start from the shards' document offsets
 };
 
 class Loader {

@@ -58,6 +58,8 @@ class ShardReader {
   void read_tokens(std::uint64_t begin, std::uint64_t count, std::int32_t* out) const;
   // loss_mask[begin, begin + count); all ones when the shard has no mask.
   void read_mask(std::uint64_t begin, std::uint64_t count, std::uint8_t* out) const;
+  // /doc_offsets (documents + 1 entries, 0 to tokens), read and checked on the first call.
+  const std::vector<std::uint64_t>& doc_offsets() const;
 
  private:
   struct Impl;

@@ -131,6 +131,7 @@ struct TrainSection {
   double grad_clip = 1.0;
   std::string precision = "auto";
   std::string init_from;  // empty: the seeded initialisation
+  bool document_mask = false;
 
   template <class V> void fields(V& v) {
     v("batch_size", batch_size, "sequences per micro-batch per rank", rule().at_least(1));
@@ -143,6 +144,8 @@ struct TrainSection {
     v("precision", precision, "auto, fp32 or bf16", rule().one_of({"auto", "fp32", "bf16"}));
     v("init_from", init_from,
       "checkpoint whose weights start training (fresh optimizer state, step 0; e.g. from `hermes import`)", rule());
+    v("document_mask", document_mask,
+      "attention stays inside each packed document (host backend); false: a window attends across documents", rule());
   }
 };
 

@@ -44,6 +44,10 @@ void validate(const ModelConfig& config);
 // is in [0, vocab_size). Every backend checks its batches with it before use: an id outside the
 // vocabulary would read past the embedding and the head.
 void check_token_ids(const std::int32_t* inputs, const std::int32_t* targets, std::int64_t n, std::int64_t vocab_size);
+// Fails (one line naming the window and position) unless each of the batch windows of seq_len
+// document starts has 0 <= doc_start[t] <= t and never decreases: what attention's document mask
+// relies on to stay inside the window.
+void check_doc_starts(const std::int32_t* doc_start, std::int64_t batch, std::int64_t seq_len);
 
 // One named parameter tensor of the model, in allocation order.
 struct ParamSpec {

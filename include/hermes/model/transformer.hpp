@@ -70,8 +70,11 @@ class Transformer {
 
   // inputs/targets/mask: (batch, seq_len). With want_grad the logits are replaced by
   // d(loss_sum)/d(logits) (unnormalised: the caller scales gradients by 1/tokens later).
+  // doc_start (batch, seq_len), optional: where each position's document starts in its window;
+  // attention then stays inside documents (the backward of this forward does too).
   backend::host::CrossEntropyStats forward(const std::int32_t* inputs, const std::int32_t* targets,
-                                           const std::uint8_t* mask, bool want_grad);
+                                           const std::uint8_t* mask, bool want_grad,
+                                           const std::int32_t* doc_start = nullptr);
   // Accumulates (+=) parameter gradients of the last forward's loss sum.
   void backward(const GradReady& ready = {});
 
@@ -82,7 +85,8 @@ class Transformer {
   std::vector<ParamSlot> slots_;
   Index n_params_ = 0;
   backend::host::HostArray<T> params_, grads_, acts_;
-  backend::host::HostArray<std::int32_t> tokens_, row_correct_;
+  backend::host::HostArray<std::int32_t> tokens_, row_correct_, doc_start_;
+  bool doc_mask_ = false;  // the last forward had document starts (doc_start_ holds them)
   // Activation arena offsets (elements): per layer, then the head and backward scratch.
   struct LayerActs {
     Index res, ln1, rstd1, qkv, lse, atty, res_mid, ln2, rstd2, gate, up, act;

@@ -5,8 +5,9 @@
 
 namespace hermes::backend::host {
 
-// Query rows are taken kRows at a time against keys [0, r1) only (causal: the masked upper
-// triangle is never multiplied). A block's scores, kRows x T, stay in cache between the GEMM that
+// Query rows are taken kRows at a time against keys [k0, r1) only (causal: the masked upper
+// triangle is never multiplied; with document starts, neither are the keys before the block's
+// first document). A block's scores, kRows x T, stay in cache between the GEMM that
 // writes them, the softmax pass and the GEMM that reads them, so no (T, T) matrix ever goes to
 // memory; backward recomputes them from Q, K and the saved log-sum-exp.
 constexpr Index kRows = 64;
@@ -78,7 +79,8 @@ HERMES_ROW_CLONES void softmax_grad_row(const T* p, T* d, Index n, Index len, T 
 }  // namespace
 
 template <class T>
-void attention_forward(T* out, T* lse, const T* qkv, Index B, Index T_len, Index H, Index KVH, Index D, T* scratch) {
+void attention_forward(T* out, T* lse, const T* qkv, Index B, Index T_len, Index H, Index KVH, Index D, T* scratch,
+                       const std::int32_t* doc_start) {
   const Index W = (H + 2 * KVH) * D, C = H * D, group = H / KVH;
   const T scale = static_cast<T>(1.0 / std::sqrt(static_cast<double>(D)));
   for (Index b = 0; b < B; ++b)
@@ -89,21 +91,26 @@ void attention_forward(T* out, T* lse, const T* qkv, Index B, Index T_len, Index
       const T* v = qkv + b * T_len * W + C + KVH * D + g * D;
       T* o = out + b * T_len * C + h * D;
       T* row_lse = lse + (b * H + h) * T_len;
+      const std::int32_t* starts = doc_start ? doc_start + b * T_len : nullptr;
       for (Index r0 = 0; r0 < T_len; r0 += kRows) {
-        const Index r1 = std::min(T_len, r0 + kRows), ld = r1;
-        T* s = scratch;  // (r1 - r0, r1): scores, then probabilities
-        gemm<T>(false, true, r1 - r0, r1, D, scale, q + r0 * W, W, k, W, T(0), s, ld);
+        // Keys [k0, r1): k0 is the first row's document start (starts never decrease along a row).
+        const Index r1 = std::min(T_len, r0 + kRows), k0 = starts ? starts[r0] : 0, ld = r1 - k0;
+        T* s = scratch;  // (r1 - r0, r1 - k0): scores, then probabilities
+        gemm<T>(false, true, r1 - r0, ld, D, scale, q + r0 * W, W, k + k0 * W, W, T(0), s, ld);
         Kokkos::parallel_for("attention::causal_softmax", Range(0, r1 - r0), KOKKOS_LAMBDA(const Index i) {
-          row_lse[r0 + i] = softmax_row<T>(s + i * ld, r0 + i + 1, r1);
+          const Index lo = starts ? starts[r0 + i] - k0 : 0;
+          T* row = s + i * ld;
+          for (Index j = 0; j < lo; ++j) row[j] = 0;
+          row_lse[r0 + i] = softmax_row<T>(row + lo, r0 + i + 1 - k0 - lo, ld - lo);
         });
-        gemm<T>(false, false, r1 - r0, D, r1, T(1), s, ld, v, W, T(0), o + r0 * C, C);
+        gemm<T>(false, false, r1 - r0, D, ld, T(1), s, ld, v + k0 * W, W, T(0), o + r0 * C, C);
       }
     }
 }
 
 template <class T>
 void attention_backward(T* dqkv, T* scratch, const T* dout, const T* qkv, const T* lse, Index B, Index T_len, Index H,
-                        Index KVH, Index D) {
+                        Index KVH, Index D, const std::int32_t* doc_start) {
   const Index W = (H + 2 * KVH) * D, C = H * D, group = H / KVH;
   const T scale = static_cast<T>(1.0 / std::sqrt(static_cast<double>(D)));
   // K and V gradients are sums over the query heads of a group: start them at zero.
@@ -121,29 +128,38 @@ void attention_backward(T* dqkv, T* scratch, const T* dout, const T* qkv, const 
       T* dv = dqkv + base + C + KVH * D + g * D;
       const T* dO = dout + b * T_len * C + h * D;
       const T* row_lse = lse + (b * H + h) * T_len;
+      const std::int32_t* starts = doc_start ? doc_start + b * T_len : nullptr;
       for (Index r0 = 0; r0 < T_len; r0 += kRows) {
-        const Index r1 = std::min(T_len, r0 + kRows), rb = r1 - r0, ld = r1;
-        T* p = scratch;               // (rb, r1) probabilities, recomputed
-        T* ds = scratch + kRows * T_len;  // (rb, r1) dP, then dS
-        gemm<T>(false, true, rb, r1, D, scale, q + r0 * W, W, k, W, T(0), p, ld);
+        const Index r1 = std::min(T_len, r0 + kRows), rb = r1 - r0, k0 = starts ? starts[r0] : 0, ld = r1 - k0;
+        T* p = scratch;                   // (rb, r1 - k0) probabilities, recomputed
+        T* ds = scratch + kRows * T_len;  // (rb, r1 - k0) dP, then dS
+        const T *kb = k + k0 * W, *vb = v + k0 * W;
+        gemm<T>(false, true, rb, ld, D, scale, q + r0 * W, W, kb, W, T(0), p, ld);
         Kokkos::parallel_for("attention::recompute_probs", Range(0, rb), KOKKOS_LAMBDA(const Index i) {
-          probs_row<T>(p + i * ld, r0 + i + 1, r1, row_lse[r0 + i]);
+          const Index lo = starts ? starts[r0 + i] - k0 : 0;
+          T* row = p + i * ld;
+          for (Index j = 0; j < lo; ++j) row[j] = 0;
+          probs_row<T>(row + lo, r0 + i + 1 - k0 - lo, ld - lo, row_lse[r0 + i]);
         });
-        gemm<T>(true, false, r1, D, rb, T(1), p, ld, dO + r0 * C, C, T(1), dv, W);    // dV += P^T dO
-        gemm<T>(false, true, rb, r1, D, T(1), dO + r0 * C, C, v, W, T(0), ds, ld);     // dP = dO V^T
+        gemm<T>(true, false, ld, D, rb, T(1), p, ld, dO + r0 * C, C, T(1), dv + k0 * W, W);  // dV += P^T dO
+        gemm<T>(false, true, rb, ld, D, T(1), dO + r0 * C, C, vb, W, T(0), ds, ld);          // dP = dO V^T
         Kokkos::parallel_for("attention::softmax_backward", Range(0, rb), KOKKOS_LAMBDA(const Index i) {
-          softmax_grad_row<T>(p + i * ld, ds + i * ld, r0 + i + 1, r1, scale);
+          const Index lo = starts ? starts[r0 + i] - k0 : 0;
+          T* row = ds + i * ld;
+          for (Index j = 0; j < lo; ++j) row[j] = 0;
+          softmax_grad_row<T>(p + i * ld + lo, row + lo, r0 + i + 1 - k0 - lo, ld - lo, scale);
         });
-        gemm<T>(false, false, rb, D, r1, T(1), ds, ld, k, W, T(0), dq + r0 * W, W);    // dQ = dS K
-        gemm<T>(true, false, r1, D, rb, T(1), ds, ld, q + r0 * W, W, T(1), dk, W);     // dK += dS^T Q
+        gemm<T>(false, false, rb, D, ld, T(1), ds, ld, kb, W, T(0), dq + r0 * W, W);         // dQ = dS K
+        gemm<T>(true, false, ld, D, rb, T(1), ds, ld, q + r0 * W, W, T(1), dk + k0 * W, W);  // dK += dS^T Q
       }
     }
 }
 
 #define HERMES_INSTANTIATE(T)                                                                        \
-  template void attention_forward<T>(T*, T*, const T*, Index, Index, Index, Index, Index, T*);       \
+  template void attention_forward<T>(T*, T*, const T*, Index, Index, Index, Index, Index, T*,        \
+                                     const std::int32_t*);                                           \
   template void attention_backward<T>(T*, T*, const T*, const T*, const T*, Index, Index, Index,     \
-                                      Index, Index);
+                                      Index, Index, const std::int32_t*);
 HERMES_INSTANTIATE(float)
 HERMES_INSTANTIATE(double)
 
