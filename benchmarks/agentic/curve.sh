@@ -26,7 +26,9 @@ for ckpt in "$run_dir"/checkpoints/step_*.h5; do
   step=$(basename "$ckpt" .h5)
   out="$run_dir/curve/$step.json"
   [[ -f $out ]] && continue
+  # The evaluation runs in the run folder itself, wherever the deck would put a new run.
   mpirun -n "$ranks" "$hermes" run "$deck" 'run.stages=["evaluate"]' run.resume=true generate.checkpoint="$ckpt" \
+    run.output_dir="\"$(dirname "$run_dir")\"" run.name="\"$(basename "$run_dir")\"" \
     eval.test_at_end=false eval.batches=1 eval.agent_eval=false eval.paraphrased=false "$@" >"$run_dir/curve/$step.log" 2>&1
   cp "$run_dir/tool_eval.json" "$out"
 done
