@@ -70,6 +70,23 @@ double available_memory_per_rank(int local_ranks) {
 
 }  // namespace
 
+void RemainingTime::step(double step_seconds, double elapsed_seconds) {
+  if (recent_.size() < window_) recent_.push_back(step_seconds);
+  else recent_[next_] = step_seconds;
+  next_ = (next_ + 1) % window_;
+  ++steps_;
+  all_steps_ += step_seconds;
+  elapsed_ = elapsed_seconds;
+}
+
+double RemainingTime::seconds(std::int64_t steps_left) const {
+  if (recent_.empty()) return -1;
+  double recent = 0;
+  for (double s : recent_) recent += s;
+  const double between = std::max(0.0, elapsed_ - all_steps_) / static_cast<double>(steps_);
+  return (recent / static_cast<double>(recent_.size()) + between) * static_cast<double>(steps_left);
+}
+
 std::string memory_warning(const model::ModelConfig& config, std::int64_t batch, std::int64_t seq_len, bool muon,
                            double available, int local_ranks) {
   const auto est = model::training_memory(config, batch, seq_len, model::Precision::fp32, muon);
@@ -405,10 +422,14 @@ Summary Trainer::run() {
                                      "(exit code {})",
                                      stop_signal_name(sig), step_ + 1, kExitStopped),
                          kExitStopped);
+  RemainingTime remaining;
   while (step_ < total_steps_) {
+    const auto step_start = clock_type::now();
     auto rec = train_step();
     history_.push_back(rec);
-    const double elapsed = std::chrono::duration<double>(clock_type::now() - start).count();
+    const auto step_end = clock_type::now();
+    const double elapsed = std::chrono::duration<double>(step_end - start).count();
+    remaining.step(std::chrono::duration<double>(step_end - step_start).count(), elapsed);
     const double avg = elapsed / static_cast<double>(step_ - first_step);
     const double tok_s = static_cast<double>(per_step * seq_len_) / avg;
     if (step_ == first_step + 1 || step_ % d.train.log_interval == 0 || step_ == total_steps_) {
@@ -417,7 +438,7 @@ Summary Trainer::run() {
       log::info("step {:>6}/{} | loss {:.4f} | acc {:5.1f}% | ppl {:9.2f} | lr {:.2e} | gnorm {:6.3f} | {} tok/s | "
                 "MFU {:4.1f}% | ETA {}",
                 step_, total_steps_, rec.loss, 100.0 * rec.accuracy, std::exp(rec.loss), rec.lr, rec.grad_norm,
-                format_rate(tok_s), 100.0 * mfu, format_duration(avg * static_cast<double>(total_steps_ - step_)));
+                format_rate(tok_s), 100.0 * mfu, format_duration(remaining.seconds(total_steps_ - step_)));
     }
     std::optional<EvalResult> val;
     if (d.eval.interval > 0 && step_ % d.eval.interval == 0 && step_ < total_steps_) {

@@ -186,3 +186,18 @@ TEST(TrainTrainer, CudaEngineRefusesTheDocumentMask) {
   }
   std::filesystem::remove_all(dir);
 }
+
+// The ETA follows the current speed: 10 slow steps (1 s) then 100 fast ones (0.1 s) project the
+// fast rate, where the average since the start would say 0.18 s a step; time spent between
+// steps (an evaluation) is added at its average per step.
+TEST(TrainTrainer, RemainingTimeFollowsTheRecentStepRate) {
+  train::RemainingTime r(50);
+  EXPECT_LT(r.seconds(10), 0) << "nothing timed yet";
+  double t = 0;
+  for (int i = 0; i < 10; ++i) r.step(1.0, t += 1.0);
+  EXPECT_NEAR(r.seconds(100), 100.0, 1e-9);
+  for (int i = 0; i < 100; ++i) r.step(0.1, t += 0.1);
+  EXPECT_NEAR(r.seconds(100), 10.0, 1e-9);
+  r.step(0.1, t += 0.1 + 22.1);  // a 22.1 s evaluation before this step: 0.2 s per step of 111
+  EXPECT_NEAR(r.seconds(100), 10.0 + 100 * 22.1 / 111, 1e-9);
+}

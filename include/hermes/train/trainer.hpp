@@ -116,6 +116,26 @@ EvalResult evaluate(Engine& engine, BatchSource& source, std::int64_t batches, c
 std::string memory_warning(const model::ModelConfig& config, std::int64_t batch, std::int64_t seq_len, bool muon,
                            double available_bytes, int local_ranks);
 
+// The time left in a run, for the progress line's ETA. Training steps are timed over the most
+// recent `window` of them, so a run whose speed changes (a machine that becomes loaded, the
+// first steps' start-up) is projected at its current speed, not its average since the start;
+// the time spent between steps (evaluations, checkpoints) is added at its average per step.
+class RemainingTime {
+ public:
+  explicit RemainingTime(std::size_t window = 50) : window_(window) {}
+  // One training step took `step_seconds`; `elapsed_seconds` have passed since the first.
+  void step(double step_seconds, double elapsed_seconds);
+  // Seconds for `steps_left` more steps; negative until a step was timed.
+  double seconds(std::int64_t steps_left) const;
+
+ private:
+  std::size_t window_;
+  std::vector<double> recent_;  // ring of the last window_ step times
+  std::size_t next_ = 0;
+  std::int64_t steps_ = 0;
+  double all_steps_ = 0, elapsed_ = 0;
+};
+
 // Measured single-rank SGEMM rate (FLOP/s) on a 512^3 problem: MFU's denominator on the host.
 double measure_sgemm_flops();
 
