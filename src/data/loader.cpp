@@ -66,6 +66,7 @@ struct Loader::Impl {
   std::list<std::pair<std::size_t, ShardReader>> open;
   std::vector<std::int32_t> window;
   std::vector<std::uint8_t> window_mask;
+  std::vector<std::int32_t> window_starts;  // filled only with LoaderOptions::document_starts
 
   const ShardReader& reader(std::size_t s) {
     for (auto it = open.begin(); it != open.end(); ++it)
@@ -86,40 +87,30 @@ struct Loader::Impl {
     return open.back().second;
   }
 
-  // Stream tokens [begin, begin + count) and their mask, across shard boundaries.
-  void read(std::uint64_t begin, std::uint64_t count, std::int32_t* tokens, std::uint8_t* mask) {
-    auto s = static_cast<std::size_t>(std::upper_bound(shard_start.begin(), shard_start.end(), begin) -
-                                      shard_start.begin() - 1);
-    while (count > 0) {
-      const std::uint64_t local = begin - shard_start[s];
-      const std::uint64_t n = std::min(count, shard_start[s + 1] - begin);
-      const ShardReader& r = reader(s);
-      r.read_tokens(local, n, tokens);
-      r.read_mask(local, n, mask);
-      tokens += n, mask += n, begin += n, count -= n;
-      ++s;
-    }
-  }
-
-  // starts[t] for t in [0, count): the offset from `begin` where stream token begin + t's
-  // document starts, 0 if before `begin`. Documents never cross shards.
-  void doc_starts(std::uint64_t begin, std::uint64_t count, std::int32_t* starts) {
+  // Stream tokens [begin, begin + count) and their mask, across shard boundaries; with `starts`,
+  // also each token's document start as an offset from `begin` (0 when its document began
+  // earlier). Documents never cross shards.
+  void read(std::uint64_t begin, std::uint64_t count, std::int32_t* tokens, std::uint8_t* mask,
+            std::int32_t* starts) {
     auto s = static_cast<std::size_t>(std::upper_bound(shard_start.begin(), shard_start.end(), begin) -
                                       shard_start.begin() - 1);
     std::int32_t current = 0;
-    for (std::uint64_t t = 0; t < count;) {
-      const std::uint64_t local = begin + t - shard_start[s];
-      const std::uint64_t n = std::min(count - t, shard_start[s + 1] - (begin + t));
-      const auto& offsets = reader(s).doc_offsets();
-      // The first document start at or after `local`, then every start inside this piece.
-      auto it = std::lower_bound(offsets.begin(), offsets.end(), local);
-      for (std::uint64_t i = 0; i < n; ++i) {
-        while (it != offsets.end() && *it < local + i) ++it;
-        if (it != offsets.end() && *it == local + i) current = static_cast<std::int32_t>(t + i);
-        starts[t + i] = current;
+    for (std::uint64_t done = 0; done < count; ++s) {
+      const std::uint64_t local = begin + done - shard_start[s];
+      const std::uint64_t n = std::min(count - done, shard_start[s + 1] - (begin + done));
+      const ShardReader& r = reader(s);
+      r.read_tokens(local, n, tokens + done);
+      r.read_mask(local, n, mask + done);
+      if (starts) {
+        const auto& offsets = r.doc_offsets();
+        auto it = std::lower_bound(offsets.begin(), offsets.end(), local);
+        for (std::uint64_t i = 0; i < n; ++i) {
+          while (it != offsets.end() && *it < local + i) ++it;
+          if (it != offsets.end() && *it == local + i) current = static_cast<std::int32_t>(done + i);
+          starts[done + i] = current;
+        }
       }
-      t += n;
-      ++s;
+      done += n;
     }
   }
 
@@ -168,6 +159,7 @@ Loader::Loader(const LoaderOptions& options) : impl_(std::make_unique<Impl>()) {
   m.cur.seed = options.seed;
   m.window.resize(T + 1);
   m.window_mask.resize(T + 1);
+  if (options.document_starts) m.window_starts.resize(T + 1);
 }
 
 Loader::~Loader() = default;
@@ -190,11 +182,12 @@ void Loader::next(Batch& out) {
     // Rank r takes positions r, r + R, ... of the global batch: ranks never share a window.
     const std::uint64_t position = m.cur.position + static_cast<std::uint64_t>(m.o.rank + b * m.o.world);
     const std::uint64_t w = m.window_at(position);
-    m.read(w * static_cast<std::uint64_t>(T), static_cast<std::uint64_t>(T) + 1, m.window.data(), m.window_mask.data());
+    m.read(w * static_cast<std::uint64_t>(T), static_cast<std::uint64_t>(T) + 1, m.window.data(), m.window_mask.data(),
+           m.o.document_starts ? m.window_starts.data() : nullptr);
     std::copy(m.window.begin(), m.window.end() - 1, out.inputs.begin() + b * T);
     std::copy(m.window.begin() + 1, m.window.end(), out.targets.begin() + b * T);
     std::copy(m.window_mask.begin() + 1, m.window_mask.end(), out.mask.begin() + b * T);
-    if (m.o.document_starts) m.doc_starts(w * static_cast<std::uint64_t>(T), static_cast<std::uint64_t>(T), out.doc_start.data() + b * T);
+    if (m.o.document_starts) std::copy(m.window_starts.begin(), m.window_starts.end() - 1, out.doc_start.begin() + b * T);
   }
   m.cur.position += m.global_batch;
 }

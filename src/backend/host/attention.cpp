@@ -76,6 +76,15 @@ HERMES_ROW_CLONES void softmax_grad_row(const T* p, T* d, Index n, Index len, T 
   for (j = n; j < len; ++j) d[j] = 0;
 }
 
+// Query row r of a block whose keys start at k0: zeroes the keys before the row's own document
+// and returns where its document starts inside the block (0 without document starts).
+template <class T>
+KOKKOS_INLINE_FUNCTION Index own_document(T* row, const std::int32_t* starts, Index r, Index k0) {
+  const Index lo = starts ? starts[r] - k0 : 0;
+  for (Index j = 0; j < lo; ++j) row[j] = 0;
+  return lo;
+}
+
 }  // namespace
 
 template <class T>
@@ -98,9 +107,8 @@ void attention_forward(T* out, T* lse, const T* qkv, Index B, Index T_len, Index
         T* s = scratch;  // (r1 - r0, r1 - k0): scores, then probabilities
         gemm<T>(false, true, r1 - r0, ld, D, scale, q + r0 * W, W, k + k0 * W, W, T(0), s, ld);
         Kokkos::parallel_for("attention::causal_softmax", Range(0, r1 - r0), KOKKOS_LAMBDA(const Index i) {
-          const Index lo = starts ? starts[r0 + i] - k0 : 0;
           T* row = s + i * ld;
-          for (Index j = 0; j < lo; ++j) row[j] = 0;
+          const Index lo = own_document(row, starts, r0 + i, k0);
           row_lse[r0 + i] = softmax_row<T>(row + lo, r0 + i + 1 - k0 - lo, ld - lo);
         });
         gemm<T>(false, false, r1 - r0, D, ld, T(1), s, ld, v + k0 * W, W, T(0), o + r0 * C, C);
@@ -136,17 +144,15 @@ void attention_backward(T* dqkv, T* scratch, const T* dout, const T* qkv, const 
         const T *kb = k + k0 * W, *vb = v + k0 * W;
         gemm<T>(false, true, rb, ld, D, scale, q + r0 * W, W, kb, W, T(0), p, ld);
         Kokkos::parallel_for("attention::recompute_probs", Range(0, rb), KOKKOS_LAMBDA(const Index i) {
-          const Index lo = starts ? starts[r0 + i] - k0 : 0;
           T* row = p + i * ld;
-          for (Index j = 0; j < lo; ++j) row[j] = 0;
+          const Index lo = own_document(row, starts, r0 + i, k0);
           probs_row<T>(row + lo, r0 + i + 1 - k0 - lo, ld - lo, row_lse[r0 + i]);
         });
         gemm<T>(true, false, ld, D, rb, T(1), p, ld, dO + r0 * C, C, T(1), dv + k0 * W, W);  // dV += P^T dO
         gemm<T>(false, true, rb, ld, D, T(1), dO + r0 * C, C, vb, W, T(0), ds, ld);          // dP = dO V^T
         Kokkos::parallel_for("attention::softmax_backward", Range(0, rb), KOKKOS_LAMBDA(const Index i) {
-          const Index lo = starts ? starts[r0 + i] - k0 : 0;
           T* row = ds + i * ld;
-          for (Index j = 0; j < lo; ++j) row[j] = 0;
+          const Index lo = own_document(row, starts, r0 + i, k0);
           softmax_grad_row<T>(p + i * ld + lo, row + lo, r0 + i + 1 - k0 - lo, ld - lo, scale);
         });
         gemm<T>(false, false, rb, D, ld, T(1), ds, ld, kb, W, T(0), dq + r0 * W, W);         // dQ = dS K
