@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "hermes/backend/host/runtime.hpp"
 #include "hermes/core/log.hpp"
 #include "hermes/deck/parser.hpp"
 #include "hermes/dist/communicator.hpp"
@@ -21,9 +22,10 @@
 using namespace hermes;
 
 int main(int argc, char** argv) {
+  backend::host::Runtime::restart_with_passive_waits(argv);
   dist::MpiSession mpi(&argc, &argv);
-  Kokkos::ScopeGuard kokkos(argc, argv);
   const auto comm = dist::Communicator::world();
+  backend::host::Runtime runtime(argc, argv, comm.local_size());  // hermes's thread policy
   log::init(comm.rank(), comm.size(), log::Level::warn);
   std::string preset = "tiny", optim = "adamw";
   long batch = 8, seq = 256, steps = 10, warmup = 2, vocab = 0;
@@ -84,12 +86,13 @@ int main(int argc, char** argv) {
   const auto est = model::training_memory(m, batch, seq, model::Precision::fp32, optim == "muon");
   if (comm.is_root())
     std::printf(
-        "{\"preset\": \"%s\", \"optim\": \"%s\", \"ranks\": %d, \"batch_per_rank\": %ld, \"seq_len\": %ld, "
+        "{\"preset\": \"%s\", \"optim\": \"%s\", \"ranks\": %d, \"threads_per_rank\": %d, \"kokkos\": \"%s %d\", \"batch_per_rank\": %ld, \"seq_len\": %ld, "
         "\"parameters\": %lld, \"steps\": %ld, \"seconds\": %.3f, \"tokens_per_s\": %.1f, \"cpu_seconds\": %.3f, "
         "\"tokens_per_cpu_s\": %.1f, \"gflops_per_s\": %.2f, "
         "\"sgemm_gflops_per_rank\": %.2f, \"fraction_of_sgemm\": %.3f, \"peak_rss_bytes_per_rank\": %.0f, "
         "\"allocated_bytes_per_rank\": %zu, \"info_estimate_bytes\": %.0f}\n",
-        preset.c_str(), optim.c_str(), comm.size(), batch, seq, static_cast<long long>(t.num_params()), steps,
+        preset.c_str(), optim.c_str(), comm.size(), runtime.policy().blas_threads, runtime.policy().kokkos_space.c_str(),
+        runtime.policy().kokkos_threads, batch, seq, static_cast<long long>(t.num_params()), steps,
         secs, tok_s, cpu[0], tokens / cpu[0], flops / 1e9, sgemm / 1e9, flops / (sgemm * comm.size()), rss, t.allocated_bytes(), est.total());
   return 0;
 }

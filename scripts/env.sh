@@ -6,5 +6,3 @@ fi
 # Let a 2-core laptop or CI box start 2+ ranks; quiet the shared-memory CMA warning in containers.
 export OMPI_MCA_rmaps_base_oversubscribe=1
 export OMPI_MCA_btl_vader_single_copy_mechanism=none
-# One BLAS thread per rank: ranks already fill the cores.
-export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}

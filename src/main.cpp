@@ -3,11 +3,13 @@
 
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <new>
-#include <string>
 #include <optional>
+#include <string>
 
 #include "hermes/app/cli.hpp"
+#include "hermes/backend/host/runtime.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/log.hpp"
 #include "hermes/core/stop_signal.hpp"
@@ -40,6 +42,8 @@ void restore_help(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A Kokkos OpenMP build restarts itself here once, with passive OpenMP waits (runtime.hpp).
+  hermes::backend::host::Runtime::restart_with_passive_waits(argv);
   // Runs and batch generation stop cleanly on SIGTERM/SIGUSR1 from the first instruction on, so
   // a signal during MPI or Kokkos start-up is still a clean stop with exit 75 (they poll the flag
   // between stages, training steps and generation rounds: core/stop_signal.hpp). Every other
@@ -49,10 +53,17 @@ int main(int argc, char** argv) {
                    std::strcmp(argv[1], "generate") == 0))
     stop_signals.emplace();
   hermes::dist::MpiSession mpi(&argc, &argv);
-  hide_help(argc, argv);
-  Kokkos::ScopeGuard kokkos(argc, argv);
-  restore_help(argc, argv);
   const auto comm = hermes::dist::Communicator::world();
+  // Kokkos starts with one thread count per rank for its threads and BLAS's (core/threads.hpp).
+  std::unique_ptr<hermes::backend::host::Runtime> runtime;
+  hide_help(argc, argv);
+  try {
+    runtime = std::make_unique<hermes::backend::host::Runtime>(argc, argv, comm.local_size());
+  } catch (const hermes::Error& e) {
+    if (comm.is_root()) std::fprintf(stderr, "hermes: error: %s\n", hermes::printable(e.what()).c_str());
+    return e.exit_code();
+  }
+  restore_help(argc, argv);
   hermes::log::init(comm.rank(), comm.size());
   try {
     return hermes::app::main(argc, argv, comm);

@@ -46,8 +46,7 @@ if [[ -n "${HERMES_PROFILE:-}" ]]; then
 fi
 [[ -x "$HERMES_BIN" ]] || { echo "hermes binary not found at $HERMES_BIN; build it or set HERMES_BIN" >&2; exit 2; }
 
-# One BLAS thread per rank on CPU runs; GPU runs ignore it.
-export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
+# Each rank's threads (Kokkos and BLAS alike) are the CPUs SLURM gave the task.
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-${SLURM_CPUS_PER_TASK:-1}}
 
 # Exit code hermes uses after it stopped on SIGUSR1/SIGTERM with its work saved: requeue me.

@@ -7,6 +7,7 @@
 
 #include "hermes/core/error.hpp"
 #include "hermes/core/log.hpp"
+#include "hermes/core/threads.hpp"
 #include "hermes/dist/stop_signal.hpp"
 #include "hermes/deck/parser.hpp"
 #include "hermes/stages/stage.hpp"
@@ -101,6 +102,7 @@ int run_deck(const deck::Deck& given, const RunOptions& options, const dist::Com
   }
   log::info("hermes {} ({}) | {} rank{} on {} ({} per node) | deck {}", kVersion, kGitRevision,
             comm.size(), comm.size() == 1 ? "" : "s", host_name(), comm.local_size(), deck.source);
+  log::info("threads per rank: {}", threads::describe(threads::current()));
   if (!run_dir.empty()) log::info("run directory {}{}", run_dir.string(), deck.run.resuming() ? " (resuming)" : "");
   log::debug("effective deck:\n{}", deck::to_toml(deck));
 

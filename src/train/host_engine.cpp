@@ -115,8 +115,6 @@ class HostEngine final : public Engine {
 
 std::unique_ptr<Engine> make_host_engine(const deck::Deck& d, const dist::Communicator& comm,
                                          const model::ModelConfig& config, std::int64_t batch, std::int64_t seq_len) {
-  // Ranks sharing a node split its cores: one BLAS thread each.
-  if (comm.local_size() > 1) backend::host::set_blas_threads(1);
   return std::make_unique<HostEngine>(d, comm, config, batch, seq_len);
 }
 

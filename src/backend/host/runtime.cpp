@@ -1,0 +1,74 @@
+#include "hermes/backend/host/runtime.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "hermes/backend/host/common.hpp"
+
+namespace hermes::backend::host {
+namespace {
+// Kokkos's flag for its host thread count was renamed in 3.7.
+#if KOKKOS_VERSION >= 30700
+constexpr const char* kKokkosThreadsFlag = "--kokkos-num-threads=";
+#else
+constexpr const char* kKokkosThreadsFlag = "--kokkos-threads=";
+#endif
+// Set in the restarted program, so the log can say who chose the wait policy.
+constexpr const char* kPassiveMarker = "HERMES_SET_OMP_WAIT_POLICY";
+}  // namespace
+
+void Runtime::restart_with_passive_waits(char** argv) {
+#if defined(KOKKOS_ENABLE_OPENMP)
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
+  ::setenv("OMP_WAIT_POLICY", "passive", 1);
+  ::setenv(kPassiveMarker, "1", 1);
+  // Threads stay free inside the rank's CPUs, which mpirun's or srun's binding sets. Said
+  // explicitly, it also spares every rank Kokkos's warning that OMP_PROC_BIND is unset.
+  const bool set_bind = std::getenv("OMP_PROC_BIND") == nullptr;
+  if (set_bind) ::setenv("OMP_PROC_BIND", "false", 1);
+  ::execv("/proc/self/exe", argv);
+  // Still here: no restart. Undo, so the log does not claim a policy libgomp never read.
+  ::unsetenv("OMP_WAIT_POLICY");
+  ::unsetenv(kPassiveMarker);
+  if (set_bind) ::unsetenv("OMP_PROC_BIND");
+#else
+  (void)argv;
+#endif
+}
+
+Runtime::Runtime(int& argc, char**& argv, int ranks_on_node) {
+  const auto request = threads::requested(argc, argv);
+  policy_ = threads::choose(threads::of_this_process(), ranks_on_node, request, threads::requested_blas());
+  // Kokkos sees the user's command line plus the chosen count, unless the user gave one.
+  argv_.assign(argv, argv + argc);
+  if (!request) {
+    threads_flag_ = kKokkosThreadsFlag + std::to_string(policy_.threads);
+    argv_.push_back(threads_flag_.data());
+  }
+  int kokkos_argc = static_cast<int>(argv_.size());
+  argv_.push_back(nullptr);
+  kokkos_ = std::make_unique<Kokkos::ScopeGuard>(kokkos_argc, argv_.data());
+  // Kokkos removes the flags it knows; the added one is taken out in case this version kept it.
+  const auto end = std::remove(argv_.begin(), argv_.begin() + kokkos_argc, threads_flag_.data());
+  argv_.resize(static_cast<std::size_t>(end - argv_.begin()));
+  argc = static_cast<int>(argv_.size());
+  argv_.push_back(nullptr);
+  argv = argv_.data();
+
+  set_blas_threads(policy_.blas_threads);
+  policy_.kokkos_threads = Kokkos::DefaultHostExecutionSpace().concurrency();
+  policy_.kokkos_space = Kokkos::DefaultHostExecutionSpace::name();
+#if defined(KOKKOS_ENABLE_OPENMP)
+  if (const char* wait = std::getenv("OMP_WAIT_POLICY"))
+    policy_.waits = std::string("OMP_WAIT_POLICY=") + wait + (std::getenv(kPassiveMarker) ? ", set by hermes" : "");
+  else
+    policy_.waits = "OMP_WAIT_POLICY unset: idle threads spin";
+#endif
+  threads::set_current(policy_);
+}
+
+Runtime::~Runtime() = default;
+
+}  // namespace hermes::backend::host
