@@ -25,9 +25,10 @@ class Runtime {
 
   // A Kokkos OpenMP build only: libgomp reads OMP_WAIT_POLICY once, when the program loads, and
   // by default its idle threads spin, taking the cores BLAS's own threads need (one rank with 2
-  // threads ran 2.6x slower than with one). Unless the user chose a policy, this sets it to passive
-  // and restarts the program in place (execv of /proc/self/exe with the same arguments). Call it
-  // first in main(), before MPI starts. Returns at once in other builds, or if execv fails.
+  // threads ran 2.6-3.5x slower than with one). Unless the user chose a policy, this sets it to
+  // passive (and an unset OMP_PROC_BIND to false: threads float inside the rank's binding) and
+  // restarts the program in place (execv of /proc/self/exe, same arguments). Call it first in
+  // main(), before MPI starts. Returns at once in other builds, or if execv fails.
   static void restart_with_passive_waits(char** argv);
 
  private:
