@@ -7,6 +7,9 @@ import re
 import sys
 from datetime import datetime
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tool_eval_rates import curve_columns  # noqa: E402
+
 run_dir = sys.argv[1]
 stamp = re.compile(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+)\] \[info\] (.*)$")
 
@@ -37,12 +40,7 @@ for path in glob.glob(os.path.join(run_dir, "curve", "*.json")):
     step = last_step if name == "final" else int(name.split("_")[1])
     known = [s for s in at_step if s <= step]
     row = {"step": step, "seconds": round(at_step[max(known)], 1) if known else ""}
-    for label, part in (("heldout", j), ("paraphrased", j.get("paraphrased", {}))):
-        a = part.get("all", {})
-        row[f"{label}_exact_args"] = a.get("exact_arguments_rate", "")
-        row[f"{label}_right_tool"] = a.get("right_tool_rate", "")
-        row[f"{label}_no_call_ok"] = a.get("no_call_correct_rate", "")
-        row[f"{label}_agent"] = part.get("agent", {}).get("all", {}).get("conversation_rate", "")
+    row.update(curve_columns(j))
     rows.append(row)
 rows.sort(key=lambda r: r["step"])
 rows = [r for i, r in enumerate(rows) if i == 0 or r["step"] != rows[i - 1]["step"]]

@@ -55,8 +55,10 @@ done
 restore
 trap - EXIT
 
-"$python" - "$out" <<'EOF'
+"$python" - "$out" "$here/../agentic" <<'EOF'
 import csv, glob, json, os, re, sys
+sys.path.insert(0, sys.argv[2])
+from tool_eval_rates import curve_columns
 
 out = sys.argv[1]
 rows = []
@@ -67,12 +69,7 @@ for path in glob.glob(os.path.join(out, "eval", "*.json")):
     row = {"model": name, "minutes": round(state["seconds"] / 60, 2), "step": state["step"],
            "tokens": state["tokens"], "val_loss": val[-1] if val else ""}
     j = json.load(open(path))
-    for label, part in (("heldout", j), ("paraphrased", j.get("paraphrased", {}))):
-        a = part.get("all", {})
-        row[f"{label}_exact_args"] = a.get("exact_arguments_rate", "")
-        row[f"{label}_right_tool"] = a.get("right_tool_rate", "")
-        row[f"{label}_no_call_ok"] = a.get("no_call_correct_rate", "")
-        row[f"{label}_agent"] = part.get("agent", {}).get("all", {}).get("conversation_rate", "")
+    row.update(curve_columns(j))
     rows.append(row)
 rows.sort(key=lambda r: (r["step"], r["minutes"]))
 if rows:
