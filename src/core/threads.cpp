@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
-#include <cstring>
 #include <string_view>
 
 #include <fmt/format.h>
@@ -25,6 +24,15 @@ int positive_count(std::string_view text, const std::string& source) {
          "thread per CPU this rank owns",
          source, text);
   return value;
+}
+
+// A count from the environment variable `name`, if it is set and not empty. With `list`, the
+// value may be OpenMP's list of counts, one per nesting level; the outer level is the rank's.
+std::optional<Request> from_env(const char* name, bool list = false) {
+  const char* value = std::getenv(name);
+  if (!value || !*value) return std::nullopt;
+  const std::string_view text = value;
+  return Request{positive_count(list ? text.substr(0, text.find(',')) : text, name), name};
 }
 
 Policy& current_policy() {
@@ -58,21 +66,11 @@ std::optional<Request> requested(int argc, const char* const* argv) {
       }
     }
   }
-  if (const char* value = std::getenv("KOKKOS_NUM_THREADS"); value && *value)
-    return Request{positive_count(value, "KOKKOS_NUM_THREADS"), "KOKKOS_NUM_THREADS"};
-  if (const char* value = std::getenv("OMP_NUM_THREADS"); value && *value) {
-    // OpenMP allows a list, one count per nesting level; the outer level is the rank's.
-    const std::string_view list = value;
-    return Request{positive_count(list.substr(0, list.find(',')), "OMP_NUM_THREADS"), "OMP_NUM_THREADS"};
-  }
-  return std::nullopt;
+  if (auto kokkos = from_env("KOKKOS_NUM_THREADS")) return kokkos;
+  return from_env("OMP_NUM_THREADS", /*list=*/true);
 }
 
-std::optional<Request> requested_blas() {
-  if (const char* value = std::getenv("OPENBLAS_NUM_THREADS"); value && *value)
-    return Request{positive_count(value, "OPENBLAS_NUM_THREADS"), "OPENBLAS_NUM_THREADS"};
-  return std::nullopt;
-}
+std::optional<Request> requested_blas() { return from_env("OPENBLAS_NUM_THREADS"); }
 
 Policy choose(const Cpus& cpus, int ranks_on_node, const std::optional<Request>& request,
               const std::optional<Request>& blas_request) {

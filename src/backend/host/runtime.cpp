@@ -51,8 +51,8 @@ Runtime::Runtime(int& argc, char**& argv, int ranks_on_node) {
   argv_.push_back(nullptr);
   kokkos_ = std::make_unique<Kokkos::ScopeGuard>(kokkos_argc, argv_.data());
   // Kokkos removes the flags it knows; the added one is taken out in case this version kept it.
-  const auto end = std::remove(argv_.begin(), argv_.begin() + kokkos_argc, threads_flag_.data());
-  argv_.resize(static_cast<std::size_t>(end - argv_.begin()));
+  argv_.resize(static_cast<std::size_t>(kokkos_argc));
+  if (!threads_flag_.empty()) std::erase(argv_, threads_flag_.data());
   argc = static_cast<int>(argv_.size());
   argv_.push_back(nullptr);
   argv = argv_.data();
