@@ -102,7 +102,9 @@ class SectionReader {
             hint = fmt::format("; '{}' belongs in [{}]", key, other);
         if (hint.empty()) hint = fmt::format(" (keys of [{}]: {})", section_, join(known, ", "));
       }
-      fail("{}: [{}] unknown key '{}'{}", where(k.source(), source_), section_, key, hint);
+      // An override's key carries no position; its value names the command line.
+      const auto& origin = k.source().begin.line || !node.source().path ? k.source() : node.source();
+      fail("{}: [{}] unknown key '{}'{}", where(origin, source_), section_, key, hint);
     }
   }
 
@@ -421,7 +423,7 @@ Deck load_deck_collective(const dist::Communicator& comm, const std::string& pat
                           const std::vector<std::string>& overrides, std::string_view base_text,
                           const std::string& base_name) {
   // Rank 0 does the reading: one file open per job, not one per rank, on a shared file system.
-  std::string payload;
+  std::string payload, locations;
   const bool use_base = path.empty() && !base_text.empty();
   std::string source = !path.empty() ? path : use_base ? base_name : "embedded quickstart deck";
   int ok = 1;
@@ -430,6 +432,9 @@ Deck load_deck_collective(const dist::Communicator& comm, const std::string& pat
       const Deck d = !path.empty() ? load_deck_file(path, overrides)
                                    : parse_deck(use_base ? base_text : embedded_quickstart(), source, overrides);
       payload = to_toml(d);
+      // Where each key was set in the deck or the overrides: errors on every rank name the
+      // user's line, not a line of the effective text, and unset keys stay unset.
+      for (const auto& [key, where] : d.locations) locations += key + '\t' + where + '\n';
     } catch (const Error& e) {
       ok = 0;
       payload = e.what();
@@ -439,9 +444,15 @@ Deck load_deck_collective(const dist::Communicator& comm, const std::string& pat
   comm.broadcast(payload);
   comm.broadcast(source);
   if (!ok) throw CollectiveError(payload);
+  comm.broadcast(locations);
   // Every rank, rank 0 included, builds its Deck from the same effective text.
   Deck deck = parse_deck(payload, source);
   deck.source = source;
+  deck.locations.clear();
+  for (const auto& line : split(locations, '\n')) {
+    const auto tab = line.find('\t');
+    if (tab != std::string::npos) deck.locations[line.substr(0, tab)] = line.substr(tab + 1);
+  }
   return deck;
 }
 

@@ -324,6 +324,8 @@ struct Deck {
   bool has_stage(const std::string& stage) const;
   // Where "section.key" was set, else where the section started, else the deck's name.
   std::string where(const std::string& section_key) const;
+  // True when the deck or an override set "section.key" (false: the default).
+  bool is_set(const std::string& section_key) const { return locations.count(section_key) != 0; }
 };
 
 }  // namespace hermes::deck
