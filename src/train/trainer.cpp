@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <fstream>
@@ -19,6 +18,7 @@
 #include "hermes/core/strings.hpp"
 #include "hermes/deck/parser.hpp"
 #include "hermes/optim/optimizer.hpp"
+#include "hermes/train/metrics_log.hpp"
 
 namespace hermes::train {
 
@@ -26,27 +26,6 @@ namespace fs = std::filesystem;
 using clock_type = std::chrono::steady_clock;
 
 namespace {
-
-constexpr std::string_view kMetricsHeader =
-    "step,loss,accuracy,perplexity,lr,grad_norm,tokens_per_s,val_loss,val_accuracy,val_perplexity";
-
-// Rewrites metrics.csv with its header and only the whole rows up to `step`. Rows after it were
-// logged by an attempt that stopped later than its last checkpoint (the resume replays them); a
-// row cut short by a kill is dropped.
-void keep_metrics_through(const fs::path& path, std::int64_t step) {
-  const auto fields = std::count(kMetricsHeader.begin(), kMetricsHeader.end(), ',');
-  std::ifstream in(path);
-  std::string line, kept = std::string(kMetricsHeader) + "\n";
-  while (std::getline(in, line)) {
-    std::int64_t row_step = 0;
-    const char* end = line.data() + line.size();
-    const auto [stop, ec] = std::from_chars(line.data(), end, row_step);
-    const bool whole = ec == std::errc() && stop != end && *stop == ',' &&
-                       std::count(line.begin(), line.end(), ',') == fields;
-    if (whole && row_step <= step) kept += line + "\n";
-  }
-  write_file_durably(path, kept);
-}
 
 std::string format_duration(double s) {
   if (!std::isfinite(s) || s < 0) return "?";
@@ -395,20 +374,12 @@ Summary Trainer::run() {
   // weights when it fine-tunes.
   if (d.run.resuming() && !resume() && !d.train.init_from.empty()) init_from(d.expand(d.train.init_from));
   const bool root = comm_.is_root();
-  std::ofstream csv;
-  if (root && !run_dir_.empty()) {
-    const auto path = run_dir_ / "metrics.csv";
-    const bool append = d.run.resuming() && fs::exists(path);
-    // Rows past the resumed step were written by the attempt that stopped; the steps replay.
-    if (append) keep_metrics_through(path, step_);
-    csv.open(path, append ? std::ios::app : std::ios::trunc);
-    if (!append) csv << kMetricsHeader << "\n";
-  }
+  // Rows past the resumed step were written by the attempt that stopped; the steps replay.
+  MetricsLog metrics = root && !run_dir_.empty() ? MetricsLog(run_dir_, d.run.resuming(), step_) : MetricsLog();
   StopSignalGuard signals;
   const double flops_per_token = model::training_flops_per_token(config_, seq_len_);
   const auto start = clock_type::now();
   const std::int64_t first_step = step_;
-  std::unique_ptr<BatchSource> val_source;
   auto run_eval = [&](const std::string& split) -> std::optional<EvalResult> {
     if (!eval_sources_) return std::nullopt;
     auto src = eval_sources_(split);
@@ -453,14 +424,7 @@ Summary Trainer::run() {
         }
       }
     }
-    if (csv.is_open()) {
-      csv << fmt::format("{},{:.6f},{:.6f},{:.4f},{:.6e},{:.6f},{:.1f}", rec.step, rec.loss, rec.accuracy,
-                         std::exp(rec.loss), rec.lr, rec.grad_norm, rec.tokens_per_s);
-      if (val) csv << fmt::format(",{:.6f},{:.6f},{:.4f}", val->loss, val->accuracy, val->perplexity);
-      else csv << ",,,";
-      csv << "\n";
-      csv.flush();
-    }
+    metrics.step(rec, val ? &*val : nullptr);
     if (d.checkpoint.interval > 0 && step_ % d.checkpoint.interval == 0 && step_ < total_steps_) save_periodic();
     if (on_step) on_step(rec);
     // Every rank stops at the same step.
@@ -483,6 +447,8 @@ Summary Trainer::run() {
   }
   sum.val = run_eval("val");
   if (d.eval.test_at_end) sum.test = run_eval("test");
+  if (sum.val) metrics.final_eval(step_, "val", *sum.val);
+  if (sum.test) metrics.final_eval(step_, "test", *sum.test);
   if (sum.val && d.checkpoint.save_best && (best_val_ == 0 || sum.val->loss < best_val_)) {
     best_val_ = sum.val->loss;
     save(ckpt_dir_ / "best.h5");

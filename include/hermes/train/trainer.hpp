@@ -18,6 +18,7 @@
 #include "hermes/io/checkpoint.hpp"
 #include "hermes/model/config.hpp"
 #include "hermes/train/engine.hpp"
+#include "hermes/train/records.hpp"
 #include "hermes/train/source.hpp"
 
 namespace hermes::train {
@@ -25,16 +26,6 @@ namespace hermes::train {
 // Exit codes of a collective stop (hermes::CollectiveExit).
 // A stop by SIGTERM/SIGUSR1 exits with kExitStopped (core/stop_signal.hpp).
 inline constexpr int kExitDiverged = 4;  // NaN/Inf loss or gradient
-
-struct EvalResult {
-  double loss = 0, accuracy = 0, perplexity = 0;
-  std::int64_t tokens = 0;
-};
-
-struct StepRecord {
-  std::int64_t step = 0;  // 1-based, after the update
-  double loss = 0, accuracy = 0, lr = 0, grad_norm = 0, tokens_per_s = 0;
-};
 
 struct Summary {
   std::int64_t steps = 0;
