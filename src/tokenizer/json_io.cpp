@@ -351,19 +351,23 @@ Tokenizer Tokenizer::load(const std::filesystem::path& path) {
   if (!in) fail("cannot open tokenizer file {}; check [tokenizer] path or --tokenizer", path.string());
   std::ostringstream buffer;
   buffer << in.rdbuf();
+  return from_json_text(buffer.str(), path.string());
+}
+
+Tokenizer Tokenizer::from_json_text(std::string_view text, const std::string& source) {
   json root;
   try {
-    root = json::parse(buffer.str());
+    root = json::parse(text);
   } catch (const json::parse_error& e) {
-    fail("{}: not valid JSON at byte {}: {}", path.string(), e.byte, e.what());
+    fail("{}: not valid JSON at byte {}: {}", source, e.byte, e.what());
   } catch (const json::exception& e) {  // a number too large for any type, ...
-    fail("{}: not a tokenizer.json hermes can read ({})", path.string(), e.what());
+    fail("{}: not a tokenizer.json hermes can read ({})", source, e.what());
   }
   Tokenizer t;
   try {
-    load_json(t.impl(), root, path.string());
+    load_json(t.impl(), root, source);
   } catch (const json::exception& e) {
-    fail("{}: a field has the wrong type or range ({}); give a HuggingFace tokenizer.json", path.string(), e.what());
+    fail("{}: a field has the wrong type or range ({}); give a HuggingFace tokenizer.json", source, e.what());
   }
   return t;
 }

@@ -17,6 +17,8 @@ class Tokenizer {
  public:
   // Loads a HuggingFace tokenizer.json; throws hermes::Error naming the file and JSON path.
   static Tokenizer load(const std::filesystem::path& path);
+  // The same from the text of a tokenizer.json (a checkpoint stores one); `source` names it in errors.
+  static Tokenizer from_json_text(std::string_view text, const std::string& source);
   void save(const std::filesystem::path& path) const;
 
   // Special/added tokens in the text are matched first and never split.
