@@ -9,6 +9,7 @@
 #include <string>
 
 #include "hermes/app/cli.hpp"
+#include "hermes/app/launch.hpp"
 #include "hermes/backend/host/runtime.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/log.hpp"
@@ -44,6 +45,8 @@ void restore_help(int argc, char** argv) {
 int main(int argc, char** argv) {
   // A Kokkos OpenMP build restarts itself here once, with passive OpenMP waits (runtime.hpp).
   hermes::backend::host::Runtime::restart_with_passive_waits(argv);
+  // `--num-gpus N` outside mpirun/srun: become `mpiexec -n N hermes ...` before MPI starts.
+  if (const int code = hermes::app::start_ranks_if_asked(argc, argv)) return code;
   // Runs and batch generation stop cleanly on SIGTERM/SIGUSR1 from the first instruction on, so
   // a signal during MPI or Kokkos start-up is still a clean stop with exit 75 (they poll the flag
   // between stages, training steps and generation rounds: core/stop_signal.hpp). Every other

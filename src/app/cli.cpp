@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "hermes/app/run.hpp"
+#include "hermes/app/train_corpus.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/log.hpp"
 #include "hermes/core/strings.hpp"
@@ -22,6 +23,7 @@
 #include "hermes/version.hpp"
 
 namespace hermes::app {
+namespace fs = std::filesystem;
 using tokenizer::tokenize_command;
 namespace {
 
@@ -86,6 +88,25 @@ std::string parse_error_line(const CLI::App& app, const CLI::ParseError& e) {
   return fmt::format("{}{}; see hermes --help", what, hint);
 }
 
+// `--output runs/mine` names the run directory: run.output_dir = "runs", run.name = "mine".
+void run_directory_override(std::vector<std::string>& out, const std::optional<std::string>& dir) {
+  if (!dir) return;
+  fs::path p = fs::path(*dir).lexically_normal();
+  if (p.filename().empty()) p = p.parent_path();
+  if (p.filename().empty() || p.filename() == "." || p.filename() == "..")
+    fail("--output '{}' does not name a run directory; give a folder such as runs/mine", *dir);
+  out.push_back("run.output_dir=" + deck::toml_string(p.has_parent_path() ? p.parent_path().string() : "."));
+  out.push_back("run.name=" + deck::toml_string(p.filename().string()));
+}
+
+// Under mpirun/srun, --num-gpus states how many ranks the job expects (outside one, hermes
+// started them itself: launch.hpp). Every rank knows the mismatch: one message, not one per rank.
+void check_rank_count(const std::optional<int>& num_gpus, const dist::Communicator& comm) {
+  if (num_gpus && *num_gpus != comm.size())
+    throw deck::CollectiveError(fmt::format("--num-gpus {} but {} rank{} running; drop --num-gpus under mpirun/srun, or make the two agree",
+         *num_gpus, comm.size(), comm.size() == 1 ? " is" : "s are"));
+}
+
 void print_version() {
   if (log::rank() == 0) std::cout << "hermes " << kVersion << " (git " << kGitRevision << ")\n";
 }
@@ -105,6 +126,10 @@ int main(int argc, char** argv, const dist::Communicator& comm) {
   bool force = false;
   run->add_option("deck_and_overrides", run_words, "DECK.toml, then section.key=value overrides");
   run->add_flag("--force", force, "start over in an existing run directory (deletes it)");
+  std::optional<int> num_gpus;
+  const char* num_gpus_help = "ranks to run: outside mpirun/srun hermes starts them with mpiexec (one per GPU, "
+                              "or per core group on a CPU node); under a launcher, the ranks it must have";
+  run->add_option("--num-gpus", num_gpus, num_gpus_help)->check(CLI::PositiveNumber);
 
   // deck
   auto* deck_cmd = app.add_subcommand("deck", "print the effective deck (every key, its value and its meaning)");
@@ -119,7 +144,7 @@ int main(int argc, char** argv, const dist::Communicator& comm) {
   std::int64_t info_batch = 8;
   std::string info_precision = "fp32", info_optim = "adamw";
   info->add_option("deck_and_overrides", info_words, "optional deck whose model to describe, and overrides");
-  info->add_option("--preset", info_preset, "describe one preset in detail");
+  info->add_option("--preset,--model", info_preset, "describe one preset in detail");
   info->add_option("--vocab-size", info_vocab, "vocabulary size (default: each preset's reference)")
       ->check(CLI::Range(std::int64_t{256}, std::int64_t{1} << 31));
   info->add_option("--batch", info_batch, "micro-batch for the memory estimate")->check(CLI::PositiveNumber);
@@ -163,6 +188,21 @@ int main(int argc, char** argv, const dist::Communicator& comm) {
   tokz->add_option("--text-field", tokz_field, "JSONL field holding the text");
   tokz->add_flag("--decode", tokz_decode, "decode JSON id arrays back to text");
 
+  // prepare
+  auto* prep = app.add_subcommand("prepare", "tokenize corpus files into HDF5 train/val/test shards");
+  std::vector<std::string> prep_inputs, prep_extra;
+  std::optional<std::string> prep_tokenizer, prep_output, prep_format, prep_field, prep_mask;
+  std::optional<double> prep_val, prep_test;
+  prep->add_option("--input", prep_inputs, "corpus files (data.inputs)")->required();
+  prep->add_option("--tokenizer", prep_tokenizer, "tokenizer.json to encode with")->required();
+  prep->add_option("--output", prep_output, "folder for the shards and manifest.json (data.output_dir)")->required();
+  prep->add_option("--format", prep_format, "text, jsonl or sharegpt (default: from the first file)");
+  prep->add_option("--text-field", prep_field, "JSONL field holding the text");
+  prep->add_option("--loss-mask", prep_mask, "all or assistant (sharegpt)");
+  prep->add_option("--val-fraction", prep_val, "fraction of documents for validation");
+  prep->add_option("--test-fraction", prep_test, "fraction of documents for test");
+  prep->add_option("overrides", prep_extra, "section.key=value overrides");
+
   // train
   auto* train = app.add_subcommand("train", "pretrain a model on prepared shards");
   std::vector<std::string> train_extra;
@@ -173,9 +213,17 @@ int main(int argc, char** argv, const dist::Communicator& comm) {
   bool train_force = false;
   std::optional<bool> train_resume;
   train->add_option("--config", train_config, "deck to start from");
-  train->add_option("--data", train_data, "folder of prepared HDF5 shards (data.output_dir)");
-  train->add_option("--tokenizer", train_tokenizer, "tokenizer.json");
-  train->add_option("--preset", train_preset, "model preset");
+  std::optional<std::string> train_output, train_format, train_field;
+  std::optional<std::int64_t> train_vocab;
+  train->add_option("--data", train_data,
+                    "a folder of prepared shards, or a corpus: .txt, .jsonl, ShareGPT .jsonl, or - for standard "
+                    "input (the default without --config)");
+  train->add_option("--format", train_format, "corpus format: text, jsonl or sharegpt (default: from the file)");
+  train->add_option("--text-field", train_field, "JSONL field holding the text");
+  train->add_option("--tokenizer", train_tokenizer,
+                    "tokenizer.json; with a corpus it is trained first when the file does not exist yet");
+  train->add_option("--vocab-size", train_vocab, "vocabulary of the tokenizer trained on a corpus");
+  train->add_option("--preset,--model", train_preset, "model preset (hermes info lists them)");
   train->add_option("--batch-size", train_batch, "micro-batch per rank");
   train->add_option("--seq-len", train_seq, "sequence length");
   train->add_option("--grad-accum", train_accum, "gradient accumulation steps");
@@ -184,9 +232,11 @@ int main(int argc, char** argv, const dist::Communicator& comm) {
   train->add_option("--lr", train_lr, "peak learning rate");
   train->add_option("--optim", train_optim, "adamw or muon");
   train->add_option("--backend", train_backend, "host, cuda or auto (parallel.backend)");
+  train->add_option("--output", train_output, "run directory (run.output_dir/run.name)");
   train->add_option("--run-name", train_name, "run directory name");
   train->add_flag("--resume", train_resume, "continue the run from its latest checkpoint");
   train->add_flag("--force", train_force, "start over in an existing run directory");
+  train->add_option("--num-gpus", num_gpus, num_gpus_help)->check(CLI::PositiveNumber);
   train->add_option("overrides", train_extra, "section.key=value overrides");
 
   // generate
@@ -197,7 +247,7 @@ int main(int argc, char** argv, const dist::Communicator& comm) {
   std::optional<double> gen_temp, gen_topp;
   gen->add_option("--checkpoint", gen_checkpoint, "checkpoint (.h5)");
   gen->add_option("--config", gen_config, "deck the model was trained with");
-  gen->add_option("--tokenizer", gen_tokenizer, "tokenizer.json");
+  gen->add_option("--tokenizer", gen_tokenizer, "tokenizer.json (default: the one the checkpoint holds)");
   gen->add_option("--prompt", gen_prompt, "one prompt");
   gen->add_option("--prompts-file", gen_prompts, "prompts JSONL for batch generation");
   gen->add_option("--max-tokens", gen_max, "new tokens per prompt");
@@ -205,6 +255,7 @@ int main(int argc, char** argv, const dist::Communicator& comm) {
   gen->add_option("--top-k", gen_topk, "top-k sampling");
   gen->add_option("--top-p", gen_topp, "nucleus sampling mass");
   gen->add_option("--seed", gen_seed, "sampling seed");
+  gen->add_option("--num-gpus", num_gpus, num_gpus_help)->check(CLI::PositiveNumber);
   gen->add_option("overrides", gen_extra, "section.key=value overrides");
   bool gen_interactive = false;
   generate::ChatOptions chat_opts;
@@ -215,7 +266,7 @@ int main(int argc, char** argv, const dist::Communicator& comm) {
   auto* chat = app.add_subcommand("chat", "chat with a checkpoint in the terminal (/reset, /exit)");
   chat->add_option("--checkpoint", gen_checkpoint, "checkpoint (.h5)");
   chat->add_option("--config", gen_config, "deck the model was trained with");
-  chat->add_option("--tokenizer", gen_tokenizer, "tokenizer.json");
+  chat->add_option("--tokenizer", gen_tokenizer, "tokenizer.json (default: the one the checkpoint holds)");
   chat->add_option("--system", chat_opts.system, "system prompt");
   chat->add_option("--tools", chat_opts.tools_file, "tools JSON file (array of schemas), or \"synth\"");
   chat->add_option("--max-tokens", gen_max, "new tokens per reply");
@@ -257,6 +308,7 @@ int main(int argc, char** argv, const dist::Communicator& comm) {
     print_version();
     return 0;
   }
+  check_rank_count(num_gpus, comm);
 
   if (*run) {
     const DeckArgs a = split_positionals(run_words);
@@ -324,10 +376,36 @@ int main(int argc, char** argv, const dist::Communicator& comm) {
                              .text_field = tokz_field, .decode = tokz_decode});
   }
 
+  if (*prep) {
+    std::vector<std::string> o = {"data.inputs=" + deck::toml_string_array(prep_inputs)};
+    flag_override(o, "tokenizer.path", prep_tokenizer);
+    flag_override(o, "data.output_dir", prep_output);
+    std::string format = prep_format.value_or("");
+    on_root_collectively(comm, [&] { format = corpus_format(prep_inputs.front(), prep_format); });
+    comm.broadcast(format);
+    o.push_back("data.format=" + deck::toml_string(format));
+    flag_override(o, "data.text_field", prep_field);
+    flag_override(o, "data.loss_mask", prep_mask);
+    flag_override(o, "data.val_fraction", prep_val);
+    flag_override(o, "data.test_fraction", prep_test);
+    o.insert(o.end(), prep_extra.begin(), prep_extra.end());
+    const auto d = deck::load_deck_collective(comm, "", o, subcommand_deck("prepare", "prepare"), "prepare flags");
+    return run_deck(d, {.keep_run_dir = false}, comm);
+  }
+
   if (*train) {
     std::vector<std::string> o;
-    if (!train_config) o.push_back("run.stages=[\"pretrain\"]");
-    flag_override(o, "data.output_dir", train_data);
+    // A corpus (not shards) adds the tokenizer and prepare stages in front of pretrain.
+    TrainCorpus corpus;
+    on_root_collectively(comm, [&] {
+      corpus = plan_train_corpus({.data = train_data, .format = train_format, .text_field = train_field,
+                                  .tokenizer = train_tokenizer, .vocab_size = train_vocab,
+                                  .has_config = train_config.has_value()});
+    });
+    corpus.broadcast(comm);
+    if (!corpus.overrides.empty()) o = corpus.overrides;
+    else if (!train_config) o.push_back("run.stages=[\"pretrain\"]");
+    if (!corpus.raw) flag_override(o, "data.output_dir", train_data);
     flag_override(o, "tokenizer.path", train_tokenizer);
     flag_override(o, "model.preset", train_preset);
     flag_override(o, "train.batch_size", train_batch);
@@ -338,12 +416,18 @@ int main(int argc, char** argv, const dist::Communicator& comm) {
     flag_override(o, "optim.lr", train_lr);
     flag_override(o, "optim.name", train_optim);
     flag_override(o, "parallel.backend", train_backend);
+    run_directory_override(o, train_output);
     flag_override(o, "run.name", train_name);
     flag_override(o, "run.resume", train_resume);
     o.insert(o.end(), train_extra.begin(), train_extra.end());
     const auto d = deck::load_deck_collective(comm, train_config.value_or(""), o,
                                               subcommand_deck("train", "pretrain"), "train flags");
-    return run_deck(d, {.force = train_force, .keep_run_dir = true}, comm);
+    RunOptions options{.force = train_force, .keep_run_dir = true};
+    if (corpus.from_stdin)
+      options.before_stages = [&](const fs::path& dir, bool resuming) {
+        save_standard_input(corpus.stdin_text, dir, resuming);
+      };
+    return run_deck(d, options, comm);
   }
 
   if (*gen || *chat) {
@@ -351,6 +435,10 @@ int main(int argc, char** argv, const dist::Communicator& comm) {
     o.push_back("run.stages=[\"generate\"]");  // with --config too: generate, not the deck's stages
     flag_override(o, "generate.prompt", gen_prompt);
     flag_override(o, "generate.prompts_file", gen_prompts);
+    // A flag wins over the deck: --prompts-file clears a deck's generate.prompt and --prompt a
+    // deck's prompts_file (the stage takes generate.prompt first when both are set).
+    if (gen_prompts && !gen_prompt) o.push_back("generate.prompt=\"\"");
+    if (gen_prompt && !gen_prompts) o.push_back("generate.prompts_file=\"\"");
     flag_override(o, "generate.checkpoint", gen_checkpoint);
     flag_override(o, "tokenizer.path", gen_tokenizer);
     flag_override(o, "generate.max_tokens", gen_max);

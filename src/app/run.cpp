@@ -5,6 +5,7 @@
 #include <fstream>
 #include <unistd.h>
 
+#include "hermes/core/durable.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/log.hpp"
 #include "hermes/core/threads.hpp"
@@ -39,6 +40,19 @@ void on_root_collectively(const dist::Communicator& comm, const std::function<vo
   throw deck::CollectiveError(message, code);
 }
 
+namespace {
+constexpr const char* kFinishedMarker = "finished";
+
+// A run directory worth protecting: its run finished, or training saved a checkpoint in it.
+bool finished_or_checkpointed(const fs::path& dir) {
+  if (fs::exists(dir / kFinishedMarker)) return true;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir / "checkpoints", ec))
+    if (e.path().extension() == ".h5") return true;
+  return false;
+}
+}  // namespace
+
 fs::path prepare_run_directory(deck::Deck& deck, bool force, const dist::Communicator& comm) {
   const fs::path dir = deck.run_dir();
   int resume = static_cast<int>(deck.run.resume);
@@ -53,6 +67,9 @@ fs::path prepare_run_directory(deck::Deck& deck, bool force, const dist::Communi
              "set run.resume = \"auto\" to start it when it is missing",
              deck.where("run.resume"), dir.string());
       if (force) fail("--force and run.resume = true contradict each other; choose one");
+    } else if (exists && !fs::is_empty(dir) && !force && !finished_or_checkpointed(dir)) {
+      log::info("run directory {} holds an attempt that stopped before its first checkpoint: starting again in it",
+                dir.string());
     } else if (exists && !fs::is_empty(dir)) {
       if (!force)
         fail("run directory {} already exists; resume it with run.resume=true, start over with --force, "
@@ -107,6 +124,8 @@ int run_deck(const deck::Deck& given, const RunOptions& options, const dist::Com
   log::debug("effective deck:\n{}", deck::to_toml(deck));
 
   maybe_inject_failure(comm);
+  if (options.before_stages)
+    on_root_collectively(comm, [&] { options.before_stages(run_dir, deck.run.resuming()); });
   stages::StageContext context{deck, comm, run_dir};
   for (const auto& stage : deck.run.stages) {
     // A stage that has begun finishes (its outputs are written whole or not at all); a stop
@@ -123,6 +142,8 @@ int run_deck(const deck::Deck& given, const RunOptions& options, const dist::Com
     log::info("== stage {} done in {:.1f} s ==", stage,
               std::chrono::duration<double>(clock::now() - stage_start).count());
   }
+  if (!run_dir.empty() && comm.is_root())
+    write_file_durably(run_dir / kFinishedMarker, fmt::format("run finished in {:.1f} s\n", std::chrono::duration<double>(clock::now() - start).count()));
   log::info("run finished in {:.1f} s{}", std::chrono::duration<double>(clock::now() - start).count(),
             run_dir.empty() ? "" : "; outputs in " + run_dir.string());
   return 0;

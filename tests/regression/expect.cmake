@@ -1,14 +1,19 @@
 # Helpers for end-to-end tests of the hermes binary, run with `cmake -P`.
 # expect_run(<name> EXIT <code|nonzero> [CONTAINS text...] [ONCE text...] [ABSENT text...]
-#            [ENV VAR=value...] COMMAND <argv...>)
-# Runs COMMAND in WORK_DIR, then checks the exit code and the combined stdout+stderr.
+#            [ENV VAR=value...] [INPUT file] COMMAND <argv...>)
+# Runs COMMAND in WORK_DIR (standard input from INPUT, a path relative to WORK_DIR), then checks
+# the exit code and the combined stdout+stderr.
 function(expect_run name)
-  cmake_parse_arguments(E "" "EXIT" "CONTAINS;ONCE;ABSENT;ENV;COMMAND" ${ARGN})
+  cmake_parse_arguments(E "" "EXIT;INPUT" "CONTAINS;ONCE;ABSENT;ENV;COMMAND" ${ARGN})
   set(cmd ${E_COMMAND})
   if(E_ENV)
     set(cmd "${CMAKE_COMMAND}" -E env ${E_ENV} ${E_COMMAND})
   endif()
-  execute_process(COMMAND ${cmd} WORKING_DIRECTORY "${WORK_DIR}" RESULT_VARIABLE rc
+  set(input "")
+  if(E_INPUT)
+    set(input INPUT_FILE "${WORK_DIR}/${E_INPUT}")
+  endif()
+  execute_process(COMMAND ${cmd} WORKING_DIRECTORY "${WORK_DIR}" RESULT_VARIABLE rc ${input}
                   OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 600)
   set(all "${out}${err}")
   set(problems "")

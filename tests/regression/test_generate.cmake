@@ -89,10 +89,22 @@ expect_run(single EXIT 0 CONTAINS "1/1 records"
            COMMAND "${HERMES}" generate --checkpoint ${ckpt} --tokenizer ${tok} --prompt "The answer"
                    --temperature 0 --max-tokens 8 generate.output_file=single.jsonl)
 
+# A flag wins over the deck: --prompts-file over a deck's generate.prompt, --prompt over its
+# prompts_file.
+file(WRITE "${WORK_DIR}/with_prompt.toml" "[run]\nname = \"gen\"\nstages = [\"generate\"]\n[generate]\nprompt = \"deck prompt\"\n")
+file(WRITE "${WORK_DIR}/two.jsonl" "{\"prompt\": \"one\"}\n{\"prompt\": \"two\"}\n")
+expect_run(prompts_file_wins EXIT 0 CONTAINS "2/2 records" ABSENT "1/1 records"
+           COMMAND "${HERMES}" generate --config with_prompt.toml --checkpoint ${ckpt} --tokenizer ${tok}
+                   --prompts-file two.jsonl --max-tokens 4 generate.output_file=two_out.jsonl)
+file(WRITE "${WORK_DIR}/with_file.toml" "[run]\nname = \"gen\"\nstages = [\"generate\"]\n[generate]\nprompts_file = \"two.jsonl\"\n")
+expect_run(prompt_wins EXIT 0 CONTAINS "1/1 records" ABSENT "2/2 records"
+           COMMAND "${HERMES}" generate --config with_file.toml --checkpoint ${ckpt} --tokenizer ${tok}
+                   --prompt "hi" --max-tokens 4 generate.output_file=one_out.jsonl)
+
 # Refusals.
 expect_run(no_checkpoint EXIT 2 CONTAINS "missing.h5 does not exist"
            COMMAND "${HERMES}" generate --checkpoint missing.h5 --tokenizer ${tok} --prompt "hi")
-expect_run(no_tokenizer EXIT 2 CONTAINS "tokenizer nope.json does not exist"
+expect_run(no_tokenizer EXIT 2 CONTAINS "tokenizer nope.json does not exist" "command-line override"
            COMMAND "${HERMES}" generate --checkpoint ${ckpt} --tokenizer nope.json --prompt "hi")
 expect_run(other_tokenizer_train EXIT 0 CONTAINS "tokenizer"
            COMMAND "${HERMES}" train-tokenizer --input runs/gen/synth.jsonl --vocab-size 300 --format sharegpt --output other.json)

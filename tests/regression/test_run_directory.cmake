@@ -1,4 +1,5 @@
-# The quickstart under mpiexec -n 2; an existing run is never overwritten; --force starts over.
+# The quickstart under mpiexec -n 2; an existing run is never overwritten; --force starts over;
+# a run that stopped before its first checkpoint starts again in its directory.
 include("${CMAKE_CURRENT_LIST_DIR}/expect.cmake")
 fresh_work_dir()
 expect_run(first EXIT 0 CONTAINS "2 ranks" "final validation: loss" "run finished" "outputs in runs/quickstart"
@@ -16,6 +17,15 @@ expect_run(force EXIT 0 CONTAINS "run finished" COMMAND "${HERMES}" run --force 
 if(EXISTS "${WORK_DIR}/runs/quickstart/precious.txt")
   message(FATAL_ERROR "--force did not start over")
 endif()
+if(NOT EXISTS "${WORK_DIR}/runs/quickstart/finished")
+  message(FATAL_ERROR "a finished run has no runs/quickstart/finished marker")
+endif()
+# A run that failed before its first checkpoint does not block its own retry, which starts again
+# in the same directory.
+expect_run(fails_early EXIT 2 CONTAINS "injected failure" ENV HERMES_INJECT_FAILURE=rank:0
+           COMMAND "${HERMES}" run run.name=retry model.preset=nano train.seq_len=64 train.max_steps=4)
+expect_run(retry EXIT 0 CONTAINS "stopped before its first checkpoint: starting again" "run finished"
+           COMMAND "${HERMES}" run run.name=retry model.preset=nano train.seq_len=64 train.max_steps=4)
 expect_run(resume_missing EXIT 2 CONTAINS "no run to resume"
            COMMAND "${HERMES}" run run.name=never-ran run.resume=true)
 expect_run(overrides EXIT 0 CONTAINS "model nano:" "outputs in runs/other"
