@@ -10,7 +10,7 @@ packages=(
   openmpi-bin libopenmpi-dev libhdf5-openmpi-dev hdf5-tools
   libtrilinos-kokkos-dev libopenblas-dev
   libtomlplusplus-dev libpcre2-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libicu-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libicu-dev libedit-dev
 )
 if [[ "${1:-}" == "--test" ]]; then
   # References the tests compare against (PyTorch, h5py) and the BLAS that makes PyTorch fast.

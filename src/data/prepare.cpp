@@ -12,6 +12,7 @@
 #include <limits>
 #include <optional>
 
+#include "hermes/core/progress.hpp"
 #include "hermes/core/durable.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/files.hpp"
@@ -399,8 +400,13 @@ PrepareResult prepare_dataset(const PrepareOptions& o, const Encoder& enc, const
     std::optional<MappedFile> map;
     std::uint64_t mapped = ~std::uint64_t{0};
     std::vector<std::uint8_t> ones;
+    std::int64_t my_bytes = 0;
+    for (std::uint64_t d = lo; d < hi; ++d)
+      if (split_of[d] != Split::unused) my_bytes += static_cast<std::int64_t>(docs[d].end - docs[d].begin);
+    Progress progress("prepare: encoding", "bytes", my_bytes);
     for (std::uint64_t d = lo; d < hi; ++d) {
       if (split_of[d] == Split::unused) continue;
+      progress.set(static_cast<std::int64_t>(result.rank_input_bytes));
       const auto s = static_cast<int>(split_of[d]);
       const auto& ref = docs[d];
       if (ref.file != mapped) map.emplace(paths[ref.file]), mapped = ref.file;
@@ -422,6 +428,7 @@ PrepareResult prepare_dataset(const PrepareOptions& o, const Encoder& enc, const
       }
       append(lens[s], &length, 1);
     }
+    progress.set(static_cast<std::int64_t>(result.rank_input_bytes));
     for (int s = 0; s < 3; ++s) {
       ids[s].close(), lens[s].close();
       if (o.assistant_mask) masks[s].close();

@@ -1,5 +1,7 @@
 #include "hermes/generate/agent.hpp"
 
+#include "hermes/core/progress.hpp"
+
 #include <algorithm>
 #include <cctype>
 
@@ -173,8 +175,8 @@ std::string answer_tool_call(tokenizer::Conversation& conv, const std::string& a
 }
 
 TurnWriter greedy_turn_writer(Generator& gen, const tokenizer::Tokenizer& tok, std::int64_t max_tokens,
-                              std::uint64_t* truncated) {
-  return [&gen, &tok, max_tokens, truncated](const std::vector<const tokenizer::Conversation*>& convs) {
+                              std::uint64_t* truncated, Progress* progress) {
+  return [&gen, &tok, max_tokens, truncated, progress](const std::vector<const tokenizer::Conversation*>& convs) {
     std::vector<Request> reqs;
     for (const auto* c : convs) {
       Request r;
@@ -186,7 +188,7 @@ TurnWriter greedy_turn_writer(Generator& gen, const tokenizer::Tokenizer& tok, s
       if (truncated) *truncated += cut;
       reqs.push_back(std::move(r));
     }
-    const auto res = gen.run(reqs);
+    const auto res = gen.run(reqs, {}, progress);
     std::vector<std::string> texts;
     for (const auto& r : res) texts.push_back(r.finish_reason == "stop" ? r.text + "</tool_call>" : r.text);
     return texts;
@@ -194,7 +196,7 @@ TurnWriter greedy_turn_writer(Generator& gen, const tokenizer::Tokenizer& tok, s
 }
 
 AgentReport run_agent_eval(const TurnWriter& write, const std::vector<AgentCase>& cases, int max_rounds,
-                           std::vector<nlohmann::json>* transcripts) {
+                           std::vector<nlohmann::json>* transcripts, Progress* progress) {
   std::vector<Session> sessions;
   for (std::size_t i = 0; i < cases.size(); ++i) {
     Session s;
@@ -238,6 +240,8 @@ AgentReport run_agent_eval(const TurnWriter& write, const std::vector<AgentCase>
       if (!response.empty()) s.record["turns"].push_back({{"from", "tool"}, {"value", response}});
       if (response.empty() || s.rounds >= max_rounds) finish_request(s);
     }
+    if (progress)
+      progress->set(std::count_if(sessions.begin(), sessions.end(), [](const Session& s) { return s.done; }));
   }
   AgentReport report;
   for (auto& s : sessions) {

@@ -9,6 +9,7 @@
 #include "hermes/core/error.hpp"
 #include "hermes/data/random.hpp"
 #include "hermes/data/synth.hpp"
+#include "hermes/generate/line_input.hpp"
 #include "hermes/generate/load.hpp"
 #include "hermes/generate/agent.hpp"
 #include "hermes/tokenizer/chat_template.hpp"
@@ -51,12 +52,13 @@ int run_chat(const deck::Deck& d, const ChatOptions& options, std::istream& in, 
                                   : data::derive_seed(static_cast<std::uint64_t>(d.run.seed), "chat");
   out << "hermes chat: " << m->header.model.preset << " from " << m->checkpoint.string() << " (step "
       << m->header.state.step << "), temperature " << g.temperature << ", top_k " << g.top_k << ", top_p "
-      << g.top_p << (conv.tools_json.empty() ? "" : ", tools on") << "\n/reset starts over, /exit quits\n";
-  std::string line;
+      << g.top_p << (conv.tools_json.empty() ? "" : ", tools on") << "\n/reset starts over, /exit quits";
+  LineInput input(in, out);
+  out << (input.editing() ? "; arrow keys edit, up/down and Ctrl-R recall earlier lines\n" : "\n");
   for (;;) {
-    out << "> " << std::flush;
-    if (!std::getline(in, line)) break;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const auto next = input.read("> ");
+    if (!next) break;
+    const std::string& line = *next;
     if (line == "/exit") break;
     if (line == "/reset") {
       start();

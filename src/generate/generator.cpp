@@ -1,5 +1,7 @@
 #include "hermes/generate/generator.hpp"
 
+#include "hermes/core/progress.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -82,13 +84,14 @@ std::int64_t Generator::fit_prompt(std::vector<std::int32_t>& prompt, std::int64
   return n - room;
 }
 
-std::vector<Result> Generator::run(const std::vector<Request>& requests, const OnText& on_text) {
+std::vector<Result> Generator::run(const std::vector<Request>& requests, const OnText& on_text, Progress* progress) {
   std::vector<Result> out;
   out.reserve(requests.size());
   const auto B = static_cast<std::size_t>(decoder_->max_slots());
   for (std::size_t g = 0; g < requests.size(); g += B) {
     auto part = run_group(requests.data() + g, std::min(B, requests.size() - g), g, on_text);
     for (auto& r : part) out.push_back(std::move(r));
+    if (progress) progress->advance(static_cast<std::int64_t>(part.size()));
   }
   return out;
 }

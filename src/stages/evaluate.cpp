@@ -2,6 +2,7 @@
 #include <fstream>
 
 #include "hermes/backend/select.hpp"
+#include "hermes/core/progress.hpp"
 #include "hermes/core/durable.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/files.hpp"
@@ -120,8 +121,9 @@ nlohmann::json agent_eval(StageContext& ctx, const std::vector<EvalConversation>
     mine.push_back({set[i].conv, set[i].category});
   std::uint64_t truncated = 0;
   std::vector<nlohmann::json> transcripts;
+  Progress progress("agent evaluation (" + label + ")", "conversations", static_cast<std::int64_t>(mine.size()));
   const auto local = generate::run_agent_eval(generate::greedy_turn_writer(gen, tok, d.generate.max_tokens, &truncated),
-                                              mine, static_cast<int>(d.eval.agent_max_rounds), &transcripts);
+                                              mine, static_cast<int>(d.eval.agent_max_rounds), &transcripts, &progress);
   // Every rank holds the same category names (the whole set is known everywhere) in the same order.
   const auto cats = categories_of(set);
   std::vector<std::uint64_t> counts;
@@ -178,7 +180,8 @@ nlohmann::json tool_eval(StageContext& ctx, generate::LoadedModel& model, const 
   std::vector<const tokenizer::Conversation*> prompts;
   for (const auto& b : before) prompts.push_back(&b);
   std::uint64_t truncated = 0;
-  const auto texts = generate::greedy_turn_writer(gen, model.tok, d.generate.max_tokens, &truncated)(prompts);
+  Progress progress("tool-call evaluation (" + label + ")", "turns", static_cast<std::int64_t>(prompts.size()));
+  const auto texts = generate::greedy_turn_writer(gen, model.tok, d.generate.max_tokens, &truncated, &progress)(prompts);
   std::vector<std::uint64_t> counts(cats.size() * generate::kToolOutcomes, 0);
   for (std::size_t t = 0; t < texts.size(); ++t) {
     const auto o = static_cast<std::size_t>(generate::score_turn(*reference[t], texts[t]));

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hermes/core/error.hpp"
+#include "hermes/core/progress.hpp"
 #include "hermes/core/files.hpp"
 #include "hermes/core/log.hpp"
 #include "hermes/dist/stop_signal.hpp"
@@ -151,6 +152,7 @@ void run_generate(StageContext& ctx) {
   const auto size = static_cast<std::size_t>(comm.size()), rank = static_cast<std::size_t>(comm.rank());
   const auto t0 = std::chrono::steady_clock::now();
   std::uint64_t written = 0, tokens = 0;
+  Progress progress("generate", "records", static_cast<std::int64_t>(items.size()), static_cast<std::int64_t>(done));
   std::vector<nlohmann::json> samples;
   for (std::size_t round = 0; round * size < groups; ++round) {
     std::string mine;
@@ -220,9 +222,7 @@ void run_generate(StageContext& ctx) {
     } else {
       written += std::min(items.size() - done, (round + 1) * size * kGroup) - round * size * kGroup;
     }
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    log::info("generate: {}/{} records | {:.2f} records/s | {:.1f} tokens/s", done + written, items.size(),
-              static_cast<double>(written) / std::max(secs, 1e-9), static_cast<double>(tokens) / std::max(secs, 1e-9));
+    progress.set(static_cast<std::int64_t>(done + written));
     const int sig = dist::agreed_stop_signal(comm);
     if (sig != 0 && done + written < items.size())
       throw CollectiveExit(fmt::format("stopped by {} after {} of {} records, which are in {}; run the same command "
@@ -236,7 +236,9 @@ void run_generate(StageContext& ctx) {
     std::filesystem::rename(partial, out_path);
   }
   comm.barrier();
-  log::info("generate: {} records in {}", items.size(), out_path.string());
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  log::info("generate: {} records in {} ({:.1f} tokens/s)", items.size(), out_path.string(),
+            static_cast<double>(tokens) / std::max(secs, 1e-9));
   for (const auto& s : samples) {
     if (s.contains("error")) continue;
     const auto p = s["prompt"].get<std::string>();

@@ -14,6 +14,7 @@
 #include <mpi.h>
 #include <nlohmann/json.hpp>
 
+#include "hermes/core/progress.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/log.hpp"
 #include "hermes/core/strings.hpp"
@@ -367,7 +368,10 @@ Tokenizer train_shard(const PretokenCounter& counter, const TrainerOptions& o, c
   std::vector<std::uint64_t> batch;
   std::vector<TokenId> lefts, rights;
   auto holds = [](const std::vector<TokenId>& v, TokenId t) { return std::find(v.begin(), v.end(), t) != v.end(); };
+  const auto first_merge = static_cast<std::int64_t>(token_bytes.size());
+  Progress progress("tokenizer: merging", "tokens", static_cast<std::int64_t>(o.vocab_size) - first_merge);
   while (token_bytes.size() < o.vocab_size) {
+    progress.set(static_cast<std::int64_t>(token_bytes.size()) - first_merge);
     const HeapEntry* top = best_current();
     if (top == nullptr) break;
     if (top->count <= 0 || static_cast<std::uint64_t>(top->count) < o.min_frequency) break;
@@ -413,6 +417,7 @@ Tokenizer train_shard(const PretokenCounter& counter, const TrainerOptions& o, c
   }
 
   // Build the tokenizer through the same path tokenizer.json takes.
+  progress.set(static_cast<std::int64_t>(token_bytes.size()) - first_merge);
   Tokenizer tok;
   auto& impl = tok.impl();
   impl.source = "<trained tokenizer>";

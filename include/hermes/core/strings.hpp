@@ -24,6 +24,10 @@ std::string printable(std::string_view text);
 
 // Human-readable sizes and counts: 1.23 GiB, 124.4M.
 std::string format_bytes(double bytes);
+// 1h02m, 4m05s, 37s; "?" for a negative or non-finite time.
+std::string format_duration(double seconds);
+// 950, 12.3k, 4.56M.
+std::string format_rate(double per_second);
 std::string format_count(double count);
 
 }  // namespace hermes

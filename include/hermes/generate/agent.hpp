@@ -58,14 +58,16 @@ using TurnWriter = std::function<std::vector<std::string>(const std::vector<cons
 
 // The evaluation's writer: greedy decoding with `gen`, stopping after a </tool_call> (kept) or
 // at the end token; `truncated` (when given) counts prompts cut to fit the context.
+// `progress` (optional) advances by every turn written.
 TurnWriter greedy_turn_writer(Generator& gen, const tokenizer::Tokenizer& tok, std::int64_t max_tokens,
-                              std::uint64_t* truncated = nullptr);
+                              std::uint64_t* truncated = nullptr, Progress* progress = nullptr);
 
 // Runs every case (all of them advance together, one batch of turns per round) and tallies them.
 // transcripts, when given, receives one JSON object per case: the model's turns, the tool turns,
 // and each request's facts and verdict.
+// `progress` (optional) is set to the conversations finished after every round.
 AgentReport run_agent_eval(const TurnWriter& write, const std::vector<AgentCase>& cases, int max_rounds,
-                           std::vector<nlohmann::json>* transcripts = nullptr);
+                           std::vector<nlohmann::json>* transcripts = nullptr, Progress* progress = nullptr);
 
 std::string format_agent_table(const AgentReport& report);
 nlohmann::json agent_report_json(const AgentReport& report);

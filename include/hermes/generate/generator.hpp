@@ -13,6 +13,10 @@
 #include "hermes/generate/decode_model.hpp"
 #include "hermes/tokenizer/tokenizer.hpp"
 
+namespace hermes {
+class Progress;
+}
+
 namespace hermes::generate {
 
 struct Sampling {
@@ -54,7 +58,9 @@ class Generator {
 
   // Generates every request (in groups of max_batch). Output does not depend on how requests
   // are grouped beyond the group itself: each request has its own generator seeded by its seed.
-  std::vector<Result> run(const std::vector<Request>& requests, const OnText& on_text = {});
+  // `progress` (optional) advances by each group's requests.
+  std::vector<Result> run(const std::vector<Request>& requests, const OnText& on_text = {},
+                          Progress* progress = nullptr);
 
   // Trims a prompt to the context, leaving room for max_tokens (at least half the context is kept
   // for the prompt). Returns how many tokens were dropped from the left.
