@@ -75,12 +75,13 @@ void add_steps(const json& j, const std::string& path, const std::string& file, 
     else
       bad(file, join_path(path, "pattern"), "expected {\"Regex\": \"...\"} or {\"String\": \"...\"}");
     const json& behavior = member(j, "behavior", path, file);
-    if (!behavior.is_string() || behavior.get<std::string>() != "Isolated")
-      bad(file, join_path(path, "behavior"),
-          fmt::format("{} is not supported; hermes supports Split with behavior \"Isolated\"", behavior.dump()));
-    if (flag(j, "invert", false, path, file)) bad(file, join_path(path, "invert"), "true is not supported; use false");
     PreTokenizerStep s;
     s.kind = PreTokenizerStep::Kind::split;
+    if (!behavior.is_string() || !parse_split_behavior(behavior.get<std::string>(), s.behavior))
+      bad(file, join_path(path, "behavior"),
+          fmt::format("{} is not a Split behavior; use Isolated, Removed, MergedWithPrevious, MergedWithNext or "
+                      "Contiguous", behavior.dump()));
+    s.invert = flag(j, "invert", false, path, file);
     try {
       s.regex = std::make_shared<const Regex>(regex);
     } catch (const Error& e) {

@@ -1,6 +1,8 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "hermes/tokenizer/pretokenizer.hpp"
 
+#include <algorithm>
+
 #include <pcre2.h>
 
 #include "hermes/core/error.hpp"
@@ -91,7 +93,8 @@ Regex::Regex(std::string pattern) : pattern_(std::move(pattern)) {
 
 Regex::~Regex() { pcre2_code_free(static_cast<pcre2_code*>(code_)); }
 
-void Regex::split_isolated(std::string_view text, std::vector<std::string_view>& pieces) const {
+template <class F>
+void Regex::each_segment(std::string_view text, F&& f) const {
   auto& s = scratch();
   auto* code = static_cast<pcre2_code*>(code_);
   const auto* subject = reinterpret_cast<PCRE2_SPTR>(text.data());
@@ -110,15 +113,19 @@ void Regex::split_isolated(std::string_view text, std::vector<std::string_view>&
     }
     const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(s.data);
     const std::size_t b = ov[0], e = ov[1];
-    if (e == b) {  // empty match: step one character on
-      pos = b + std::max<std::size_t>(1, utf8::sequence_length(text, b));
-      continue;
-    }
-    if (b > emitted) pieces.push_back(text.substr(emitted, b - emitted));
-    pieces.push_back(text.substr(b, e - b));
-    emitted = pos = e;
+    if (b > emitted) f(emitted, b, false);
+    f(b, e, true);
+    emitted = e;
+    // After an empty match the search steps one character on.
+    pos = e == b ? b + std::max<std::size_t>(1, utf8::sequence_length(text, b)) : e;
   }
-  if (emitted < n) pieces.push_back(text.substr(emitted));
+  if (emitted < n) f(emitted, n, false);
+}
+
+void Regex::split_isolated(std::string_view text, std::vector<std::string_view>& pieces) const {
+  each_segment(text, [&](std::size_t b, std::size_t e, bool) {
+    if (e > b) pieces.push_back(text.substr(b, e - b));
+  });
 }
 
 bool Regex::matches_at(std::string_view text, std::size_t pos) const {
@@ -149,7 +156,79 @@ void split_bytes_aware(const Regex& regex, std::string_view text, std::vector<st
   }
 }
 
+struct Segment {
+  std::size_t begin, end;
+  bool match;
+};
+
+// Split with a behavior other than plain Isolated: HuggingFace's rules, on the segments of the
+// whole piece (an invalid UTF-8 byte, which never reaches the regex, is a gap of its own).
+void split_with_behavior(const PreTokenizerStep& step, std::string_view text, std::vector<std::string_view>& out) {
+  std::vector<Segment> seg;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    const std::size_t valid = utf8::valid_prefix(text.substr(pos));
+    if (valid > 0)
+      step.regex->each_segment(text.substr(pos, valid), [&](std::size_t b, std::size_t e, bool m) {
+        seg.push_back({pos + b, pos + e, m != step.invert});
+      });
+    pos += valid;
+    if (pos < text.size()) seg.push_back({pos, pos + 1, step.invert}), ++pos;
+  }
+  std::vector<Segment> kept;
+  bool previous_match = false;
+  switch (step.behavior) {
+    case SplitBehavior::isolated: kept.swap(seg); break;
+    case SplitBehavior::removed:
+      for (const auto& g : seg)
+        if (!g.match) kept.push_back(g);
+      break;
+    case SplitBehavior::merged_with_previous:  // a delimiter joins the piece before it
+      for (const auto& g : seg) {
+        if (g.match && !previous_match && !kept.empty()) kept.back().end = g.end;
+        else kept.push_back(g);
+        previous_match = g.match;
+      }
+      break;
+    case SplitBehavior::merged_with_next:  // a delimiter joins the piece after it
+      for (auto it = seg.rbegin(); it != seg.rend(); ++it) {
+        if (it->match && !previous_match && !kept.empty()) kept.back().begin = it->begin;
+        else kept.push_back(*it);
+        previous_match = it->match;
+      }
+      kept = std::vector<Segment>(kept.rbegin(), kept.rend());
+      break;
+    case SplitBehavior::contiguous:  // runs of delimiters become one piece
+      for (const auto& g : seg) {
+        if (g.match == previous_match && !kept.empty()) kept.back().end = g.end;
+        else kept.push_back(g);
+        previous_match = g.match;
+      }
+      break;
+  }
+  for (const auto& g : kept)
+    if (g.end > g.begin) out.push_back(text.substr(g.begin, g.end - g.begin));
+}
+
 }  // namespace
+
+bool parse_split_behavior(std::string_view name, SplitBehavior& out) {
+  for (auto b : {SplitBehavior::isolated, SplitBehavior::removed, SplitBehavior::merged_with_previous,
+                 SplitBehavior::merged_with_next, SplitBehavior::contiguous})
+    if (split_behavior_name(b) == name) return out = b, true;
+  return false;
+}
+
+std::string_view split_behavior_name(SplitBehavior b) {
+  switch (b) {
+    case SplitBehavior::isolated: return "Isolated";
+    case SplitBehavior::removed: return "Removed";
+    case SplitBehavior::merged_with_previous: return "MergedWithPrevious";
+    case SplitBehavior::merged_with_next: return "MergedWithNext";
+    case SplitBehavior::contiguous: return "Contiguous";
+  }
+  return "Isolated";
+}
 
 void PreTokenizer::split(std::string_view text, std::vector<std::string_view>& pieces,
                          std::deque<std::string>& storage) const {
@@ -165,7 +244,10 @@ void PreTokenizer::split(std::string_view text, std::vector<std::string_view>& p
         storage.push_back(std::string(" ").append(piece));
         piece = storage.back();
       }
-      if (step.regex)
+      if (step.regex && step.kind == PreTokenizerStep::Kind::split &&
+          (step.behavior != SplitBehavior::isolated || step.invert))
+        split_with_behavior(step, piece, out);
+      else if (step.regex)
         split_bytes_aware(*step.regex, piece, out);
       else
         out.push_back(piece);

@@ -1116,9 +1116,9 @@ def gen_tokenizers(g, rng):
         "pre_tokenizer_null": edited(lambda t: t.__setitem__("pre_tokenizer", None)),
         "pre_tokenizer_whitespace": edited(lambda t: t.__setitem__("pre_tokenizer", {"type": "Whitespace"})),
         "pre_tokenizer_bad_regex": edited(lambda t: t.__setitem__("pre_tokenizer", split_then_byte_level("(("))),
-        "pre_tokenizer_removed": edited(lambda t: t.__setitem__("pre_tokenizer", dict(
+        "pre_tokenizer_bad_behavior": edited(lambda t: t.__setitem__("pre_tokenizer", dict(
             split_then_byte_level(" "), pretokenizers=[{"type": "Split", "pattern": {"String": " "},
-                                                        "behavior": "Removed", "invert": False},
+                                                        "behavior": "Sideways", "invert": False},
                                                        {"type": "ByteLevel", "use_regex": False}]))),
         "pre_tokenizer_sequence_object": edited(lambda t: t.__setitem__("pre_tokenizer",
                                                                         {"type": "Sequence", "pretokenizers": {}})),
