@@ -380,7 +380,7 @@ int main(int argc, char** argv, const dist::Communicator& comm) {
     std::vector<std::string> o = {"data.inputs=" + deck::toml_string_array(prep_inputs)};
     flag_override(o, "tokenizer.path", prep_tokenizer);
     flag_override(o, "data.output_dir", prep_output);
-    std::string format = prep_format.value_or("");
+    std::string format;
     on_root_collectively(comm, [&] { format = corpus_format(prep_inputs.front(), prep_format); });
     comm.broadcast(format);
     o.push_back("data.format=" + deck::toml_string(format));
@@ -403,9 +403,9 @@ int main(int argc, char** argv, const dist::Communicator& comm) {
                                   .has_config = train_config.has_value()});
     });
     corpus.broadcast(comm);
-    if (!corpus.overrides.empty()) o = corpus.overrides;
+    if (corpus.raw()) o = corpus.overrides;
     else if (!train_config) o.push_back("run.stages=[\"pretrain\"]");
-    if (!corpus.raw) flag_override(o, "data.output_dir", train_data);
+    if (!corpus.raw()) flag_override(o, "data.output_dir", train_data);
     flag_override(o, "tokenizer.path", train_tokenizer);
     flag_override(o, "model.preset", train_preset);
     flag_override(o, "train.batch_size", train_batch);

@@ -30,13 +30,14 @@ int requested_ranks(int argc, char** argv) {
   return ec == std::errc() && end == value.data() + value.size() ? n : 0;
 }
 
-}  // namespace
-
+// An MPI launcher (mpirun/mpiexec of Open MPI or MPICH, srun with PMI/PMIx) started this process.
 bool started_by_launcher() {
   for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMI_RANK", "PMIX_RANK", "MPI_LOCALNRANKS"})
     if (std::getenv(name)) return true;
   return false;
 }
+
+}  // namespace
 
 int start_ranks_if_asked(int argc, char** argv) {
   const int n = requested_ranks(argc, argv);

@@ -142,10 +142,10 @@ int run_deck(const deck::Deck& given, const RunOptions& options, const dist::Com
     log::info("== stage {} done in {:.1f} s ==", stage,
               std::chrono::duration<double>(clock::now() - stage_start).count());
   }
+  const double seconds = std::chrono::duration<double>(clock::now() - start).count();
   if (!run_dir.empty() && comm.is_root())
-    write_file_durably(run_dir / kFinishedMarker, fmt::format("run finished in {:.1f} s\n", std::chrono::duration<double>(clock::now() - start).count()));
-  log::info("run finished in {:.1f} s{}", std::chrono::duration<double>(clock::now() - start).count(),
-            run_dir.empty() ? "" : "; outputs in " + run_dir.string());
+    write_file_durably(run_dir / kFinishedMarker, fmt::format("run finished in {:.1f} s\n", seconds));
+  log::info("run finished in {:.1f} s{}", seconds, run_dir.empty() ? "" : "; outputs in " + run_dir.string());
   return 0;
 }
 

@@ -22,12 +22,11 @@ constexpr const char* kStdinCorpus = "{run_dir}/stdin.txt";
 }
 
 void TrainCorpus::broadcast(const dist::Communicator& comm) {
-  std::string packed = fmt::format("{}{}", raw ? 1 : 0, from_stdin ? 1 : 0);
+  std::string packed = from_stdin ? "1" : "0";
   for (const auto& o : overrides) packed += "\n" + o;  // overrides are TOML: newlines are escaped
   comm.broadcast(packed);
-  raw = packed[0] == '1';
-  from_stdin = packed[1] == '1';
-  overrides = split(packed.substr(2), '\n');
+  from_stdin = packed[0] == '1';
+  overrides = split(packed.substr(1), '\n');
   if (!overrides.empty() && overrides.front().empty()) overrides.erase(overrides.begin());
 }
 
@@ -66,7 +65,6 @@ TrainCorpus plan_train_corpus(const TrainCorpusFlags& f) {
     input = fs::absolute(p).lexically_normal().string();
     format = corpus_format(input, f.format);
   }
-  c.raw = true;
   c.from_stdin = from_stdin;
   const bool have_tokenizer = f.tokenizer && fs::is_regular_file(*f.tokenizer);
   c.overrides.push_back(have_tokenizer ? R"(run.stages=["prepare", "pretrain"])"

@@ -32,25 +32,16 @@ std::string Progress::line(std::int64_t done, clock::time_point now) {
 }
 
 void Progress::set(std::int64_t done) {
+  // Called per document or per merge: between printed lines this is a clock read and nothing
+  // else; the rate window holds only the printed samples (one per interval).
   done_ = done;
-  const auto now = clock::now();
   const bool end = done_ >= total_;
   if (end && printed_end_) return;
-  if (!end && seconds(now - last_print_) < interval_s_) {
-    window_.emplace_back(now, done_);
-    while (window_.size() > 2 && seconds(now - window_[1].first) >= kWindowSeconds) window_.pop_front();
-    return;
-  }
+  const auto now = clock::now();
+  if (!end && seconds(now - last_print_) < interval_s_) return;
   last_print_ = now;
   printed_end_ = end;
   log::info("{}", line(done_, now));
-}
-
-void Progress::finish() {
-  if (!printed_end_ && done_ > 0) {
-    printed_end_ = true;
-    log::info("{}", line(done_, clock::now()));
-  }
 }
 
 }  // namespace hermes

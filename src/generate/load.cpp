@@ -14,9 +14,9 @@ std::unique_ptr<LoadedModel> load_model(const deck::Deck& d, std::int64_t max_ba
   if (!std::filesystem::exists(m->checkpoint))
     fail("{}: checkpoint {} does not exist; pass --checkpoint or set generate.checkpoint to a .h5 "
          "written by pretrain", d.where("generate.checkpoint"), m->checkpoint.string());
+  m->header = io::read_checkpoint_header(m->checkpoint);
   // Without --tokenizer (tokenizer.path unset) a checkpoint decodes with the tokenizer it holds.
   if (!d.is_set("tokenizer.path") && !std::filesystem::exists(tok_path)) {
-    m->header = io::read_checkpoint_header(m->checkpoint);
     if (m->header.tokenizer_json.empty())
       fail("checkpoint {} holds no tokenizer; pass --tokenizer with the tokenizer.json it was trained with",
            m->checkpoint.string());
@@ -28,7 +28,6 @@ std::unique_ptr<LoadedModel> load_model(const deck::Deck& d, std::int64_t max_ba
            "{} was trained with, or leave it out to use the one the checkpoint holds",
            d.where("tokenizer.path"), tok_path.string(), m->checkpoint.string());
     m->tok = tokenizer::Tokenizer::load(tok_path);
-    m->header = io::read_checkpoint_header(m->checkpoint);
   }
   const backend::Kind kind = backend::resolve(d.parallel.backend);
   const int device = kind == backend::Kind::cuda ? local_rank % backend::visible_gpus() : 0;

@@ -24,8 +24,7 @@ double wall_time() {
 }
 
 
-}  // namespace
-
+// Keeps the header and the whole rows up to `step` (a row cut short by a kill is dropped).
 void keep_csv_rows_through(const fs::path& path, std::int64_t step) {
   const auto fields = std::count(kCsvHeader.begin(), kCsvHeader.end(), ',');
   std::ifstream in(path);
@@ -41,6 +40,7 @@ void keep_csv_rows_through(const fs::path& path, std::int64_t step) {
   write_file_durably(path, kept);
 }
 
+// Keeps the lines whose "step" is at most `step` (a cut line is dropped).
 void keep_jsonl_rows_through(const fs::path& path, std::int64_t step) {
   std::ifstream in(path);
   std::string line, kept;
@@ -52,6 +52,8 @@ void keep_jsonl_rows_through(const fs::path& path, std::int64_t step) {
   }
   write_file_durably(path, kept);
 }
+
+}  // namespace
 
 MetricsLog::MetricsLog(const fs::path& run_dir, bool resuming, std::int64_t step) {
   const auto csv_path = run_dir / "metrics.csv";

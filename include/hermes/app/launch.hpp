@@ -12,8 +12,4 @@ namespace hermes::app {
 // printing one line.
 int start_ranks_if_asked(int argc, char** argv);
 
-// True when an MPI launcher (mpirun/mpiexec of Open MPI or MPICH, srun with PMI/PMIx) started
-// this process.
-bool started_by_launcher();
-
 }  // namespace hermes::app

@@ -30,10 +30,4 @@ class MetricsLog {
   std::ofstream csv_, jsonl_;
 };
 
-// Keeps the header and the whole rows of a metrics.csv up to `step` (a row cut short by a kill
-// is dropped). Exposed for tests.
-void keep_csv_rows_through(const std::filesystem::path& path, std::int64_t step);
-// Keeps the lines of a metrics.jsonl whose "step" is at most `step` (a cut line is dropped).
-void keep_jsonl_rows_through(const std::filesystem::path& path, std::int64_t step);
-
 }  // namespace hermes::train
