@@ -407,6 +407,7 @@ std::string to_toml(const Deck& deck) {
   ms.context_length = m.context_length;
   ms.ffn = model::to_string(m.ffn);
   ms.bias = m.bias;
+  ms.smear = m.smear;
   ms.rope_theta = m.rope_theta;
   ms.norm_eps = m.norm_eps;
   ms.init_std = m.init_std;

@@ -26,6 +26,7 @@ model::ModelConfig resolve_model(const ModelSection& s, std::int64_t tokenizer_v
   if (s.context_length) c.context_length = *s.context_length;
   if (s.ffn) c.ffn = model::parse_ffn(*s.ffn);
   if (s.bias) c.bias = *s.bias;
+  if (s.smear) c.smear = *s.smear;
   if (s.rope_theta) c.rope_theta = *s.rope_theta;
   if (s.norm_eps) c.norm_eps = *s.norm_eps;
   if (s.init_std) c.init_std = *s.init_std;

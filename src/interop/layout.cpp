@@ -51,6 +51,10 @@ void check_exportable(const model::ModelConfig& c, const std::string& source) {
          "architecture, so no exported file would compute this model; train an exportable model with "
          "model.ffn = \"swiglu\" (presets llama-small, agentic-50m)",
          source);
+  if (c.smear)
+    fail("{}: model.smear (the token shift) is in no transformers or llama.cpp architecture, so no exported file "
+         "would compute this model; export a model trained with model.smear = false",
+         source);
 }
 
 CheckpointWeights read_checkpoint_weights(const fs::path& checkpoint) {

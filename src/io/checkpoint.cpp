@@ -142,6 +142,7 @@ std::string model_json(const model::ModelConfig& c) {
   j["context_length"] = c.context_length;
   j["ffn"] = model::to_string(c.ffn);
   j["bias"] = c.bias;
+  j["smear"] = c.smear;
   j["rope_theta"] = c.rope_theta;
   j["norm_eps"] = c.norm_eps;
   j["init_std"] = c.init_std;
@@ -231,6 +232,7 @@ model::ModelConfig model_from_json(const std::string& text, const fs::path& path
     m.context_length = j.at("context_length").get<std::int64_t>();
     m.ffn = model::parse_ffn(j.at("ffn").get<std::string>());
     m.bias = j.at("bias").get<bool>();
+    m.smear = j.value("smear", false);  // absent in checkpoints older than the option
     m.rope_theta = j.at("rope_theta").get<double>();
     m.norm_eps = j.at("norm_eps").get<double>();
     m.init_std = j.at("init_std").get<double>();
@@ -296,7 +298,7 @@ void check_checkpoint(const fs::path& path, const CheckpointData& into, bool loa
   const auto h = read_checkpoint_header(path);
   // The shape must match field by field; name the first difference.
   const auto a = nlohmann::json::parse(model_json(h.model)), b = nlohmann::json::parse(model_json(into.model));
-  for (const char* key : {"vocab_size", "n_layer", "n_embd", "n_head", "n_kv_head", "ffn_hidden", "ffn", "bias"}) {
+  for (const char* key : {"vocab_size", "n_layer", "n_embd", "n_head", "n_kv_head", "ffn_hidden", "ffn", "bias", "smear"}) {
     if (a.at(key) != b.at(key))
       fail("checkpoint {} was trained with model.{} = {}, but the deck's model has {} = {}; use the "
            "checkpoint's deck or start a new run",

@@ -122,6 +122,8 @@ std::vector<ParamSpec> parameter_layout(const ModelConfig& c) {
   std::vector<ParamSpec> p;
   const std::int64_t C = c.n_embd, F = c.ffn_hidden;
   p.push_back({"tok_emb.weight", {c.vocab_size, C}, false, false});
+  // Right after the embedding: backward finishes both last, so gradient readiness stays ordered.
+  if (c.smear) p.push_back({"smear.weight", {C}, false, false});
   auto linear = [&](const std::string& name, std::int64_t out, std::int64_t in) {
     p.push_back({name + ".weight", {out, in}, true, true});
     if (c.bias) p.push_back({name + ".bias", {out}, false, false});
@@ -150,6 +152,7 @@ ParamOffsets param_offsets(const ModelConfig& c, const std::vector<std::int64_t>
   };
   ParamOffsets o;
   o.tok_emb = off("tok_emb.weight");
+  o.smear = off("smear.weight");
   o.final_norm = off("final_norm.weight");
   for (std::int64_t l = 0; l < c.n_layer; ++l) {
     const std::string b = fmt::format("layers.{}.", l);
@@ -215,6 +218,8 @@ MemoryEstimate training_memory(const ModelConfig& c, std::int64_t batch, std::in
   // attention scratch and RoPE tables do not grow with the batch and are left out.)
   act += 2.0 * bt * C * e + bt * 4.0 + bt * static_cast<double>(c.vocab_size) * 4.0 + 3.0 * bt * 4.0;
   act += bt * (4.0 * C + Q + 2.0 * F) * e;
+  // The token shift keeps the embeddings before the shift and the gates, plus one gate scratch.
+  if (c.smear) act += bt * (C + 2.0) * e;
   m.activations = act;
   return m;
 }

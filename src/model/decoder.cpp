@@ -26,7 +26,8 @@ void assign_positions(const ModelConfig& c, const std::vector<std::int32_t>& slo
 
 template <class T>
 Decoder<T>::Decoder(const ModelConfig& c, Index max_slots, Index max_rows)
-    : config_(c), S_(max_slots), max_rows_(max_rows), L_(c.context_length), len_(max_slots, 0) {
+    : config_(c), S_(max_slots), max_rows_(max_rows), L_(c.context_length), len_(max_slots, 0),
+      last_token_(max_slots, 0) {
   validate(c);
   for (const auto& spec : parameter_layout(c)) {
     offsets_.push_back({spec.name, n_params_});
@@ -78,6 +79,21 @@ const T* Decoder<T>::forward(const std::vector<std::int32_t>& slots, const std::
     return o < 0 ? nullptr : p + o;
   };
   ops::embedding_forward(x, tokens.data(), P("tok_emb.weight"), R, C);
+  if (c.smear) {
+    // Each row's predecessor: the row before it in this call, or the slot's last token.
+    prev_token_.assign(R, 0);
+    has_prev_.assign(R, 0);
+    for (Index r = 0; r < R; ++r) {
+      const auto s = static_cast<std::size_t>(slots[r]);
+      if (pos_[r] > 0) {
+        prev_token_[r] = last_token_[s];
+        has_prev_[r] = 1;
+      }
+      last_token_[s] = tokens[r];
+    }
+    ops::embedding_forward(tmp, prev_token_.data(), P("tok_emb.weight"), R, C);
+    ops::smear_rows_forward(x, tmp, has_prev_.data(), P("smear.weight"), R, C);
+  }
   for (Index l = 0; l < c.n_layer; ++l) {
     const std::string b = "layers." + std::to_string(l) + ".";
     T* kc = kcache_.data() + l * layer_cache;

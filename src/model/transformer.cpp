@@ -24,6 +24,7 @@ Transformer<T>::Transformer(const ModelConfig& c, Index batch, Index seq_len)
     for (const auto& s : slots_) offsets.push_back(s.offset);
     const auto po = model::param_offsets(c, offsets);
     wte_ = po.tok_emb;
+    smear_w_ = po.smear;
     lnf_w_ = po.final_norm;
     lp_ = po.layers;
   }
@@ -51,6 +52,11 @@ Transformer<T>::Transformer(const ModelConfig& c, Index batch, Index seq_len)
     a.up = take(N_ * F);
     a.act = take(N_ * F);
     la_.push_back(a);
+  }
+  if (c.smear) {
+    emb_ = take(N_ * C);
+    smear_gate_ = take(N_);
+    s_smear_dz_ = take(N_);
   }
   res_final_ = take(N_ * C);
   lnf_ = take(N_ * C);
@@ -112,12 +118,14 @@ void init_parameters(const ModelConfig& config, const std::vector<ParamSlot>& sl
   for (const auto& s : slots) {
     const auto& name = s.spec.name;
     const bool norm = name.find("norm") != std::string::npos;
+    // A zero gate vector starts the token shift at sigmoid(0) = 1/2 for every token.
+    const bool zero = name == "smear.weight";
     const bool bias = name.size() > 5 && name.compare(name.size() - 5, 5, ".bias") == 0;
     const bool resid = name.find("attn.proj.weight") != std::string::npos ||
                        name.find("ffn.down.weight") != std::string::npos;
     std::normal_distribution<double> dist(0.0, resid ? std_res : std0);
     for (std::int64_t i = 0; i < s.spec.numel(); ++i)
-      p[s.offset + i] = norm ? T(1) : bias ? T(0) : static_cast<T>(dist(rng));
+      p[s.offset + i] = norm ? T(1) : (bias || zero) ? T(0) : static_cast<T>(dist(rng));
   }
 }
 template void init_parameters<float>(const ModelConfig&, const std::vector<ParamSlot>&, std::uint64_t, float*);
@@ -143,7 +151,13 @@ backend::host::CrossEntropyStats Transformer<T>::forward(const std::int32_t* inp
     std::copy(doc_start, doc_start + N_, doc_start_.data());
   }
   const std::int32_t* starts = doc_mask_ ? doc_start_.data() : nullptr;
-  ops::embedding_forward(act(la_.empty() ? res_final_ : la_[0].res), tok, p + wte_, N_, C);
+  const Index x0 = la_.empty() ? res_final_ : la_[0].res;
+  if (c.smear) {
+    ops::embedding_forward(act(emb_), tok, p + wte_, N_, C);
+    ops::smear_forward(act(x0), act(smear_gate_), act(emb_), p + smear_w_, starts, B_, T_, C);
+  } else {
+    ops::embedding_forward(act(x0), tok, p + wte_, N_, C);
+  }
   for (Index l = 0; l < c.n_layer; ++l) {
     const auto& a = la_[l];
     const auto& w = lp_[l];
@@ -210,6 +224,11 @@ template <class T> void Transformer<T>::backward(const GradReady& ready) {
     ops::linear_backward(act(s_dc_), g + w.qkv_w, gb(w.qkv_b), act(s_dqkv_), act(a.ln1), p + w.qkv_w, N_, C, Q);
     ops::rmsnorm_backward(dres, g + w.ln1, act(s_dc_), act(a.res), p + w.ln1, act(a.rstd1), N_, C);
     if (ready) ready(w.ln1);
+  }
+  if (c.smear) {
+    ops::smear_backward(act(s_dc_), g + smear_w_, act(s_smear_dz_), dres, act(emb_), act(smear_gate_), p + smear_w_, B_,
+                        T_, C);
+    dres = act(s_dc_);
   }
   ops::embedding_backward(g + wte_, dres, tokens_.data(), N_, C);
   if (ready) ready(0);

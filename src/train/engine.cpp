@@ -12,6 +12,10 @@ std::unique_ptr<Engine> make_engine(backend::Kind kind, const deck::Deck& d, con
       fail("{}: train.document_mask is not implemented by the CUDA backend yet; set it to false or use "
            "parallel.backend = \"host\"",
            d.where("train.document_mask"));
+    if (config.smear)
+      fail("{}: model.smear is not implemented by the CUDA backend yet; set it to false or use "
+           "parallel.backend = \"host\"",
+           d.where("model.smear"));
 #if defined(HERMES_HAVE_CUDA)
     return make_cuda_engine(d, comm, config, batch, seq_len);
 #else

@@ -1,7 +1,7 @@
 // Decoding with the K/V cache against full recomputation: the training Transformer run over the
 // whole sequence so far (an independent path: BLAS causal attention, RoPE tables by sequence)
 // gives the same logits (up to the row's constant) at every position, and greedy decoding picks
-// the same tokens.
+// the same tokens, with and without the token shift.
 // Also: sampling is reproducible under a fixed seed and honours top-k / top-p.
 #include <gtest/gtest.h>
 
@@ -33,11 +33,20 @@ std::int32_t argmax(const double* x, std::int64_t n) {
 }  // namespace
 
 TEST(GenerateDecoder, KvCacheGreedyEqualsFullRecomputation) {
-  for (auto [ffn, bias, kv] : {std::tuple{hermes::model::Ffn::gelu, true, 4}, std::tuple{hermes::model::Ffn::swiglu, false, 2}}) {
-    const auto c = small(ffn, bias, kv);
+  for (auto [ffn, bias, kv, smear] : {std::tuple{hermes::model::Ffn::gelu, true, 4, false},
+                                      std::tuple{hermes::model::Ffn::swiglu, false, 2, false},
+                                      std::tuple{hermes::model::Ffn::swiglu, false, 2, true}}) {
+    auto c = small(ffn, bias, kv);
+    c.smear = smear;
     const std::int64_t T = c.context_length, V = c.vocab_size;
     hermes::model::Transformer<double> full(c, 1, T);
     full.init(7);
+    if (smear) {  // per-token gates instead of the initial 1/2 everywhere
+      const auto& s = full.slot("smear.weight");
+      std::mt19937_64 rng(5);
+      std::normal_distribution<double> d(0.0, 3.0);
+      for (std::int64_t i = 0; i < s.spec.numel(); ++i) full.params()[s.offset + i] = d(rng);
+    }
     hermes::model::Decoder<double> dec(c, 2, T);
     std::copy(full.params(), full.params() + full.num_params(), dec.params());
 

@@ -1,5 +1,6 @@
 // The transformer: allocation follows parameter_layout exactly, GPT-2 init statistics, and the
-// whole model's gradient (double) against finite differences for GELU+bias and SwiGLU+GQA.
+// whole model's gradient (double) against finite differences for GELU+bias, SwiGLU+GQA and
+// SwiGLU with the token shift across a document start.
 #include <algorithm>
 #include <cmath>
 
@@ -72,10 +73,19 @@ TEST(ModelTransformer, Gpt2Initialisation) {
 class ModelGrad : public ::testing::TestWithParam<int> {};
 
 TEST_P(ModelGrad, WholeModelGradientMatchesFiniteDifferences) {
-  const auto c = GetParam() == 0 ? small(hermes::model::Ffn::gelu, true, 4) : small(hermes::model::Ffn::swiglu, false, 2);
+  auto c = GetParam() == 0 ? small(hermes::model::Ffn::gelu, true, 4) : small(hermes::model::Ffn::swiglu, false, 2);
+  c.smear = GetParam() == 2;
   const std::int64_t B = 2, T = 5;
   Transformer<double> m(c, B, T);
   m.init(7);
+  // Window 1 holds a second document from position 3 (the shift and attention stop there).
+  std::vector<std::int32_t> starts{0, 0, 0, 0, 0, 0, 0, 0, 3, 3};
+  const std::int32_t* doc = c.smear ? starts.data() : nullptr;
+  if (c.smear) {  // gates away from the zero initialisation, so every term of the gradient shows
+    const auto& s = m.slot("smear.weight");
+    const auto r = hermes::testing::randn(static_cast<std::size_t>(s.spec.numel()), 11, 0.5);
+    std::copy(r.begin(), r.end(), m.params() + s.offset);
+  }
   std::vector<std::int32_t> in(B * T), tg(B * T);
   for (std::int64_t i = 0; i < B * T; ++i) {
     in[i] = static_cast<std::int32_t>((i * 37 + 11) % 256);
@@ -84,13 +94,13 @@ TEST_P(ModelGrad, WholeModelGradientMatchesFiniteDifferences) {
   std::vector<std::uint8_t> mask(B * T, 1);
   mask[3] = 0;
   m.zero_grads();
-  m.forward(in.data(), tg.data(), mask.data(), true);
+  m.forward(in.data(), tg.data(), mask.data(), true, doc);
   m.backward();
   std::vector<double> analytic(m.grads(), m.grads() + m.num_params());
   std::vector<double> params(m.params(), m.params() + m.num_params());
   auto loss = [&] {
     std::copy(params.begin(), params.end(), m.params());
-    return m.forward(in.data(), tg.data(), mask.data(), false).loss_sum;
+    return m.forward(in.data(), tg.data(), mask.data(), false, doc).loss_sum;
   };
   // Check each tensor separately so a failure names it.
   for (const auto& s : m.slots()) {
@@ -105,13 +115,17 @@ TEST_P(ModelGrad, WholeModelGradientMatchesFiniteDifferences) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(GeluAndSwiglu, ModelGrad, ::testing::Values(0, 1));
+INSTANTIATE_TEST_SUITE_P(GeluSwigluAndSmear, ModelGrad, ::testing::Values(0, 1, 2));
 
 // With document starts a document's outputs do not depend on what was packed before it: the
 // second document of a window gives the logits it gives alone at the start of a window (RoPE is
 // relative, so the shift changes nothing but rounding), and without the starts they differ.
-TEST(ModelTransformer, DocumentMaskMakesADocumentIndependentOfTheOneBeforeIt) {
-  const auto c = small(hermes::model::Ffn::swiglu, false, 2);
+// With the token shift too: a document's first token takes no share of the one before it.
+class DocumentMask : public ::testing::TestWithParam<bool> {};
+
+TEST_P(DocumentMask, MakesADocumentIndependentOfTheOneBeforeIt) {
+  auto c = small(hermes::model::Ffn::swiglu, false, 2);
+  c.smear = GetParam();
   const std::int64_t T = 12, first = 5, V = c.vocab_size;
   Transformer<double> packed(c, 1, T), alone(c, 1, T);
   packed.init(3);
@@ -136,3 +150,5 @@ TEST(ModelTransformer, DocumentMaskMakesADocumentIndependentOfTheOneBeforeIt) {
   starts[T - 1] = 2;
   EXPECT_THROW(packed.forward(in.data(), tg.data(), mask.data(), false, starts.data()), hermes::Error);
 }
+
+INSTANTIATE_TEST_SUITE_P(PlainAndSmear, DocumentMask, ::testing::Bool());

@@ -1,4 +1,4 @@
-// Finite-difference checks (double) of embedding, rmsnorm, linear, gelu, swiglu and residual,
+// Finite-difference checks (double) of embedding, rmsnorm, linear, gelu, swiglu, residual and smear,
 // plus the float kernels against the double ones.
 #include <algorithm>
 #include <cmath>
@@ -99,6 +99,38 @@ TEST(OpsSwiglu, BackwardMatchesFiniteDifferences) {
   swiglu_backward(dg.data(), du.data(), g.data(), u.data(), R.data(), n);
   check_grad("dgate", g, dg, loss);
   check_grad("dup", u, du, loss);
+}
+
+// Two windows of 5; the second holds a new document from position 3, where the shift stops.
+TEST(OpsSmear, BackwardMatchesFiniteDifferencesAcrossWindowsAndDocuments) {
+  const Index B = 2, S = 5, C = 6, N = B * S;
+  const std::vector<std::int32_t> starts = {0, 0, 0, 0, 0, 0, 0, 0, 3, 3};
+  auto e = randn(N * C, 21), w = randn(C, 22, 0.7), R = randn(N * C, 23);
+  std::vector<double> out(N * C), gate(N);
+  auto loss = [&] {
+    smear_forward(out.data(), gate.data(), e.data(), w.data(), starts.data(), B, S, C);
+    return dot(out, R);
+  };
+  loss();
+  for (Index n : {0, 5, 8}) {  // window and document starts: no share of the position before
+    EXPECT_EQ(gate[n], 0.0) << n;
+    for (Index c = 0; c < C; ++c) EXPECT_EQ(out[n * C + c], e[n * C + c]);
+  }
+  const std::vector<double> en(e.begin() + 4 * C, e.begin() + 5 * C);
+  const double g4 = 1 / (1 + std::exp(-dot(w, en)));
+  EXPECT_NEAR(gate[4], g4, 1e-15);
+  EXPECT_NEAR(out[4 * C + 2], e[4 * C + 2] + g4 * e[3 * C + 2], 1e-14);
+  std::vector<double> de(N * C, 9.0), dw(C, 0.5), dz(N);  // de is written, dw accumulates
+  smear_backward(de.data(), dw.data(), dz.data(), R.data(), e.data(), gate.data(), w.data(), B, S, C);
+  for (auto& g : dw) g -= 0.5;
+  check_grad("demb", e, de, loss);
+  check_grad("dw", w, dw, loss);
+  // Decoding rows give the same shift as the window.
+  loss();  // out again at the unperturbed inputs
+  std::vector<double> x(e.begin() + 6 * C, e.begin() + 8 * C), prev(e.begin() + 5 * C, e.begin() + 7 * C);
+  const std::vector<std::uint8_t> has_prev = {1, 1};
+  smear_rows_forward(x.data(), prev.data(), has_prev.data(), w.data(), 2, C);
+  for (Index i = 0; i < 2 * C; ++i) EXPECT_NEAR(x[i], out[6 * C + i], 1e-14);
 }
 
 TEST(OpsResidual, AddsElementwise) {

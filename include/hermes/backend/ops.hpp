@@ -15,5 +15,6 @@
 #include "hermes/backend/host/residual.hpp"
 #include "hermes/backend/host/rmsnorm.hpp"
 #include "hermes/backend/host/rope.hpp"
+#include "hermes/backend/host/smear.hpp"
 #include "hermes/backend/host/swiglu.hpp"
 #include "hermes/backend/host/kv_cache.hpp"

@@ -116,6 +116,7 @@ struct ModelSection {
       context_length;
   std::optional<std::string> ffn;
   std::optional<bool> bias;
+  std::optional<bool> smear;
   std::optional<double> rope_theta, norm_eps, init_std;
 
   template <class V> void fields(V& v);  // defined in model_section.hpp (needs the preset list)

@@ -17,6 +17,8 @@ template <class V> void ModelSection::fields(V& v) {
   v("context_length", context_length, "longest sequence the model is built for", rule().in(2, 1 << 20));
   v("ffn", ffn, "gelu or swiglu", rule().one_of({"gelu", "swiglu"}));
   v("bias", bias, "biases on linear layers", rule());
+  v("smear", smear, "token shift: add a gated share of the previous token's embedding (host backend; not exportable)",
+    rule());
   v("rope_theta", rope_theta, "RoPE base", rule().above(0));
   v("norm_eps", norm_eps, "RMSNorm epsilon", rule().above(0).at_most(1));
   v("init_std", init_std, "standard deviation of the weight initialisation", rule().above(0).at_most(1));

@@ -21,6 +21,10 @@ struct ModelConfig {
   std::int64_t context_length = 0;
   Ffn ffn = Ffn::gelu;
   bool bias = false;  // biases on every linear layer (GPT-2 style)
+  // Token shift ("smear"): each position's embedding gets a gated share of the previous token's,
+  // so one attention layer can match "the token after an earlier copy of mine" (an induction head
+  // without a previous-token layer). Off in every preset; no exported format computes it.
+  bool smear = false;
   double rope_theta = 10000.0;
   double norm_eps = 1e-5;
   double init_std = 0.02;
@@ -66,7 +70,7 @@ struct LayerParamOffsets {
   std::int64_t ln1, qkv_w, qkv_b, proj_w, proj_b, ln2, gate_w, gate_b, up_w, up_b, down_w, down_b;
 };
 struct ParamOffsets {
-  std::int64_t tok_emb = -1, final_norm = -1;
+  std::int64_t tok_emb = -1, smear = -1, final_norm = -1;
   std::vector<LayerParamOffsets> layers;
 };
 // `arena_offsets[i]` is where the arena holds parameter_layout(config)[i] (backends may pad).

@@ -58,6 +58,9 @@ class Decoder {
   std::vector<Index> len_;
   backend::host::HostArray<T> params_, kcache_, vcache_, work_, rope_cos_, rope_sin_;
   std::vector<std::int32_t> pos_;
+  // model.smear: each slot's last token, and per row its predecessor (the token shift's input).
+  std::vector<std::int32_t> last_token_, prev_token_;
+  std::vector<std::uint8_t> has_prev_;
 };
 
 extern template class Decoder<float>;

@@ -8,6 +8,7 @@
 //   h = rmsnorm(x_l); qkv = h Wqkv^T (+b); rope(q, k); a = attention(qkv); x_mid = x_l + a Wproj^T (+b)
 //   h2 = rmsnorm(x_mid); f = ffn(h2); x_{l+1} = x_mid + f
 // Head: logits = rmsnorm(x_L) Wte^T (tied), then the fused cross-entropy.
+// x_0 is the token embedding, or with model.smear the embedding plus its gated token shift.
 #include <Kokkos_Core.hpp>
 
 #include <cstdint>
@@ -94,7 +95,8 @@ class Transformer {
   using LayerParams = model::LayerParamOffsets;
   std::vector<LayerActs> la_;
   std::vector<LayerParams> lp_;
-  Index wte_ = 0, lnf_w_ = 0;
+  Index wte_ = 0, lnf_w_ = 0, smear_w_ = -1;
+  Index emb_ = -1, smear_gate_ = -1, s_smear_dz_ = -1;  // only with model.smear
   Index res_final_, lnf_, rstdf_, logits_, row_loss_, rope_cos_, rope_sin_;
   Index s_dres_, s_dc_, s_dc2_, s_datt_, s_dqkv_, s_df1_, s_df2_, s_attn_, s_out_;
   Index act_elems_ = 0;

@@ -75,6 +75,8 @@ struct Decoder::Impl {
 Decoder::Decoder(const model::ModelConfig& c, Index max_slots, Index max_rows, int device, bool graphs)
     : config_(c), S_(max_slots), max_rows_(max_rows), L_(c.context_length), len_(max_slots, 0), use_graphs_(graphs) {
   model::validate(c);
+  if (c.smear)
+    fail("model.smear (the token shift) is not implemented by the CUDA backend yet; use parallel.backend = \"host\"");
   if (max_slots < 1 || max_rows < 1) fail("internal: cuda decoder with {} slots and {} rows", max_slots, max_rows);
   impl_ = std::make_unique<Impl>(device);
   auto& m = *impl_;

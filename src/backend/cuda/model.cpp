@@ -33,6 +33,8 @@ Model::Model(const model::ModelConfig& c, Index batch, Index seq_len, Context& c
              Index arena_multiple)
     : c_(c), B_(batch), T_(seq_len), N_(batch * seq_len), ctx_(ctx) {
   model::validate(c);
+  if (c.smear)
+    fail("model.smear (the token shift) is not implemented by the CUDA backend yet; use parallel.backend = \"host\"");
   if (seq_len > c.context_length)
     fail("train.seq_len = {} exceeds model.context_length = {}; lower seq_len or raise context_length", seq_len,
          c.context_length);
