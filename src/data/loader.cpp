@@ -150,7 +150,7 @@ Loader::Loader(const LoaderOptions& options) : impl_(std::make_unique<Impl>()) {
   m.windows = total > T ? (total - 1) / T : 0;
   m.global_batch = static_cast<std::uint64_t>(options.batch) * static_cast<std::uint64_t>(options.world);
   m.per_epoch = m.windows / m.global_batch;
-  if (m.per_epoch == 0)
+  if (m.per_epoch == 0 && !options.allow_too_short)
     fail("split '{}' of {} has {} tokens, {} windows of seq_len + 1 = {}; one global batch needs {} (batch {} x {} "
          "ranks); lower train.batch_size or train.seq_len, or give the split more data (data.val_fraction, "
          "data.test_fraction)",
@@ -168,6 +168,7 @@ Loader& Loader::operator=(Loader&&) noexcept = default;
 
 void Loader::next(Batch& out) {
   auto& m = *impl_;
+  if (m.per_epoch == 0) fail("internal: next() on split '{}', which is shorter than one global batch", m.o.split);
   if (m.cur.position + m.global_batch > m.per_epoch * m.global_batch) {
     ++m.cur.epoch;
     m.cur.position = 0;

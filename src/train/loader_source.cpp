@@ -1,5 +1,7 @@
 #include "hermes/train/loader_source.hpp"
 
+#include <set>
+
 #include "hermes/core/log.hpp"
 
 namespace hermes::train {
@@ -19,10 +21,15 @@ std::unique_ptr<BatchSource> open_split(const deck::Deck& d, const dist::Communi
   o.tokenizer_fingerprint = fingerprint;
   o.shuffle = split == "train";
   o.document_starts = d.train.document_mask;
+  o.allow_too_short = split != "train";
   auto src = std::make_unique<LoaderSource>(o);
   if (split != "train" && (src->total_tokens() == 0 || src->batches_per_epoch() == 0)) {
-    log::warn("the {} split in {} is too small for one batch of {} x {} tokens; skipping its evaluation", split,
-              o.dataset_dir.string(), o.batch * comm.size(), seq_len + 1);
+    // Once per split and run (the split is opened before training and again to evaluate).
+    static std::set<std::string> warned;
+    if (warned.insert(o.dataset_dir.string() + "/" + split).second)
+      log::warn("the {} split in {} ({} tokens) is too small for one batch of {} x {} tokens; skipping its "
+              "evaluation (raise data.{}_fraction, or lower train.batch_size or train.seq_len)",
+              split, o.dataset_dir.string(), src->total_tokens(), o.batch * comm.size(), seq_len + 1, split);
     return nullptr;
   }
   return src;

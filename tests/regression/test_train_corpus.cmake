@@ -51,6 +51,23 @@ if(NOT kind STREQUAL "train" OR NOT step EQUAL 12 OR NOT split STREQUAL "val" OR
   message(FATAL_ERROR "metrics.jsonl rows are not what they should be:\n${last_step}\n${final_val}\n${final_test}")
 endif()
 
+# A corpus too small for a test batch still trains; the split is skipped with one warning that
+# names the fix.
+set(tiny "")
+foreach(i RANGE 1 40)
+  string(APPEND tiny "a short line of text number ${i} for the smallest corpus\n")
+endforeach()
+file(WRITE "${WORK_DIR}/tiny.txt" "${tiny}")
+expect_run(train_tiny EXIT 0
+           CONTAINS "too small for one batch" "raise data.test_fraction" "training done: 12 steps"
+           COMMAND "${HERMES}" train --data tiny.txt ${small} --output runs/tiny)
+file(READ "${WORK_DIR}/runs/tiny/hermes.log" tiny_log)
+string(REGEX MATCHALL "test split[^\n]*too small" warnings "${tiny_log}")
+list(LENGTH warnings n)
+if(NOT n EQUAL 1)
+  message(FATAL_ERROR "the too-small test split was reported ${n} times, not once:\n${tiny_log}")
+endif()
+
 # The same corpus on standard input, twice: the second run is refused (the run exists).
 expect_run(train_stdin EXIT 0 INPUT corpus.txt
            CONTAINS "standard input saved in" "each line is a document" "step     12/12"

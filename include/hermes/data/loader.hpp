@@ -40,6 +40,9 @@ struct LoaderOptions {
   std::string tokenizer_fingerprint;  // refuse shards made by another tokenizer ("" = skip check)
   bool shuffle = true;                // false for evaluation: fixed order
   bool document_starts = false;       // fill Batch::doc_start from the shards' document offsets
+  // A split shorter than one global batch: an error, or (true, for evaluation splits) a loader
+  // whose batches_per_epoch is 0, which the caller must not call next() on.
+  bool allow_too_short = false;
 };
 
 class Loader {
