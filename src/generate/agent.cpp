@@ -180,7 +180,7 @@ TurnWriter greedy_turn_writer(Generator& gen, const tokenizer::Tokenizer& tok, s
     std::vector<Request> reqs;
     for (const auto* c : convs) {
       Request r;
-      for (auto t : tok.encode(tokenizer::render_generation_prompt(*c))) r.prompt.push_back(static_cast<std::int32_t>(t));
+      for (auto t : tok.encode_chat(tokenizer::render_generation_prompt(*c))) r.prompt.push_back(static_cast<std::int32_t>(t));
       r.max_tokens = max_tokens;
       r.sampling.temperature = 0;
       r.stop = {"</tool_call>"};

@@ -70,7 +70,7 @@ int run_chat(const deck::Deck& d, const ChatOptions& options, std::istream& in, 
     // An assistant turn, then (when it calls a known tool) the tool's answer and another turn.
     for (int round = 0; round < 4; ++round) {
       Request r;
-      for (auto t : m->tok.encode(tokenizer::render_generation_prompt(conv))) r.prompt.push_back(static_cast<std::int32_t>(t));
+      for (auto t : m->tok.encode_chat(tokenizer::render_generation_prompt(conv))) r.prompt.push_back(static_cast<std::int32_t>(t));
       if (gen.fit_prompt(r.prompt, g.max_tokens) > 0) out << "(the conversation is longer than the context; its start is dropped)\n";
       r.max_tokens = g.max_tokens;
       r.sampling = {g.temperature, g.top_k, g.top_p};

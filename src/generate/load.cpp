@@ -29,6 +29,8 @@ std::unique_ptr<LoadedModel> load_model(const deck::Deck& d, std::int64_t max_ba
            d.where("tokenizer.path"), tok_path.string(), m->checkpoint.string());
     m->tok = tokenizer::Tokenizer::load(tok_path);
   }
+  if (const auto roles = tokenizer::describe_role_aliases(m->tok); !roles.empty())
+    log::info("generate: the tokenizer's own special tokens play hermes's: {}", roles);
   const backend::Kind kind = backend::resolve(d.parallel.backend);
   const int device = kind == backend::Kind::cuda ? local_rank % backend::visible_gpus() : 0;
   if (kind == backend::Kind::cuda)

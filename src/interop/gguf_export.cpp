@@ -54,8 +54,9 @@ ExportSummary export_gguf(const ExportRequest& r) {
          "\"llama3\" or \"qwen2\"",
          r.checkpoint.string(), v.pre_description);
   if (v.end_id < 0)
-    fail("{}: the checkpoint's tokenizer has no <|endoftext|> token, which exports use as end of text; "
-         "train with hermes's default tokenizer.special_tokens",
+    fail("{}: the checkpoint's tokenizer has no <|endoftext|> token nor one that plays it "
+         "(<|end_of_text|>, </s>, <eos>, <|im_end|>), and exports need an end of text; train with hermes's "
+         "default tokenizer.special_tokens",
          r.checkpoint.string());
   if (v.nfc)
     log::warn("export: the tokenizer normalizes text to NFC and llama.cpp does not; text that is not already "
@@ -89,7 +90,7 @@ ExportSummary export_gguf(const ExportRequest& r) {
   g.add_u32("tokenizer.ggml.padding_token_id", u32(v.pad_id));
   g.add_bool("tokenizer.ggml.add_bos_token", false);
   g.add_bool("tokenizer.ggml.add_eos_token", false);
-  if (v.hermes_chat_roles) g.add_string("tokenizer.chat_template", tokenizer::jinja_chat_template());
+  if (v.hermes_chat_roles) g.add_string("tokenizer.chat_template", tokenizer::jinja_chat_template(v.role_aliases));
 
   for (const auto& p : tensor_pieces(c)) {
     const auto& src = w.tensors.at(p.hermes);

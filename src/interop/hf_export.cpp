@@ -67,7 +67,7 @@ ojson tokenizer_config_json(const std::string& tokenizer_json, const model::Mode
   j["eos_token"] = end;
   j["pad_token"] = v.tokens[v.pad_id];
   j["unk_token"] = nullptr;
-  if (v.hermes_chat_roles) j["chat_template"] = tokenizer::jinja_chat_template();
+  if (v.hermes_chat_roles) j["chat_template"] = tokenizer::jinja_chat_template(v.role_aliases);
   j["clean_up_tokenization_spaces"] = false;
   j["model_max_length"] = c.context_length;
   j["tokenizer_class"] = "PreTrainedTokenizerFast";
@@ -82,8 +82,9 @@ ExportSummary export_hf(const ExportRequest& r) {
   const auto& c = w.header.model;
   const VocabInfo v = vocab_info(w.header.tokenizer_json, c.vocab_size, r.checkpoint.string());
   if (v.end_id < 0)
-    fail("{}: the checkpoint's tokenizer has no <|endoftext|> token, which exports use as end of text; "
-         "train with hermes's default tokenizer.special_tokens",
+    fail("{}: the checkpoint's tokenizer has no <|endoftext|> token nor one that plays it "
+         "(<|end_of_text|>, </s>, <eos>, <|im_end|>), and exports need an end of text; train with hermes's "
+         "default tokenizer.special_tokens",
          r.checkpoint.string());
   fs::create_directories(r.output);
   const StDType st = dtype == "bf16" ? StDType::bf16 : dtype == "f16" ? StDType::f16 : StDType::f32;

@@ -4,6 +4,7 @@
 
 #include "hermes/core/error.hpp"
 #include "hermes/tokenizer/pretokenizer.hpp"
+#include "hermes/tokenizer/tokenizer.hpp"
 
 namespace hermes::interop {
 namespace fs = std::filesystem;
@@ -204,10 +205,17 @@ VocabInfo vocab_info(const std::string& tokenizer_json, std::int64_t vocab, cons
       if (v.gguf_types[id] != 5 && v.tokens[id] == t) return id;
     return -1;
   };
-  v.end_id = find("<|endoftext|>");
+  // hermes's names, or the tokenizer's own tokens that play them (the loader picks those).
+  v.role_aliases = tokenizer::Tokenizer::from_json_text(tokenizer_json, source).role_aliases();
+  auto role = [&](std::string_view name) {
+    for (const auto& [hermes_name, own] : v.role_aliases)
+      if (hermes_name == name) return find(own);
+    return find(name);
+  };
+  v.end_id = role("<|endoftext|>");
   v.pad_id = find("<|pad|>");
   if (v.pad_id < 0) v.pad_id = v.end_id;
-  v.hermes_chat_roles = find("<|system|>") >= 0 && find("<|user|>") >= 0 && find("<|assistant|>") >= 0 && find("<|tool|>") >= 0;
+  v.hermes_chat_roles = role("<|system|>") >= 0 && role("<|user|>") >= 0 && role("<|assistant|>") >= 0 && role("<|tool|>") >= 0;
   std::vector<Step> steps;
   flatten(j.value("pre_tokenizer", json()), steps);
   v.gguf_pre = gguf_pre_name(steps);

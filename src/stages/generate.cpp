@@ -119,7 +119,7 @@ void run_generate(StageContext& ctx) {
       if (comm.is_root()) log::warn("{}; the line is skipped (an error record keeps its place in the output)", it.error);
       continue;
     }
-    for (auto t : m->tok.encode(it.prompt)) it.ids.push_back(static_cast<std::int32_t>(t));
+    for (auto t : m->tok.encode_chat(it.prompt)) it.ids.push_back(static_cast<std::int32_t>(t));
     if (it.ids.empty()) it.ids.push_back(gen.end_id());
     const auto n = it.ids.size();
     it.dropped = gen.fit_prompt(it.ids, g.max_tokens);

@@ -43,6 +43,8 @@ void run_prepare(StageContext& ctx) {
   log::info("prepare: {} input{} ({}) -> {} with tokenizer {} (vocab {}, fingerprint {})", o.inputs.size(),
             o.inputs.size() == 1 ? "" : "s", d.data.format, o.output_dir.string(), o.tokenizer_path,
             encoder.vocab_size, encoder.fingerprint);
+  if (const auto roles = tokenizer::describe_role_aliases(tok); !roles.empty())
+    log::info("prepare: the tokenizer has none of hermes's special tokens it needs; its own play them: {}", roles);
   const data::PrepareResult r = data::prepare_dataset(o, encoder, ctx.comm);
   if (r.reused) {
     log::info("prepare: inputs, tokenizer and settings unchanged; reusing the shards in {}", o.output_dir.string());

@@ -161,4 +161,14 @@ const std::string& jinja_chat_template() {
   return t;
 }
 
+std::string jinja_chat_template(const std::vector<std::pair<std::string, std::string>>& role_aliases) {
+  std::string t = jinja_chat_template();
+  for (const auto& [name, own] : role_aliases) {
+    const std::string quoted = "'" + name + "'", replacement = "'" + own + "'";
+    for (auto at = t.find(quoted); at != std::string::npos; at = t.find(quoted, at + replacement.size()))
+      t.replace(at, quoted.size(), replacement);
+  }
+  return t;
+}
+
 }  // namespace hermes::tokenizer

@@ -195,6 +195,9 @@ struct Tokenizer::Impl {
 
   std::vector<AddedToken> added;
   AddedMatcher raw_matcher, normalized_matcher;
+  // Tokenizer::role_aliases: hermes's special-token names and the ids of the tokens playing them.
+  std::vector<std::pair<std::string, std::string>> role_aliases;
+  std::vector<AddedToken> alias_tokens;  // the same as (hermes name, id), for encode_chat
 
   Normalization normalization = Normalization::none;
   PreTokenizer pretokenizer;
@@ -205,8 +208,9 @@ struct Tokenizer::Impl {
 
   std::uint64_t serial = 0;  // identifies this instance for the per-thread piece cache
 
-  // Rebuilds the lookups (byte ids, matchers, serial) after the vocabulary changes.
+  // Rebuilds the lookups (byte ids, matchers, role aliases, serial) after the vocabulary changes.
   void finalize();
+  void pick_role_aliases();
   // Splits text into added tokens and plain segments, normalizes and pre-tokenizes the plain
   // parts and calls piece(bytes) for each piece and token(id) for each added token, in order.
   template <class Piece, class Token>

@@ -1,6 +1,7 @@
 // Encoding and decoding: added tokens first, then normalization, pre-tokenization and BPE on
 // each piece, with a per-thread cache of pieces already encoded.
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cctype>
 #include <queue>
@@ -134,6 +135,34 @@ void AddedMatcher::split(std::string_view text, std::vector<Segment>& out) const
   if (emitted < n || out.empty()) out.push_back({emitted, n, kNoToken});
 }
 
+// ---- roles of a foreign tokenizer's specials ---------------------------------------------------
+void Tokenizer::Impl::pick_role_aliases() {
+  role_aliases.clear();
+  alias_tokens.clear();
+  auto find = [&](std::string_view name) -> const AddedToken* {
+    for (const auto& a : added)
+      if (a.content == name) return &a;
+    return nullptr;
+  };
+  auto alias = [&](std::string_view hermes_name, const AddedToken& own) {
+    role_aliases.emplace_back(std::string(hermes_name), own.content);
+    alias_tokens.push_back({std::string(hermes_name), own.id, true, false, false, false, false});
+  };
+  if (!find("<|endoftext|>"))
+    for (std::string_view end : {"<|end_of_text|>", "</s>", "<eos>", "<|im_end|>"})
+      if (const auto* own = find(end)) {
+        alias("<|endoftext|>", *own);
+        break;
+      }
+  const std::array<std::string_view, 4> openers = {"<|system|>", "<|user|>", "<|assistant|>", "<|tool|>"};
+  if (std::none_of(openers.begin(), openers.end(), [&](auto n) { return find(n) != nullptr; })) {
+    std::array<const AddedToken*, 4> own{};
+    for (std::size_t i = 0; i < own.size(); ++i) own[i] = find(fmt::format("<|reserved_special_token_{}|>", i));
+    if (std::all_of(own.begin(), own.end(), [](auto p) { return p != nullptr; }))
+      for (std::size_t i = 0; i < own.size(); ++i) alias(openers[i], *own[i]);
+  }
+}
+
 // ---- BPE -------------------------------------------------------------------------------------
 namespace {
 std::vector<TokenId>& bpe_symbols() {
@@ -154,6 +183,7 @@ void Tokenizer::Impl::finalize() {
   }
   raw_matcher.build(added, false);
   normalized_matcher.build(added, true);
+  pick_role_aliases();
   static std::atomic<std::uint64_t> next_serial{1};
   serial = next_serial++;
 }
@@ -361,8 +391,45 @@ std::string Tokenizer::id_to_token(TokenId id) const {
 TokenId Tokenizer::special_id(std::string_view token) const {
   for (const auto& a : impl_->added)
     if (a.content == token) return a.id;
-  fail("tokenizer {} has no special token '{}'; train it with that token in [tokenizer] special_tokens",
+  for (const auto& a : impl_->alias_tokens)
+    if (a.content == token) return a.id;
+  fail("tokenizer {} has no special token '{}' and none of its own plays that role (end of text: "
+       "<|end_of_text|>, </s>, <eos> or <|im_end|>; turn openers: <|reserved_special_token_0..3|>); train a "
+       "tokenizer with the tokenizer stage, which adds hermes's special tokens",
        impl_->source, token);
+}
+
+std::string describe_role_aliases(const Tokenizer& tokenizer) {
+  std::string out;
+  for (const auto& [name, own] : tokenizer.role_aliases())
+    out += fmt::format("{}{} plays {}", out.empty() ? "" : ", ", own, name);
+  return out;
+}
+
+const std::vector<std::pair<std::string, std::string>>& Tokenizer::role_aliases() const {
+  return impl_->role_aliases;
+}
+
+std::vector<TokenId> Tokenizer::encode_chat(std::string_view text) const {
+  const auto& aliases = impl_->alias_tokens;
+  if (aliases.empty()) return encode(text);
+  std::vector<TokenId> out;
+  std::size_t done = 0;
+  for (std::size_t pos = 0; pos < text.size();) {
+    const AddedToken* hit = nullptr;
+    if (text[pos] == '<')
+      for (const auto& a : aliases)
+        if (text.compare(pos, a.content.size(), a.content) == 0) hit = &a;
+    if (!hit) {
+      ++pos;
+      continue;
+    }
+    if (pos > done) impl_->encode_into(text.substr(done, pos - done), out);
+    out.push_back(hit->id);
+    done = pos = pos + hit->content.size();
+  }
+  if (done < text.size()) impl_->encode_into(text.substr(done), out);
+  return out;
 }
 
 std::string Tokenizer::fingerprint() const {

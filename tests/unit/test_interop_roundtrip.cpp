@@ -223,7 +223,10 @@ TEST(InteropExport, RefusalsComeBeforeAnyFileIsWritten) {
   EXPECT_FALSE(fs::exists(dir / "x.gguf"));
   // A tokenizer whose pre-tokenizer llama.cpp does not know is refused for GGUF, with the fix.
   auto j = nlohmann::json::parse(bytes_of(hermes::testing::fixture_tokenizer_path()));
-  j["pre_tokenizer"] = {{"type", "Split"}, {"pattern", {{"Regex", "\\w+"}}}, {"behavior", "Isolated"}, {"invert", false}};
+  j["pre_tokenizer"] = {{"type", "Sequence"},
+                        {"pretokenizers",
+                         {{{"type", "Split"}, {"pattern", {{"Regex", "\\w+"}}}, {"behavior", "Isolated"}, {"invert", false}},
+                          {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", false}}}}};
   std::ofstream(dir / "odd.json") << j.dump();
   auto ck = io::read_checkpoint_header(dir / "m.h5");
   const auto v = vocab_info(j.dump(), ck.model.vocab_size, "odd");

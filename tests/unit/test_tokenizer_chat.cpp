@@ -2,9 +2,11 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "hermes/core/error.hpp"
 #include "hermes/tokenizer/chat_template.hpp"
+#include "hermes/tokenizer/tokenizer.hpp"
 
 namespace fs = std::filesystem;
 using namespace hermes::tokenizer;
@@ -100,3 +102,61 @@ TEST(ChatTemplate, ShareGptRecords) {
 }
 
 }  // namespace
+
+// A foreign tokenizer without hermes's special tokens (Llama 3's names, made from the fixture by
+// renaming its specials): its own tokens play the roles, encode() stays HuggingFace's, and
+// encode_chat / encode_conversation / special_id use the tokens that play them.
+namespace {
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+std::string renamed(std::string text, const std::vector<std::pair<std::string, std::string>>& names) {
+  for (const auto& [from, to] : names)
+    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) text.replace(at, from.size(), to);
+  return text;
+}
+const std::vector<std::pair<std::string, std::string>> kLlama3Names = {
+    {"<|endoftext|>", "<|end_of_text|>"},           {"<|system|>", "<|reserved_special_token_0|>"},
+    {"<|user|>", "<|reserved_special_token_1|>"},   {"<|assistant|>", "<|reserved_special_token_2|>"},
+    {"<|tool|>", "<|reserved_special_token_3|>"}};
+}  // namespace
+
+TEST(ChatTemplate, ForeignSpecialTokensPlayHermesRoles) {
+  const auto own = Tokenizer::load(kTok);
+  const auto foreign = Tokenizer::from_json_text(renamed(read_text(kTok), kLlama3Names), "llama3-names");
+  EXPECT_TRUE(own.role_aliases().empty());
+  ASSERT_EQ(foreign.role_aliases().size(), 5u);
+  EXPECT_EQ(describe_role_aliases(foreign).substr(0, 39), "<|end_of_text|> plays <|endoftext|>, <|");
+  for (const auto& [hermes_name, own_name] : kLlama3Names) {
+    EXPECT_EQ(foreign.special_id(hermes_name), own.special_id(hermes_name)) << hermes_name;
+    EXPECT_EQ(foreign.id_to_token(foreign.special_id(hermes_name)), own_name);
+  }
+  // The same conversation gives the same ids through either tokenizer.
+  EXPECT_EQ(encode_conversation(foreign, sample()).ids, encode_conversation(own, sample()).ids);
+  const std::string prompt = render_generation_prompt(sample());
+  EXPECT_EQ(foreign.encode_chat(prompt), own.encode(prompt));
+  // encode() keeps HuggingFace's behaviour: hermes's names are plain text to this tokenizer.
+  EXPECT_NE(foreign.encode(prompt), own.encode(prompt));
+  EXPECT_EQ(foreign.encode_chat("no specials here"), foreign.encode("no specials here"));
+  // The exported template writes the tokenizer's own names.
+  const auto jinja = jinja_chat_template(foreign.role_aliases());
+  EXPECT_NE(jinja.find("'<|reserved_special_token_1|>'"), std::string::npos);
+  EXPECT_EQ(jinja.find("'<|user|>'"), std::string::npos);
+}
+
+TEST(ChatTemplate, AMissingRoleTokenNamesWhatWouldPlayIt) {
+  // An end of text but no turn openers at all (GPT-2-like): plain text works, chat data fails.
+  const auto tok = Tokenizer::from_json_text(
+      renamed(read_text(kTok), {{"<|endoftext|>", "</s>"}, {"<|system|>", "<|sys|>"}, {"<|user|>", "<|usr|>"},
+                                {"<|assistant|>", "<|ast|>"}, {"<|tool|>", "<|tl|>"}}),
+      "no-roles");
+  EXPECT_EQ(tok.id_to_token(tok.special_id("<|endoftext|>")), "</s>");
+  try {
+    encode_conversation(tok, sample());
+    FAIL() << "a conversation needs turn openers";
+  } catch (const hermes::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no special token '<|system|>'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("<|reserved_special_token_0..3|>"), std::string::npos) << e.what();
+  }
+}

@@ -55,7 +55,8 @@ struct VocabInfo {
   std::vector<std::string> merges;   // "left right", rank order
   std::int64_t end_id = -1;          // <|endoftext|>: hermes's end of text and of every turn
   std::int64_t pad_id = -1;          // <|pad|> when present, else end_id
-  bool hermes_chat_roles = false;    // has <|system|>, <|user|>, <|assistant|>, <|tool|>
+  bool hermes_chat_roles = false;    // has <|system|>, <|user|>, <|assistant|>, <|tool|> (or tokens playing them)
+  std::vector<std::pair<std::string, std::string>> role_aliases;  // Tokenizer::role_aliases
   std::string gguf_pre;              // llama.cpp's pre-tokenizer name; empty: none matches
   std::string pre_description;       // what the pre-tokenizer is, for messages
   bool nfc = false;                  // the tokenizer normalizes to NFC

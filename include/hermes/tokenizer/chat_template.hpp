@@ -54,5 +54,8 @@ std::string render_generation_prompt(const Conversation& conversation);
 // given messages [{role, content}], tools (a JSON string, or a list it writes with tojson) and
 // add_generation_prompt, it renders exactly what render() / render_generation_prompt() do.
 const std::string& jinja_chat_template();
+// The template for a tokenizer whose own tokens play hermes's roles (Tokenizer::role_aliases):
+// each hermes name replaced by the token that plays it.
+std::string jinja_chat_template(const std::vector<std::pair<std::string, std::string>>& role_aliases);
 
 }  // namespace hermes::tokenizer

@@ -13,6 +13,10 @@ namespace hermes::tokenizer {
 
 using TokenId = std::uint32_t;
 
+class Tokenizer;
+// "<|end_of_text|> plays <|endoftext|>, ..." for the log; empty without role aliases.
+std::string describe_role_aliases(const Tokenizer& tokenizer);
+
 class Tokenizer {
  public:
   // Loads a HuggingFace tokenizer.json; throws hermes::Error naming the file and JSON path.
@@ -30,8 +34,20 @@ class Tokenizer {
   std::size_t vocab_size() const;
   std::optional<TokenId> token_to_id(std::string_view token) const;
   std::string id_to_token(TokenId id) const;
-  // Id of a special token such as "<|endoftext|>"; throws hermes::Error when absent.
+  // Id of a special token such as "<|endoftext|>", or of the token that plays that role in a
+  // foreign tokenizer (role_aliases); throws hermes::Error when neither exists.
   TokenId special_id(std::string_view token) const;
+  // hermes's own format names its specials: <|endoftext|> ends documents and turns, <|system|>,
+  // <|user|>, <|assistant|> and <|tool|> open turns. A tokenizer without them (Llama 3's, say)
+  // has its own tokens play those roles, picked when it is loaded: end of text from
+  // <|end_of_text|>, </s>, <eos>, <|im_end|> (the first it has); the four openers from its
+  // <|reserved_special_token_0..3|> when it has them. (hermes name, the tokenizer's token), in
+  // that order; empty for a tokenizer that has hermes's names.
+  const std::vector<std::pair<std::string, std::string>>& role_aliases() const;
+  // encode() for text in hermes's formats (rendered chat prompts): also turns each hermes name
+  // in role_aliases into the id of the token that plays it. encode() itself stays exactly
+  // HuggingFace's.
+  std::vector<TokenId> encode_chat(std::string_view text) const;
   // A stable hash of the vocabulary, merges, specials and pre-tokenizer: shards and
   // checkpoints record it and refuse a mismatching tokenizer.
   std::string fingerprint() const;
