@@ -356,6 +356,13 @@ Summary Trainer::run() {
   log::info("effective batch {} x {} x {} ranks = {} sequences = {} tokens per step | {} steps | memory {} per rank",
             batch_, accum_, comm_.size(), per_step, per_step * seq_len_, total_steps_,
             format_bytes(static_cast<std::uint64_t>(allocated_bytes())));
+  // A short run (one epoch of a small corpus) can end inside the warmup: say so, it barely trains.
+  if (d.optim.warmup_steps >= total_steps_ && total_steps_ > 0)
+    log::warn("{}: optim.warmup_steps = {} is not shorter than the run's {} steps, so the learning rate peaks at "
+              "{:.0f}% of optim.lr; lower optim.warmup_steps (about a tenth of the steps) or train longer "
+              "(train.max_steps, train.epochs)",
+              d.where("optim.warmup_steps"), d.optim.warmup_steps, total_steps_,
+              100.0 * static_cast<double>(total_steps_) / static_cast<double>(d.optim.warmup_steps));
   // A run stopped before its first checkpoint starts again from where it started: init_from's
   // weights when it fine-tunes.
   if (d.run.resuming() && !resume() && !d.train.init_from.empty()) init_from(d.expand(d.train.init_from));

@@ -60,6 +60,7 @@ endforeach()
 file(WRITE "${WORK_DIR}/tiny.txt" "${tiny}")
 expect_run(train_tiny EXIT 0
            CONTAINS "too small for one batch" "raise data.test_fraction" "training done: 12 steps"
+                    "optim.warmup_steps = 100 is not shorter than the run's 12 steps"
            COMMAND "${HERMES}" train --data tiny.txt ${small} --output runs/tiny)
 file(READ "${WORK_DIR}/runs/tiny/hermes.log" tiny_log)
 string(REGEX MATCHALL "test split[^\n]*too small" warnings "${tiny_log}")
