@@ -13,27 +13,10 @@ import shlex
 import subprocess
 import sys
 
+from doc_blocks import commands, is_hermes
+
 hermes, source = sys.argv[1], pathlib.Path(sys.argv[2])
 files = [source / "README.md"] + sorted((source / "docs").glob("*.md"))
-
-
-def commands(path):
-    """(line number, text) of each hermes command in the file's bash blocks, continuations joined."""
-    in_block, pending, start = False, "", 0
-    for no, line in enumerate(path.read_text().splitlines(), 1):
-        if line.startswith("```"):
-            in_block = line.strip() in ("```bash", "```sh") if not in_block else False
-            continue
-        if not in_block:
-            continue
-        if not pending:
-            start = no
-        pending += line.rstrip("\\").rstrip() + " " if line.rstrip().endswith("\\") else line
-        if line.rstrip().endswith("\\"):
-            continue
-        text, pending = pending, ""
-        if re.search(r"(^|[\s|;])(build/)?hermes\s", text) and "hermes" in text:
-            yield start, text
 
 
 def words_after_hermes(text):
@@ -62,6 +45,8 @@ subcommands = set(re.findall(r"^  ([a-z][a-z-]*)\s", top, re.M))
 problems, checked = [], 0
 for path in files:
     for no, text in commands(path):
+        if not is_hermes(text):
+            continue
         where = f"{path.relative_to(source)}:{no}"
         words, err = words_after_hermes(text)
         if words is None:
