@@ -21,11 +21,11 @@ struct StageContext {
 struct StageInfo {
   std::string name;
   std::string summary;
-  std::function<void(StageContext&)> run;  // empty: not built yet
+  std::function<void(StageContext&)> run;
 };
 
 const std::vector<StageInfo>& registry();
-// Runs one stage by name; a stage that is not built yet fails with a message saying so.
+// Runs one stage by name; an unknown name fails with the list of stages.
 void run_stage(const std::string& name, StageContext& context);
 
 // Stage entry points, one per file in src/stages/.
