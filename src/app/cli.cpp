@@ -66,11 +66,15 @@ void flag_override(std::vector<std::string>& out, const std::string& key, const 
 // CLI11's message, with the closest subcommand or flag to the word it did not expect.
 std::string parse_error_line(const CLI::App& app, const CLI::ParseError& e) {
   std::string what = e.what();
+  // After a subcommand, only its flags are candidates, and its own help is the one to read.
+  const auto given = app.get_subcommands();
+  const CLI::App* sub = given.empty() ? nullptr : given.front();
   std::vector<std::string> names;
-  for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
-    names.push_back(sub->get_name());
+  if (sub) {
     for (const auto* opt : sub->get_options())
       for (const auto& n : opt->get_lnames()) names.push_back("--" + n);
+  } else {
+    for (const auto* s : app.get_subcommands([](const CLI::App*) { return true; })) names.push_back(s->get_name());
   }
   for (const auto* opt : app.get_options())
     for (const auto& n : opt->get_lnames()) names.push_back("--" + n);
@@ -85,7 +89,7 @@ std::string parse_error_line(const CLI::App& app, const CLI::ParseError& e) {
   }
   for (auto& c : what)
     if (c == '\n') c = ' ';
-  return fmt::format("{}{}; see hermes --help", what, hint);
+  return fmt::format("{}{}; see hermes {}--help", what, hint, sub ? sub->get_name() + " " : "");
 }
 
 // `--output runs/mine` names the run directory: run.output_dir = "runs", run.name = "mine".

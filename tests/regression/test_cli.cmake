@@ -11,8 +11,11 @@ endforeach()
 expect_run(help_short EXIT 0 CONTAINS "Usage:" ABSENT "Kokkos" COMMAND "${HERMES}" train -h)
 # A mistyped subcommand or flag: one line with the closest valid name, exit 2.
 expect_run(bad_subcommand EXIT 2 ONCE "error" CONTAINS "trian" "did you mean 'train'" COMMAND "${HERMES}" trian)
-expect_run(bad_flag EXIT 2 ONCE "error" CONTAINS "--max-step" "did you mean '--max-steps'"
+expect_run(bad_flag EXIT 2 ONCE "error" CONTAINS "--max-step" "did you mean '--max-steps'" "see hermes train --help"
            COMMAND "${HERMES}" train --max-step 3)
+# Only the subcommand's own flags are candidates: export has --format, train does not.
+expect_run(bad_export_flag EXIT 2 ONCE "error" CONTAINS "did you mean '--format'" "see hermes export --help"
+           COMMAND "${HERMES}" export --forma gguf)
 expect_run(info EXIT 0 CONTAINS "nano" "tiny" "gpt2-small" "gpt2-medium" "gpt2-large" "llama-small" "agentic-50m"
            COMMAND "${HERMES}" info)
 expect_run(info_preset EXIT 0 CONTAINS "parameters: 33035136" "training memory per rank"
