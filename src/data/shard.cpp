@@ -20,6 +20,7 @@ namespace {
 namespace fs = std::filesystem;
 
 using io::hdf5::check;
+using io::hdf5::check_write;
 using io::hdf5::Handle;
 
 Handle vlen_string_type(const fs::path& path) {
@@ -47,7 +48,7 @@ void write_string_attribute(hid_t obj, const char* name, const std::string& valu
                     H5Aclose);
   std::string padded = value;
   padded.resize(std::max<std::size_t>(value.size(), 1), '\0');
-  check(H5Awrite(attr, type, padded.data()), "H5Awrite", path);
+  check_write(H5Awrite(attr, type, padded.data()), "H5Awrite", path);
 }
 
 void write_strings_attribute(hid_t obj, const char* name, const std::vector<std::string>& values, const fs::path& path) {
@@ -60,7 +61,7 @@ void write_strings_attribute(hid_t obj, const char* name, const std::vector<std:
                     H5Aclose);
   std::string packed(width * values.size(), '\0');
   for (std::size_t i = 0; i < values.size(); ++i) values[i].copy(packed.data() + i * width, values[i].size());
-  if (n > 0) check(H5Awrite(attr, type, packed.data()), "H5Awrite", path);
+  if (n > 0) check_write(H5Awrite(attr, type, packed.data()), "H5Awrite", path);
 }
 
 template <typename T>
@@ -68,7 +69,7 @@ void write_scalar_attribute(hid_t obj, const char* name, hid_t type, T value, co
   const Handle space(check(H5Screate(H5S_SCALAR), "H5Screate", path), H5Sclose);
   const Handle attr(check(H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT), "H5Acreate2", path),
                     H5Aclose);
-  check(H5Awrite(attr, type, &value), "H5Awrite", path);
+  check_write(H5Awrite(attr, type, &value), "H5Awrite", path);
 }
 
 // Reads a string attribute written as a variable- or fixed-length string (h5py writes either).
@@ -128,7 +129,7 @@ void write_dataset(hid_t file, const char* name, hid_t file_type, hid_t mem_type
   const Handle dcpl = io::hdf5::checksummed_layout(1, &n, H5Tget_size(file_type), hsize_t{64} << 10, path);
   const Handle set(check(H5Dcreate2(file, name, file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), "H5Dcreate2", path),
                    H5Dclose);
-  if (n > 0) check(H5Dwrite(set, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "H5Dwrite", path);
+  if (n > 0) check_write(H5Dwrite(set, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "H5Dwrite", path);
 }
 
 hsize_t dataset_length(hid_t set, const fs::path& path) {
@@ -242,7 +243,7 @@ void write_shard(const fs::path& path, ShardHeader h, const ShardData& d) {
     write_strings_attribute(file, "sources", h.sources, tmp);
     write_scalar_attribute(file, "documents", H5T_STD_U64LE, h.documents, tmp);
     write_scalar_attribute(file, "tokens", H5T_STD_U64LE, h.tokens, tmp);
-    check(H5Fflush(file, H5F_SCOPE_GLOBAL), "H5Fflush", tmp);
+    check_write(H5Fflush(file, H5F_SCOPE_GLOBAL), "H5Fflush", tmp);
   });
 }
 

@@ -34,6 +34,7 @@ class H5 : public hdf5::Handle {
 };
 
 using hdf5::check;
+using hdf5::check_write;
 
 hid_t open_checkpoint(const fs::path& path) {
   const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -44,20 +45,20 @@ hid_t open_checkpoint(const fs::path& path) {
   return f;
 }
 
-void write_attr_string(hid_t obj, const char* name, const std::string& value) {
+void write_attr_string(hid_t obj, const char* name, const std::string& value, const fs::path& path) {
   H5 type(H5Tcopy(H5T_C_S1), H5Tclose, "H5Tcopy");
-  H5Tset_size(type, value.empty() ? 1 : value.size());
-  H5Tset_strpad(type, H5T_STR_NULLPAD);
+  check(H5Tset_size(type, value.empty() ? 1 : value.size()), "H5Tset_size", path);
+  check(H5Tset_strpad(type, H5T_STR_NULLPAD), "H5Tset_strpad", path);
   H5 space(H5Screate(H5S_SCALAR), H5Sclose, "H5Screate");
   H5 attr(H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, "H5Acreate2");
   const std::string v = value.empty() ? std::string(1, '\0') : value;
-  H5Awrite(attr, type, v.data());
+  check_write(H5Awrite(attr, type, v.data()), "H5Awrite", path);
 }
 
-template <class T> void write_attr(hid_t obj, const char* name, T value, hid_t type) {
+template <class T> void write_attr(hid_t obj, const char* name, T value, hid_t type, const fs::path& path) {
   H5 space(H5Screate(H5S_SCALAR), H5Sclose, "H5Screate");
   H5 attr(H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, "H5Acreate2");
-  H5Awrite(attr, type, &value);
+  check_write(H5Awrite(attr, type, &value), "H5Awrite", path);
 }
 
 std::string read_attr_string(hid_t obj, const char* name, const fs::path& path) {
@@ -67,8 +68,8 @@ std::string read_attr_string(hid_t obj, const char* name, const fs::path& path) 
   const std::size_t n = H5Tget_size(type);
   std::string s(n, '\0');
   H5 mem(H5Tcopy(H5T_C_S1), H5Tclose, "H5Tcopy");
-  H5Tset_size(mem, n);
-  H5Tset_strpad(mem, H5T_STR_NULLPAD);
+  check(H5Tset_size(mem, n), "H5Tset_size", path);
+  check(H5Tset_strpad(mem, H5T_STR_NULLPAD), "H5Tset_strpad", path);
   check(H5Aread(attr, mem, s.data()), "H5Aread", path);
   while (!s.empty() && s.back() == '\0') s.pop_back();
   return s;
@@ -90,11 +91,11 @@ void write_tensor(hid_t parent, const std::string& name, const std::vector<std::
   std::vector<hsize_t> dims(shape.begin(), shape.end());
   H5 space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose, "H5Screate_simple");
   H5 lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose, "H5Pcreate");
-  H5Pset_create_intermediate_group(lcpl, 1);
+  check(H5Pset_create_intermediate_group(lcpl, 1), "H5Pset_create_intermediate_group", path);
   const auto dcpl = hdf5::checksummed_layout(static_cast<int>(dims.size()), dims.data(), sizeof(float),
                                              kTensorChunkBytes, path);
   H5 ds(H5Dcreate2(parent, name.c_str(), H5T_IEEE_F32LE, space, lcpl, dcpl, H5P_DEFAULT), H5Dclose, "H5Dcreate2");
-  if (H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) fail_environment("HDF5: writing {} failed", name);
+  check_write(H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "H5Dwrite", path);
 }
 
 // Reads one tensor after checking it is what the model expects: 32-bit floats of exactly this
@@ -187,15 +188,15 @@ void save_checkpoint(const fs::path& path, const CheckpointData& d) {
   write_durably(path, [&](const fs::path& tmp) {
     // The 1.8+ format stores attributes over 64 KiB densely: a tokenizer.json is often larger.
     H5 fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "H5Pcreate");
-    H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST);
+    check(H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST), "H5Pset_libver_bounds", tmp);
     H5 file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), H5Fclose, "H5Fcreate");
-    write_attr_string(file, "format", "hermes-checkpoint");
-    write_attr<std::int64_t>(file, "version", kCheckpointVersion, H5T_NATIVE_INT64);
-    write_attr_string(file, "optimizer", d.optimizer);
-    write_attr_string(file, "model", model_json(d.model));
-    write_attr_string(file, "deck", d.deck_toml);
-    write_attr_string(file, "tokenizer", d.tokenizer_json);
-    write_attr_string(file, "tokenizer_fingerprint", d.tokenizer_fingerprint);
+    write_attr_string(file, "format", "hermes-checkpoint", tmp);
+    write_attr<std::int64_t>(file, "version", kCheckpointVersion, H5T_NATIVE_INT64, tmp);
+    write_attr_string(file, "optimizer", d.optimizer, tmp);
+    write_attr_string(file, "model", model_json(d.model), tmp);
+    write_attr_string(file, "deck", d.deck_toml, tmp);
+    write_attr_string(file, "tokenizer", d.tokenizer_json, tmp);
+    write_attr_string(file, "tokenizer_fingerprint", d.tokenizer_fingerprint, tmp);
     {
       H5 g(H5Gcreate2(file, "model", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose, "H5Gcreate2");
       for (const auto& t : d.weights) write_tensor(g, t.name, t.shape, t.data, tmp);
@@ -205,14 +206,14 @@ void save_checkpoint(const fs::path& path, const CheckpointData& d) {
       for (const auto& t : d.optim) write_tensor(g, t.name, t.shape, t.data, tmp);
     }
     H5 st(H5Gcreate2(file, "state", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose, "H5Gcreate2");
-    write_attr<std::int64_t>(st, "step", d.state.step, H5T_NATIVE_INT64);
-    write_attr<std::int64_t>(st, "tokens_seen", d.state.tokens_seen, H5T_NATIVE_INT64);
-    write_attr<std::uint64_t>(st, "loader_epoch", d.state.cursor.epoch, H5T_NATIVE_UINT64);
-    write_attr<std::uint64_t>(st, "loader_position", d.state.cursor.position, H5T_NATIVE_UINT64);
-    write_attr<std::uint64_t>(st, "loader_seed", d.state.cursor.seed, H5T_NATIVE_UINT64);
-    write_attr<double>(st, "best_val_loss", d.state.best_val_loss, H5T_NATIVE_DOUBLE);
-    write_attr_string(st, "rng", d.state.rng);
-    check(H5Fflush(file, H5F_SCOPE_GLOBAL), "H5Fflush", tmp);
+    write_attr<std::int64_t>(st, "step", d.state.step, H5T_NATIVE_INT64, tmp);
+    write_attr<std::int64_t>(st, "tokens_seen", d.state.tokens_seen, H5T_NATIVE_INT64, tmp);
+    write_attr<std::uint64_t>(st, "loader_epoch", d.state.cursor.epoch, H5T_NATIVE_UINT64, tmp);
+    write_attr<std::uint64_t>(st, "loader_position", d.state.cursor.position, H5T_NATIVE_UINT64, tmp);
+    write_attr<std::uint64_t>(st, "loader_seed", d.state.cursor.seed, H5T_NATIVE_UINT64, tmp);
+    write_attr<double>(st, "best_val_loss", d.state.best_val_loss, H5T_NATIVE_DOUBLE, tmp);
+    write_attr_string(st, "rng", d.state.rng, tmp);
+    check_write(H5Fflush(file, H5F_SCOPE_GLOBAL), "H5Fflush", tmp);
   });
 }
 

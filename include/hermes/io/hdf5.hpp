@@ -22,6 +22,13 @@ template <typename T> T check(T result, const char* call, const std::filesystem:
   return result;
 }
 
+// The same for a call that writes to the file: its failure is the machine's (a full disk, a
+// quota), exit 1, not a wrong input.
+template <typename T> T check_write(T result, const char* call, const std::filesystem::path& path) {
+  if (result < 0) fail_environment("HDF5 {} failed for {}: {}", call, path.string(), message());
+  return result;
+}
+
 class Handle;
 
 // Dataset creation properties for data that must never be read back wrong (shard tokens, offsets
