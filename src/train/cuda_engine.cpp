@@ -20,6 +20,7 @@
 #include <cstring>
 #include <span>
 
+#include "hermes/backend/cuda/buffer.cuh"
 #include "hermes/backend/cuda/chunking.hpp"
 #include "hermes/backend/cuda/data_parallel.hpp"
 #include "hermes/backend/cuda/graph.hpp"
@@ -46,32 +47,6 @@ double peak_bf16_flops(const cudaDeviceProp& p) {
   if (p.major == 8 && p.minor == 9) return 362e12;                                      // L40S
   return 0;
 }
-
-// Memory freed with the engine: on the device, or pinned on the host (asynchronous copies from
-// and to pinned memory overlap compute).
-enum class Memory { device, pinned };
-template <class T, Memory M>
-struct Array {
-  T* p = nullptr;
-  std::size_t n = 0;
-  void allocate(std::size_t count) {
-    n = count;
-    void* raw = nullptr;
-    const std::size_t bytes = std::max<std::size_t>(count, 1) * sizeof(T);
-    HERMES_CUDA_CHECK(M == Memory::device ? cudaMalloc(&raw, bytes) : cudaMallocHost(&raw, bytes));
-    p = static_cast<T*>(raw);
-  }
-  std::size_t bytes() const { return n * sizeof(T); }
-  ~Array() {
-    if (!p) return;
-    if constexpr (M == Memory::device) cudaFree(p);
-    else cudaFreeHost(p);
-  }
-};
-template <class T>
-using DeviceArray = Array<T, Memory::device>;
-template <class T>
-using PinnedArray = Array<T, Memory::pinned>;
 
 struct MuonTensor {
   std::int64_t device_offset = 0, state_offset = 0, rows = 0, cols = 0;
@@ -158,11 +133,11 @@ class CudaEngine final : public Engine {
     h_totals_.allocate(3);
     h_norm2_.allocate(1);
     const cudaStream_t s = ctx_.stream();
-    HERMES_CUDA_CHECK(cudaMemcpyAsync(blocks_.p, blocks.data(), blocks.size() * sizeof(cu::SegmentBlock),
+    HERMES_CUDA_CHECK(cudaMemcpyAsync(blocks_.data(), blocks.data(), blocks.size() * sizeof(cu::SegmentBlock),
                                       cudaMemcpyHostToDevice, s));
-    HERMES_CUDA_CHECK(cudaMemsetAsync(m_.p, 0, m_.bytes(), s));
-    HERMES_CUDA_CHECK(cudaMemsetAsync(v_.p, 0, v_.bytes(), s));
-    HERMES_CUDA_CHECK(cudaMemsetAsync(mom_.p, 0, mom_.bytes(), s));
+    HERMES_CUDA_CHECK(cudaMemsetAsync(m_.data(), 0, m_.bytes(), s));
+    HERMES_CUDA_CHECK(cudaMemsetAsync(v_.data(), 0, v_.bytes(), s));
+    HERMES_CUDA_CHECK(cudaMemsetAsync(mom_.data(), 0, mom_.bytes(), s));
     HERMES_CUDA_CHECK(cudaStreamSynchronize(s));
 
     if (comm.size() > 1) {
@@ -172,12 +147,12 @@ class CudaEngine final : public Engine {
         sync_ = std::make_unique<cu::GradientSync>(*nccl_, model_.grads(), begins, model_.num_params(),
                                                    std::max<std::int64_t>(bucket, 1));
     }
-    ns_.x = ns_x_.p;
-    ns_.x2 = ns_x2_.p;
-    ns_.gram = ns_gram_.p;
-    ns_.poly = ns_poly_.p;
-    ns_.partials = partials_.p;
-    ns_.norm2 = muon_norm2_.p;
+    ns_.x = ns_x_.data();
+    ns_.x2 = ns_x2_.data();
+    ns_.gram = ns_gram_.data();
+    ns_.poly = ns_poly_.data();
+    ns_.partials = partials_.data();
+    ns_.norm2 = muon_norm2_.data();
 
     // The device's capacity against the model's estimate (weights, gradients, state, activations).
     std::size_t free_b = 0, total_b = 0;
@@ -220,17 +195,17 @@ class CudaEngine final : public Engine {
     const bool sync = last && nccl_;
     auto body = [this, sync] {
       if (!sync) {
-        model_.forward_backward(in_.p, tgt_.p, mask_.p, 1.0f);
+        model_.forward_backward(in_.data(), tgt_.data(), mask_.data(), 1.0f);
         return;
       }
       const cudaStream_t s = ctx_.stream();
       if (zero1_) {
-        model_.forward_backward(in_.p, tgt_.p, mask_.p, 1.0f);
+        model_.forward_backward(in_.data(), tgt_.data(), mask_.data(), 1.0f);
         cu::zero1_reduce_scatter(*nccl_, model_.grads(), shard_, s);
         return;
       }
       sync_->start();
-      model_.forward_backward(in_.p, tgt_.p, mask_.p, 1.0f,
+      model_.forward_backward(in_.data(), tgt_.data(), mask_.data(), 1.0f,
                               [this, s](std::int64_t from) { sync_->on_ready(from, s); });
       sync_->finish(s);
     };
@@ -240,23 +215,23 @@ class CudaEngine final : public Engine {
   // One host round trip per step: the loss sums and the gradients' squared norm (the norm does
   // not depend on the token count the trainer sums over ranks next) come back together.
   LossSums finish_gradients() override {
-    cu::sum_squares(norm2_.p, model_.grads() + shard_.begin, shard_.shard_size, partials_.p, ctx_.stream());
+    cu::sum_squares(norm2_.data(), model_.grads() + shard_.begin, shard_.shard_size, partials_.data(), ctx_.stream());
     HERMES_CUDA_CHECK(
-        cudaMemcpyAsync(h_norm2_.p, norm2_.p, sizeof(double), cudaMemcpyDeviceToHost, ctx_.stream()));
+        cudaMemcpyAsync(h_norm2_.data(), norm2_.data(), sizeof(double), cudaMemcpyDeviceToHost, ctx_.stream()));
     return read_totals();
   }
 
   double normalise(float inv_tokens) override {
     // The scale is applied inside the update (OptimScalars::grad_scale); here only the norm.
     inv_tokens_ = inv_tokens;
-    double norm2 = *h_norm2_.p;
+    double norm2 = *h_norm2_.data();
     if (zero1_) comm_.allreduce_sum(std::span<double>(&norm2, 1));  // the shards' sums
     return std::sqrt(norm2) * static_cast<double>(inv_tokens);
   }
 
   void update(float clip, std::int64_t step, double lr_factor) override {
     const auto& o = d_.optim;
-    cu::OptimScalars& sc = *h_scalars_.p;  // free: the previous update's copy finished at the last sync
+    cu::OptimScalars& sc = *h_scalars_.data();  // free: the previous update's copy finished at the last sync
     sc.lr = static_cast<float>(o.lr * lr_factor);
     sc.beta1 = static_cast<float>(o.beta1);
     sc.beta2 = static_cast<float>(o.beta2);
@@ -268,17 +243,17 @@ class CudaEngine final : public Engine {
     sc.muon_lr = static_cast<float>(o.muon_lr * lr_factor);
     sc.muon_momentum = static_cast<float>(o.muon_momentum);
     HERMES_CUDA_CHECK(
-        cudaMemcpyAsync(scalars_.p, h_scalars_.p, sizeof(cu::OptimScalars), cudaMemcpyHostToDevice, ctx_.stream()));
+        cudaMemcpyAsync(scalars_.data(), h_scalars_.data(), sizeof(cu::OptimScalars), cudaMemcpyHostToDevice, ctx_.stream()));
     auto body = [this] {
       const cu::Index o = shard_.begin;
       if (n_blocks_ > 0)
-        cu::adamw_update(model_.master() + o, model_.weights() + o, model_.grads() + o, m_.p, v_.p, blocks_.p,
-                         n_blocks_, scalars_.p, ctx_.stream());
+        cu::adamw_update(model_.master() + o, model_.weights() + o, model_.grads() + o, m_.data(), v_.data(), blocks_.data(),
+                         n_blocks_, scalars_.data(), ctx_.stream());
       if (zero1_) cu::zero1_all_gather(*nccl_, model_.weights(), shard_, ctx_.stream());
       for (const auto& t : muon_)
         cu::muon_update(model_.master() + t.device_offset, model_.weights() + t.device_offset,
-                        model_.grads() + t.device_offset, mom_.p + t.state_offset, t.rows, t.cols, t.decays,
-                        static_cast<int>(d_.optim.ns_steps), scalars_.p, ns_, ctx_);
+                        model_.grads() + t.device_offset, mom_.data() + t.state_offset, t.rows, t.cols, t.decays,
+                        static_cast<int>(d_.optim.ns_steps), scalars_.data(), ns_, ctx_);
     };
     run(update_graph_, update_eager_, body);
   }
@@ -286,7 +261,7 @@ class CudaEngine final : public Engine {
   LossSums evaluate(const data::Batch& b) override {
     stage(b);
     model_.clear_totals();
-    model_.forward(in_.p, tgt_.p, mask_.p);
+    model_.forward(in_.data(), tgt_.data(), mask_.data());
     const auto sums = read_totals();
     model_.clear_totals();
     return sums;
@@ -329,9 +304,9 @@ class CudaEngine final : public Engine {
   // The device's loss sums, after everything queued so far.
   LossSums read_totals() {
     const cudaStream_t s = ctx_.stream();
-    HERMES_CUDA_CHECK(cudaMemcpyAsync(h_totals_.p, model_.totals(), 3 * sizeof(double), cudaMemcpyDeviceToHost, s));
+    HERMES_CUDA_CHECK(cudaMemcpyAsync(h_totals_.data(), model_.totals(), 3 * sizeof(double), cudaMemcpyDeviceToHost, s));
     HERMES_CUDA_CHECK(cudaStreamSynchronize(s));
-    return {h_totals_.p[0], h_totals_.p[1], h_totals_.p[2]};
+    return {h_totals_.data()[0], h_totals_.data()[1], h_totals_.data()[2]};
   }
 
   // Host batch -> pinned staging k -> the device input buffers, in stream order (the buffers are
@@ -344,14 +319,14 @@ class CudaEngine final : public Engine {
     const int k = next_stage_;
     next_stage_ ^= 1;
     HERMES_CUDA_CHECK(cudaEventSynchronize(staged_[k]));  // the copy that last read buffer k is done
-    std::memcpy(stage_in_[k].p, b.inputs.data(), N_ * sizeof(std::int32_t));
-    std::memcpy(stage_tgt_[k].p, b.targets.data(), N_ * sizeof(std::int32_t));
-    if (b.mask.empty()) std::memset(stage_mask_[k].p, 1, N_);
-    else std::memcpy(stage_mask_[k].p, b.mask.data(), N_);
+    std::memcpy(stage_in_[k].data(), b.inputs.data(), N_ * sizeof(std::int32_t));
+    std::memcpy(stage_tgt_[k].data(), b.targets.data(), N_ * sizeof(std::int32_t));
+    if (b.mask.empty()) std::memset(stage_mask_[k].data(), 1, N_);
+    else std::memcpy(stage_mask_[k].data(), b.mask.data(), N_);
     const cudaStream_t s = ctx_.stream();
-    HERMES_CUDA_CHECK(cudaMemcpyAsync(in_.p, stage_in_[k].p, N_ * sizeof(std::int32_t), cudaMemcpyHostToDevice, s));
-    HERMES_CUDA_CHECK(cudaMemcpyAsync(tgt_.p, stage_tgt_[k].p, N_ * sizeof(std::int32_t), cudaMemcpyHostToDevice, s));
-    HERMES_CUDA_CHECK(cudaMemcpyAsync(mask_.p, stage_mask_[k].p, N_, cudaMemcpyHostToDevice, s));
+    HERMES_CUDA_CHECK(cudaMemcpyAsync(in_.data(), stage_in_[k].data(), N_ * sizeof(std::int32_t), cudaMemcpyHostToDevice, s));
+    HERMES_CUDA_CHECK(cudaMemcpyAsync(tgt_.data(), stage_tgt_[k].data(), N_ * sizeof(std::int32_t), cudaMemcpyHostToDevice, s));
+    HERMES_CUDA_CHECK(cudaMemcpyAsync(mask_.data(), stage_mask_[k].data(), N_, cudaMemcpyHostToDevice, s));
     HERMES_CUDA_CHECK(cudaEventRecord(staged_[k], s));
   }
 
@@ -383,13 +358,13 @@ class CudaEngine final : public Engine {
       std::fill(host_v_.begin(), host_v_.end(), 0.0f);
     }
     for (const auto& c : state_copies_)
-      for (auto [dev, host] : {std::pair{m_.p, host_m_.data()}, std::pair{v_.p, host_v_.data()}}) {
+      for (auto [dev, host] : {std::pair{m_.data(), host_m_.data()}, std::pair{v_.data(), host_v_.data()}}) {
         if (kind == cudaMemcpyDeviceToHost)
           HERMES_CUDA_CHECK(cudaMemcpyAsync(host + c.full, dev + c.shard, c.len * sizeof(float), kind, s));
         else
           HERMES_CUDA_CHECK(cudaMemcpyAsync(dev + c.shard, host + c.full, c.len * sizeof(float), kind, s));
       }
-    copy(mom_.p, host_mom_);
+    copy(mom_.data(), host_mom_);
     HERMES_CUDA_CHECK(cudaStreamSynchronize(s));
   }
 
@@ -448,18 +423,18 @@ class CudaEngine final : public Engine {
   dist::Shard shard_;
   std::vector<MuonTensor> muon_;
   std::int64_t n_blocks_ = 0;
-  DeviceArray<cu::SegmentBlock> blocks_;
-  DeviceArray<float> m_, v_, mom_, ns_x_, ns_x2_, ns_gram_, ns_poly_;
-  DeviceArray<double> partials_, norm2_, muon_norm2_;
-  DeviceArray<cu::OptimScalars> scalars_;
-  DeviceArray<std::int32_t> in_, tgt_;
-  DeviceArray<std::uint8_t> mask_;
-  PinnedArray<std::int32_t> stage_in_[2], stage_tgt_[2];
-  PinnedArray<std::uint8_t> stage_mask_[2];
+  cu::DeviceBuffer<cu::SegmentBlock> blocks_;
+  cu::DeviceBuffer<float> m_, v_, mom_, ns_x_, ns_x2_, ns_gram_, ns_poly_;
+  cu::DeviceBuffer<double> partials_, norm2_, muon_norm2_;
+  cu::DeviceBuffer<cu::OptimScalars> scalars_;
+  cu::DeviceBuffer<std::int32_t> in_, tgt_;
+  cu::DeviceBuffer<std::uint8_t> mask_;
+  cu::PinnedBuffer<std::int32_t> stage_in_[2], stage_tgt_[2];
+  cu::PinnedBuffer<std::uint8_t> stage_mask_[2];
   cudaEvent_t staged_[2] = {nullptr, nullptr};
   int next_stage_ = 0;
-  PinnedArray<cu::OptimScalars> h_scalars_;
-  PinnedArray<double> h_totals_, h_norm2_;
+  cu::PinnedBuffer<cu::OptimScalars> h_scalars_;
+  cu::PinnedBuffer<double> h_totals_, h_norm2_;
   cu::MuonWorkspace ns_{};
   float inv_tokens_ = 1.0f;
   cu::Graph micro_graph_, micro_last_graph_, update_graph_;

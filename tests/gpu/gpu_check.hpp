@@ -10,6 +10,7 @@
 #include <random>
 #include <vector>
 
+#include "hermes/backend/cuda/buffer.cuh"
 #include "hermes/backend/cuda/common.cuh"
 
 namespace hermes::testing::gpu {
@@ -51,17 +52,11 @@ inline std::vector<float> randn_f32(std::size_t n, std::uint64_t seed, float sca
 template <class T>
 class Buf {
  public:
-  explicit Buf(std::size_t n) : n_(n) {
-    HERMES_CUDA_CHECK(cudaMalloc(&p_, std::max<std::size_t>(n, 1) * sizeof(T)));
-    poison();
-  }
+  explicit Buf(std::size_t n) : mem_(n), n_(n), p_(mem_.data()) { poison(); }
   template <class U>
   explicit Buf(const std::vector<U>& host) : Buf(host.size()) {
     upload(host);
   }
-  ~Buf() { cudaFree(p_); }
-  Buf(const Buf&) = delete;
-  Buf& operator=(const Buf&) = delete;
   T* get() { return p_; }
   std::size_t size() const { return n_; }
   // Poison and upload finish before they return: the ops run on the Context's non-blocking stream,
@@ -103,8 +98,9 @@ class Buf {
   }
 
  private:
-  T* p_ = nullptr;
+  cu::DeviceBuffer<T> mem_;  // the owner; Buf moves, never copies
   std::size_t n_;
+  T* p_;
 };
 
 // Every element written (no NaN poison left) and ||got - want|| <= tol ||want||.

@@ -306,9 +306,8 @@ TEST_F(CudaOps, AdamwAndMuonMatchHostOptimizer) {
     if (!muon) segs.push_back({0, R * K, 0, true});
     segs.push_back({R * K, n, R * K, false});
     const auto blocks = cu::plan_segment_blocks(segs, cu::kAdamBlockElems);
-    cu::SegmentBlock* d_blocks = nullptr;
-    HERMES_CUDA_CHECK(cudaMalloc(&d_blocks, blocks.size() * sizeof(cu::SegmentBlock)));
-    HERMES_CUDA_CHECK(cudaMemcpy(d_blocks, blocks.data(), blocks.size() * sizeof(cu::SegmentBlock),
+    cu::DeviceBuffer<cu::SegmentBlock> d_blocks(blocks.size());
+    HERMES_CUDA_CHECK(cudaMemcpy(d_blocks.data(), blocks.data(), blocks.size() * sizeof(cu::SegmentBlock),
                                  cudaMemcpyHostToDevice));
     HERMES_CUDA_CHECK(cudaDeviceSynchronize());  // the updates run on the non-blocking stream s()
     const I r = std::min(R, K);
@@ -333,7 +332,7 @@ TEST_F(CudaOps, AdamwAndMuonMatchHostOptimizer) {
       HERMES_CUDA_CHECK(cudaMemcpyAsync(d_sc.get(), &sc, sizeof(sc), cudaMemcpyHostToDevice, s()));
       if (muon)
         cu::muon_update(d_p.get(), d_pb.get(), d_g.get(), d_m.get(), R, K, true, 5, d_sc.get(), ws, *ctx);
-      cu::adamw_update(d_p.get(), d_pb.get(), d_g.get(), d_m.get(), d_v.get(), d_blocks,
+      cu::adamw_update(d_p.get(), d_pb.get(), d_g.get(), d_m.get(), d_v.get(), d_blocks.data(),
                        static_cast<I>(blocks.size()), d_sc.get(), s());
       HERMES_CUDA_CHECK(cudaStreamSynchronize(s()));  // `sc` (pageable, on the stack) is reused
     }
@@ -347,7 +346,6 @@ TEST_F(CudaOps, AdamwAndMuonMatchHostOptimizer) {
     expect_close((name + " update").c_str(), du_gpu, du_host, muon ? 2e-2 : 1e-4);
     const auto pb = d_pb.download();
     for (I i = 0; i < n; ++i) ASSERT_EQ(pb[i], round_bf16(got[i])) << name << " bf16 copy [" << i << "]";
-    cudaFree(d_blocks);
   }
 }
 

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "hermes/backend/cuda/activation.cuh"
+#include "hermes/backend/cuda/buffer.cuh"
 #include "hermes/backend/cuda/context.cuh"
 #include "hermes/backend/cuda/embedding.cuh"
 #include "hermes/backend/cuda/graph.hpp"
@@ -35,7 +36,7 @@ std::uint16_t to_bf16_bits(float x) {
 struct Decoder::Impl {
   Context ctx;
   std::size_t bytes = 0;
-  std::vector<void*> device_blocks;
+  DeviceBlocks blocks;  // owns every device array below; the pointers are views into it
   Index n_dev = 0;                 // device arena elements (tensors padded to 16)
   std::vector<Index> dev_offsets;  // per parameter_layout tensor
   std::vector<std::uint16_t> staging;  // (n_dev) bf16 bits of params, uploaded in one copy
@@ -47,28 +48,18 @@ struct Decoder::Impl {
   bf16 *gate = nullptr, *up = nullptr, *act = nullptr;  // (max_rows, F)
   float *rstd = nullptr, *rope_cos = nullptr, *rope_sin = nullptr, *attn_ws = nullptr;
   float* logits = nullptr;        // (max_slots, ldv) device
-  float* logits_host = nullptr;   // (max_slots, V) pinned
+  PinnedBuffer<float> logits_host;  // (max_slots, V)
   std::int32_t* ids = nullptr;    // (3, max_rows) device: tokens, slots, positions
-  std::int32_t* ids_host = nullptr;  // pinned staging of ids
+  PinnedBuffer<std::int32_t> ids_host;  // staging of ids
   Index ldv = 0;
   std::vector<std::unique_ptr<Graph>> graphs;  // [R]: the decode step with R rows
   std::vector<bool> seen;                      // [R]: an eager decode step with R rows has run
 
   explicit Impl(int device) : ctx(device) {}
-  ~Impl() {
-    graphs.clear();
-    for (void* p : device_blocks) cudaFree(p);
-    if (logits_host) cudaFreeHost(logits_host);
-    if (ids_host) cudaFreeHost(ids_host);
-  }
+  ~Impl() { graphs.clear(); }  // the graphs before the memory they replay on
   template <class T>
   T* alloc(Index n) {
-    void* p = nullptr;
-    const std::size_t b = static_cast<std::size_t>(std::max<Index>(n, 1)) * sizeof(T);
-    HERMES_CUDA_CHECK(cudaMalloc(&p, b));
-    device_blocks.push_back(p);
-    bytes += b;
-    return static_cast<T*>(p);
+    return blocks.alloc<T>(n, bytes);
   }
 };
 
@@ -113,8 +104,8 @@ Decoder::Decoder(const model::ModelConfig& c, Index max_slots, Index max_rows, i
   m.ids = m.alloc<std::int32_t>(3 * R);
   m.graphs.resize(static_cast<std::size_t>(S_ + 1));
   m.seen.assign(static_cast<std::size_t>(S_ + 1), false);
-  HERMES_CUDA_CHECK(cudaMallocHost(reinterpret_cast<void**>(&m.logits_host), static_cast<std::size_t>(S_ * V) * sizeof(float)));
-  HERMES_CUDA_CHECK(cudaMallocHost(reinterpret_cast<void**>(&m.ids_host), static_cast<std::size_t>(3 * R) * sizeof(std::int32_t)));
+  m.logits_host.allocate(static_cast<std::size_t>(S_ * V));
+  m.ids_host.allocate(static_cast<std::size_t>(3 * R));
   rope_table(m.rope_cos, m.rope_sin, L_, D, c.rope_theta, m.ctx.stream());
   HERMES_CUDA_CHECK(cudaStreamSynchronize(m.ctx.stream()));
   log::info("cuda decoder: {} parameters, {} slots x {} positions, {} on device {}, decode steps {}", n_params_, S_,
@@ -149,7 +140,7 @@ const float* Decoder::forward(const std::vector<std::int32_t>& slots, const std:
   const auto& c = config_;
   const Index R = static_cast<Index>(tokens.size());
   auto& m = *impl_;
-  std::int32_t* tok_h = m.ids_host;
+  std::int32_t* tok_h = m.ids_host.data();
   std::int32_t* slot_h = tok_h + R;
   std::int32_t* pos_h = slot_h + R;
   model::assign_positions(c, slots, tokens, last_only, max_rows_, len_, pos_h);
@@ -182,7 +173,7 @@ const float* Decoder::forward(const std::vector<std::int32_t>& slots, const std:
     if (graph) m.seen[static_cast<std::size_t>(R)] = true;
   }
   HERMES_CUDA_CHECK(cudaStreamSynchronize(st));
-  return m.logits_host;
+  return m.logits_host.data();
 }
 
 // Everything one forward puts on the stream, from the ids upload to the logits download.
@@ -195,7 +186,7 @@ void Decoder::enqueue(Index R, Index first) {
   const std::int32_t* tok = m.ids;
   const std::int32_t* slot = m.ids + R;
   const std::int32_t* pos = m.ids + 2 * R;
-  HERMES_CUDA_CHECK(cudaMemcpyAsync(m.ids, m.ids_host, static_cast<std::size_t>(3 * R) * sizeof(std::int32_t),
+  HERMES_CUDA_CHECK(cudaMemcpyAsync(m.ids, m.ids_host.data(), static_cast<std::size_t>(3 * R) * sizeof(std::int32_t),
                                     cudaMemcpyHostToDevice, st));
   const bf16* w = m.weights;
   auto bias = [&](Index o) { return o < 0 ? nullptr : w + o; };
@@ -231,7 +222,7 @@ void Decoder::enqueue(Index R, Index first) {
   const Index rows = R - first;
   m.ctx.gemm(false, true, rows, V, C, 1.0f, m.h + first * C, C, w + m.po.tok_emb, C, 0.0f, m.logits, CUDA_R_32F,
              m.ldv);
-  HERMES_CUDA_CHECK(cudaMemcpy2DAsync(m.logits_host, static_cast<std::size_t>(V) * sizeof(float), m.logits,
+  HERMES_CUDA_CHECK(cudaMemcpy2DAsync(m.logits_host.data(), static_cast<std::size_t>(V) * sizeof(float), m.logits,
                                       static_cast<std::size_t>(m.ldv) * sizeof(float),
                                       static_cast<std::size_t>(V) * sizeof(float), static_cast<std::size_t>(rows),
                                       cudaMemcpyDeviceToHost, st));

@@ -19,14 +19,6 @@ namespace hermes::backend::cuda {
 
 namespace {
 Index round16(Index n) { return (n + 15) / 16 * 16; }
-template <class T>
-T* device_alloc(Index n, std::size_t& bytes) {
-  T* p = nullptr;
-  const std::size_t b = static_cast<std::size_t>(std::max<Index>(n, 1)) * sizeof(T);
-  HERMES_CUDA_CHECK(cudaMalloc(&p, b));
-  bytes += b;
-  return p;
-}
 }  // namespace
 
 Model::Model(const model::ModelConfig& c, Index batch, Index seq_len, Context& ctx, Index logits_budget,
@@ -91,17 +83,17 @@ Model::Model(const model::ModelConfig& c, Index batch, Index seq_len, Context& c
   s_df2_ = take(N_ * F);
   s_attn_ = take(attention_scratch_elems(attn_, B_, T_, H, D));
   s_out_ = s_dc2_;
-  master_ = device_alloc<float>(n_params_, bytes_);
-  grads_ = device_alloc<float>(n_params_, bytes_);
-  weights_ = device_alloc<bf16>(n_params_, bytes_);
-  act_ = device_alloc<bf16>(cur, bytes_);
-  rstd_ = device_alloc<float>((2 * c.n_layer + 1) * N_, bytes_);
-  row_loss_ = device_alloc<float>(N_, bytes_);
-  row_correct_ = device_alloc<std::int32_t>(N_, bytes_);
-  tokens_ = device_alloc<std::int32_t>(N_, bytes_);
-  rope_cos_ = device_alloc<float>(T_ * D / 2, bytes_);
-  rope_sin_ = device_alloc<float>(T_ * D / 2, bytes_);
-  totals_ = device_alloc<double>(3, bytes_);
+  master_ = blocks_.alloc<float>(n_params_, bytes_);
+  grads_ = blocks_.alloc<float>(n_params_, bytes_);
+  weights_ = blocks_.alloc<bf16>(n_params_, bytes_);
+  act_ = blocks_.alloc<bf16>(cur, bytes_);
+  rstd_ = blocks_.alloc<float>((2 * c.n_layer + 1) * N_, bytes_);
+  row_loss_ = blocks_.alloc<float>(N_, bytes_);
+  row_correct_ = blocks_.alloc<std::int32_t>(N_, bytes_);
+  tokens_ = blocks_.alloc<std::int32_t>(N_, bytes_);
+  rope_cos_ = blocks_.alloc<float>(T_ * D / 2, bytes_);
+  rope_sin_ = blocks_.alloc<float>(T_ * D / 2, bytes_);
+  totals_ = blocks_.alloc<double>(3, bytes_);
   if (sdpa_) bytes_ += sdpa_->device_bytes();
   HERMES_CUDA_CHECK(cudaMemsetAsync(master_, 0, n_params_ * sizeof(float), ctx.stream()));
   HERMES_CUDA_CHECK(cudaMemsetAsync(weights_, 0, n_params_ * sizeof(bf16), ctx.stream()));
@@ -113,11 +105,7 @@ Model::Model(const model::ModelConfig& c, Index batch, Index seq_len, Context& c
             format_bytes(static_cast<double>(bytes_)), chunk_rows_);
 }
 
-Model::~Model() {
-  for (void* p : std::initializer_list<void*>{master_, grads_, weights_, act_, rstd_, row_loss_, row_correct_, tokens_,
-                                              rope_cos_, rope_sin_, totals_})
-    if (p) cudaFree(p);
-}
+Model::~Model() = default;
 
 void Model::load(const float* host) {
   for (std::size_t i = 0; i < slots_.size(); ++i)

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "hermes/backend/cuda/attention.cuh"
+#include "hermes/backend/cuda/buffer.cuh"
 #include "hermes/backend/cuda/context.cuh"
 #include "hermes/model/config.hpp"
 
@@ -73,6 +74,7 @@ class Model {
   std::vector<ModelSlot> slots_;
   std::vector<Index> host_offsets_;  // contiguous host layout offsets, per slot
   Index n_params_ = 0, host_params_ = 0;
+  DeviceBlocks blocks_;  // owns every arena below; the pointers are views into it
   float *master_ = nullptr, *grads_ = nullptr;
   bf16* weights_ = nullptr;
   bf16* act_ = nullptr;
