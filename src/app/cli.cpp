@@ -21,6 +21,7 @@
 #include "hermes/interop/export.hpp"
 #include "hermes/interop/import.hpp"
 #include "hermes/version.hpp"
+#include "hermes/dist/root_work.hpp"
 
 namespace hermes::app {
 namespace fs = std::filesystem;
@@ -385,7 +386,7 @@ int main(int argc, char** argv, const dist::Communicator& comm) {
     flag_override(o, "tokenizer.path", prep_tokenizer);
     flag_override(o, "data.output_dir", prep_output);
     std::string format;
-    on_root_collectively(comm, [&] { format = corpus_format(prep_inputs.front(), prep_format); });
+    dist::on_root_collectively(comm, [&] { format = corpus_format(prep_inputs.front(), prep_format); });
     comm.broadcast(format);
     o.push_back("data.format=" + deck::toml_string(format));
     flag_override(o, "data.text_field", prep_field);
@@ -401,7 +402,7 @@ int main(int argc, char** argv, const dist::Communicator& comm) {
     std::vector<std::string> o;
     // A corpus (not shards) adds the tokenizer and prepare stages in front of pretrain.
     TrainCorpus corpus;
-    on_root_collectively(comm, [&] {
+    dist::on_root_collectively(comm, [&] {
       corpus = plan_train_corpus({.data = train_data, .format = train_format, .text_field = train_field,
                                   .tokenizer = train_tokenizer, .vocab_size = train_vocab,
                                   .has_config = train_config.has_value()});
@@ -474,7 +475,7 @@ int main(int argc, char** argv, const dist::Communicator& comm) {
   }
 
   if (*imp) {
-    app::on_root_collectively(comm, [&] {
+    dist::on_root_collectively(comm, [&] {
       const auto s = interop::import_hf(imp_from, imp_output);
       log::info("import: {} ({} layers, width {}, {} heads / {} kv heads, vocab {}, {}) -> {}", imp_from,
                 s.config.n_layer, s.config.n_embd, s.config.n_head, s.config.n_kv_head, s.config.vocab_size,

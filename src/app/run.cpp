@@ -9,6 +9,7 @@
 #include "hermes/core/error.hpp"
 #include "hermes/core/log.hpp"
 #include "hermes/core/threads.hpp"
+#include "hermes/dist/root_work.hpp"
 #include "hermes/dist/stop_signal.hpp"
 #include "hermes/deck/parser.hpp"
 #include "hermes/stages/stage.hpp"
@@ -16,29 +17,6 @@
 
 namespace hermes::app {
 namespace fs = std::filesystem;
-
-void on_root_collectively(const dist::Communicator& comm, const std::function<void()>& work) {
-  std::string message;
-  int ok = 1, code = kExitBadInput;
-  if (comm.is_root()) {
-    try {
-      work();
-    } catch (const Error& e) {
-      ok = 0;
-      message = e.what();
-      code = e.exit_code();
-    } catch (const fs::filesystem_error& e) {
-      ok = 0;
-      message = e.what();
-      code = kExitEnvironment;
-    }
-  }
-  HERMES_MPI_CHECK(MPI_Bcast(&ok, 1, MPI_INT, 0, comm.handle()));
-  if (ok) return;
-  comm.broadcast(message);
-  HERMES_MPI_CHECK(MPI_Bcast(&code, 1, MPI_INT, 0, comm.handle()));
-  throw deck::CollectiveError(message, code);
-}
 
 namespace {
 constexpr const char* kFinishedMarker = "finished";

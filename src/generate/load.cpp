@@ -3,14 +3,13 @@
 #include "hermes/backend/select.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/log.hpp"
-#include "hermes/stages/stage.hpp"
 
 namespace hermes::generate {
 
 std::unique_ptr<LoadedModel> load_model(const deck::Deck& d, std::int64_t max_batch, int local_rank) {
   auto m = std::make_unique<LoadedModel>();
   const std::filesystem::path tok_path = d.expand(d.tokenizer.path);
-  m->checkpoint = stages::checkpoint_to_use(d);
+  m->checkpoint = io::checkpoint_to_use(d);
   if (!std::filesystem::exists(m->checkpoint))
     fail("{}: checkpoint {} does not exist; pass --checkpoint or set generate.checkpoint to a .h5 "
          "written by pretrain", d.where("generate.checkpoint"), m->checkpoint.string());

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <limits>
 #include <random>
 #include <sstream>
@@ -358,6 +359,23 @@ bool try_load_checkpoint(const fs::path& path, CheckpointData& into, bool load_o
     return false;
   }
   return true;
+}
+
+std::filesystem::path checkpoint_to_use(const deck::Deck& d) {
+  if (!d.generate.checkpoint.empty()) return d.expand(d.generate.checkpoint);
+  const std::filesystem::path dir = d.expand(d.checkpoint.dir);
+  if (std::filesystem::exists(dir / "final.h5")) return dir / "final.h5";
+  if (std::filesystem::exists(dir / "latest")) {
+    std::string name;
+    std::ifstream(dir / "latest") >> name;
+    // `latest` names a file of its folder; anything else is damage.
+    if (name.empty() || name.size() > 255 || name.find('/') != std::string::npos || name == "." || name == "..")
+      fail("{}: {} does not name a checkpoint file of that folder; set generate.checkpoint to the checkpoint to "
+           "use", d.where("checkpoint.dir"), (dir / "latest").string());
+    return dir / name;
+  }
+  fail("{}: no checkpoint in {} (neither final.h5 nor latest); run the pretrain stage first",
+       d.where("checkpoint.dir"), dir.string());
 }
 
 }  // namespace hermes::io

@@ -22,23 +22,6 @@
 namespace hermes::stages {
 
 // The checkpoint to evaluate: generate.checkpoint when set, else the run's final, else latest.
-std::filesystem::path checkpoint_to_use(const deck::Deck& d) {
-  if (!d.generate.checkpoint.empty()) return d.expand(d.generate.checkpoint);
-  const std::filesystem::path dir = d.expand(d.checkpoint.dir);
-  if (std::filesystem::exists(dir / "final.h5")) return dir / "final.h5";
-  if (std::filesystem::exists(dir / "latest")) {
-    std::string name;
-    std::ifstream(dir / "latest") >> name;
-    // `latest` names a file of its folder; anything else is damage.
-    if (name.empty() || name.size() > 255 || name.find('/') != std::string::npos || name == "." || name == "..")
-      fail("{}: {} does not name a checkpoint file of that folder; set generate.checkpoint to the checkpoint to "
-           "use", d.where("checkpoint.dir"), (dir / "latest").string());
-    return dir / name;
-  }
-  fail("{}: no checkpoint in {} (neither final.h5 nor latest); run the pretrain stage first",
-       d.where("checkpoint.dir"), dir.string());
-}
-
 namespace {
 
 struct EvalConversation {
@@ -227,7 +210,7 @@ void tool_evals(StageContext& ctx) {
 
 void run_evaluate(StageContext& ctx) {
   const auto& d = ctx.deck;
-  const auto path = checkpoint_to_use(d);
+  const auto path = io::checkpoint_to_use(d);
   const auto header = io::read_checkpoint_header(path);
   const std::filesystem::path tok_path = d.expand(d.tokenizer.path);
   std::string fp = header.tokenizer_fingerprint;

@@ -1,8 +1,9 @@
 // The `export` stage: the run's model written for other tools ([export] format, dtype, output),
 // so a batch job ends with a file llama.cpp or transformers loads (docs/interop.md).
-#include "hermes/app/run.hpp"
 #include "hermes/core/log.hpp"
+#include "hermes/dist/root_work.hpp"
 #include "hermes/interop/export.hpp"
+#include "hermes/io/checkpoint.hpp"
 #include "hermes/stages/stage.hpp"
 
 namespace hermes::stages {
@@ -11,9 +12,9 @@ void run_export(StageContext& ctx) {
   const auto& d = ctx.deck;
   const auto& e = d.export_;
   // One rank writes; every rank learns of a refusal together.
-  app::on_root_collectively(ctx.comm, [&] {
+  dist::on_root_collectively(ctx.comm, [&] {
     interop::ExportRequest r;
-    r.checkpoint = e.checkpoint.empty() ? checkpoint_to_use(d) : std::filesystem::path(d.expand(e.checkpoint));
+    r.checkpoint = e.checkpoint.empty() ? io::checkpoint_to_use(d) : std::filesystem::path(d.expand(e.checkpoint));
     r.format = e.format;
     r.dtype = e.dtype;
     r.output = d.expand(!e.output.empty() ? e.output : e.format == "hf" ? "{run_dir}/hf" : "{run_dir}/model.gguf");

@@ -2,10 +2,10 @@
 #include <fstream>
 #include <sstream>
 
-#include "hermes/app/run.hpp"
 #include "hermes/backend/select.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/log.hpp"
+#include "hermes/dist/root_work.hpp"
 #include "hermes/stages/stage.hpp"
 #include "hermes/tokenizer/tokenizer.hpp"
 #include "hermes/train/loader_source.hpp"
@@ -27,7 +27,7 @@ void run_pretrain(StageContext& ctx) {
   // A backend this build or node cannot offer fails now, not after the data is opened, and once:
   // every rank runs the same binary (a node without a GPU among GPU nodes still fails later, on
   // its own ranks, when the engine starts).
-  app::on_root_collectively(ctx.comm, [&] { backend::resolve(d.parallel.backend); });
+  dist::on_root_collectively(ctx.comm, [&] { backend::resolve(d.parallel.backend); });
   const std::filesystem::path tok_path = d.expand(d.tokenizer.path);
   if (!std::filesystem::exists(tok_path))
     fail("{}: tokenizer {} does not exist; run the tokenizer stage first or set tokenizer.path",

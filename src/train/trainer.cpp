@@ -8,7 +8,6 @@
 #include <fstream>
 #include <sstream>
 
-#include "hermes/app/run.hpp"
 #include "hermes/backend/host/common.hpp"
 #include "hermes/backend/select.hpp"
 #include "hermes/core/durable.hpp"
@@ -19,6 +18,7 @@
 #include "hermes/deck/parser.hpp"
 #include "hermes/optim/optimizer.hpp"
 #include "hermes/train/metrics_log.hpp"
+#include "hermes/dist/root_work.hpp"
 
 namespace hermes::train {
 
@@ -270,7 +270,7 @@ void Trainer::save_periodic() {
 
 void Trainer::init_from(const fs::path& path) {
   auto d = checkpoint_data();
-  app::on_root_collectively(comm_, [&] {
+  dist::on_root_collectively(comm_, [&] {
     if (!fs::is_regular_file(path))
       fail("{}: checkpoint {} does not exist; point train.init_from at a .h5 from pretrain or `hermes import`",
            deck_.where("train.init_from"), path.string());
@@ -287,7 +287,7 @@ bool Trainer::resume() {
   auto d = checkpoint_data();
   // Rank 0 picks the checkpoint (every rank would find the same damage) and tells the others.
   std::string chosen;
-  app::on_root_collectively(comm_, [&] {
+  dist::on_root_collectively(comm_, [&] {
     std::string named;
     if (fs::exists(latest)) std::getline(std::ifstream(latest), named);
     // Candidates: the one `latest` names, then every other checkpoint, newest step first.

@@ -3,10 +3,10 @@
 
 #include <fstream>
 
-#include "hermes/app/run.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/deck/parser.hpp"
 #include "hermes/dist/communicator.hpp"
+#include "hermes/dist/root_work.hpp"
 
 namespace {
 std::string write_deck(const hermes::dist::Communicator& comm, const std::string& text, const std::string& name) {
@@ -47,7 +47,7 @@ TEST(DeckBroadcast, ADeckErrorIsRaisedOnEveryRank) {
 
 TEST(DeckBroadcast, RootOnlyChecksBecomeCollectiveErrors) {
   const auto comm = hermes::dist::Communicator::world();
-  EXPECT_THROW(hermes::app::on_root_collectively(comm, [] { throw hermes::Error("only rank 0 saw this"); }),
+  EXPECT_THROW(hermes::dist::on_root_collectively(comm, [] { throw hermes::Error("only rank 0 saw this"); }),
                hermes::deck::CollectiveError);
-  EXPECT_NO_THROW(hermes::app::on_root_collectively(comm, [] {}));
+  EXPECT_NO_THROW(hermes::dist::on_root_collectively(comm, [] {}));
 }

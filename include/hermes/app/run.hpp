@@ -25,8 +25,4 @@ std::filesystem::path prepare_run_directory(deck::Deck& deck, bool force, const 
 // Runs every stage the deck lists, in order. Returns the process exit code.
 int run_deck(const deck::Deck& deck, const RunOptions& options, const dist::Communicator& comm);
 
-// Runs rank 0's `work` and turns its failure into a CollectiveError on every rank, so that a
-// check only rank 0 can make ends the job cleanly rather than hanging the others.
-void on_root_collectively(const dist::Communicator& comm, const std::function<void()>& work);
-
 }  // namespace hermes::app

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "hermes/data/loader.hpp"
+#include "hermes/deck/deck.hpp"
 #include "hermes/model/config.hpp"
 
 namespace hermes::io {
@@ -65,5 +66,9 @@ std::int64_t checkpoint_step_or(const std::filesystem::path& path, std::int64_t 
 // still throws, since no other checkpoint of the run would do better. The tensors in `into` may be
 // partly overwritten when it returns false.
 bool try_load_checkpoint(const std::filesystem::path& path, CheckpointData& into, bool load_optim, std::string& why);
+
+// The checkpoint generate, evaluate, export and chat use: generate.checkpoint, else the run's
+// final.h5, else the one `latest` names.
+std::filesystem::path checkpoint_to_use(const deck::Deck& d);
 
 }  // namespace hermes::io

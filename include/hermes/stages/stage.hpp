@@ -37,7 +37,5 @@ void run_pretrain(StageContext& context);
 void run_evaluate(StageContext& context);
 void run_generate(StageContext& context);
 void run_export(StageContext& context);
-// The checkpoint generate/evaluate/chat use: generate.checkpoint, else the run's final, else latest.
-std::filesystem::path checkpoint_to_use(const deck::Deck& d);
 
 }  // namespace hermes::stages
