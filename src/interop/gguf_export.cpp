@@ -53,11 +53,7 @@ ExportSummary export_gguf(const ExportRequest& r) {
          "so llama.cpp would split text differently; train the tokenizer with tokenizer.pattern = \"gpt2\", "
          "\"llama3\" or \"qwen2\"",
          r.checkpoint.string(), v.pre_description);
-  if (v.end_id < 0)
-    fail("{}: the checkpoint's tokenizer has no <|endoftext|> token nor one that plays it "
-         "(<|end_of_text|>, </s>, <eos>, <|im_end|>), and exports need an end of text; train with hermes's "
-         "default tokenizer.special_tokens",
-         r.checkpoint.string());
+  require_end_of_text(v, r.checkpoint.string());
   if (v.nfc)
     log::warn("export: the tokenizer normalizes text to NFC and llama.cpp does not; text that is not already "
               "NFC may tokenize differently there");

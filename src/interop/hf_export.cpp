@@ -81,11 +81,7 @@ ExportSummary export_hf(const ExportRequest& r) {
   const auto w = read_checkpoint_weights(r.checkpoint);
   const auto& c = w.header.model;
   const VocabInfo v = vocab_info(w.header.tokenizer_json, c.vocab_size, r.checkpoint.string());
-  if (v.end_id < 0)
-    fail("{}: the checkpoint's tokenizer has no <|endoftext|> token nor one that plays it "
-         "(<|end_of_text|>, </s>, <eos>, <|im_end|>), and exports need an end of text; train with hermes's "
-         "default tokenizer.special_tokens",
-         r.checkpoint.string());
+  require_end_of_text(v, r.checkpoint.string());
   fs::create_directories(r.output);
   const StDType st = dtype == "bf16" ? StDType::bf16 : dtype == "f16" ? StDType::f16 : StDType::f32;
   std::vector<StTensor> tensors;

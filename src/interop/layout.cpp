@@ -58,6 +58,14 @@ void check_exportable(const model::ModelConfig& c, const std::string& source) {
          source);
 }
 
+void require_end_of_text(const VocabInfo& v, const std::string& source) {
+  if (v.end_id < 0)
+    fail("{}: the checkpoint's tokenizer has no <|endoftext|> token nor one that plays it "
+         "(<|end_of_text|>, </s>, <eos>, <|im_end|>), and exports need an end of text; train with hermes's "
+         "default tokenizer.special_tokens",
+         source);
+}
+
 CheckpointWeights read_checkpoint_weights(const fs::path& checkpoint) {
   CheckpointWeights w;
   w.header = io::read_checkpoint_header(checkpoint);

@@ -63,5 +63,7 @@ struct VocabInfo {
 };
 // vocab: the model's vocabulary size (>= the tokenizer's; extra rows become unused tokens).
 VocabInfo vocab_info(const std::string& tokenizer_json, std::int64_t vocab, const std::string& source);
+// Exports end every turn with the end-of-text token: refuses a vocabulary without one.
+void require_end_of_text(const VocabInfo& v, const std::string& source);
 
 }  // namespace hermes::interop
