@@ -70,7 +70,7 @@ int main(int argc, char** argv) {
   hermes::log::init(comm.rank(), comm.size());
   try {
     return hermes::app::main(argc, argv, comm);
-  } catch (const hermes::deck::CollectiveError& e) {
+  } catch (const hermes::CollectiveError& e) {
     // Every rank holds the same error (a bad deck, an existing run directory): say it once.
     if (comm.is_root()) std::fprintf(stderr, "hermes: error: %s\n", hermes::printable(e.what()).c_str());
     return e.exit_code();

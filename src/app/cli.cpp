@@ -108,7 +108,7 @@ void run_directory_override(std::vector<std::string>& out, const std::optional<s
 // started them itself: launch.hpp). Every rank knows the mismatch: one message, not one per rank.
 void check_rank_count(const std::optional<int>& num_gpus, const dist::Communicator& comm) {
   if (num_gpus && *num_gpus != comm.size())
-    throw deck::CollectiveError(fmt::format("--num-gpus {} but {} rank{} running; drop --num-gpus under mpirun/srun, or make the two agree",
+    throw CollectiveError(fmt::format("--num-gpus {} but {} rank{} running; drop --num-gpus under mpirun/srun, or make the two agree",
          *num_gpus, comm.size(), comm.size() == 1 ? " is" : "s are"));
 }
 

@@ -142,7 +142,7 @@ void agree_on_errors(const dist::Communicator& comm, const std::string& local_er
     std::string message = local_error;
     comm.broadcast(message, q);
     comm.broadcast(std::as_writable_bytes(std::span(&local_code, 1)), q);
-    throw deck::CollectiveError(message, local_code);
+    throw CollectiveError(message, local_code);
   }
 }
 
@@ -155,7 +155,7 @@ void collectively(const dist::Communicator& comm, F&& work) {
   } catch (const Error& e) {
     error = e.what();
     code = e.exit_code();
-  } catch (const deck::CollectiveError& e) {
+  } catch (const CollectiveError& e) {
     error = e.what();
     code = e.exit_code();
   } catch (const fs::filesystem_error& e) {
@@ -294,8 +294,8 @@ PrepareResult prepare_dataset(const PrepareOptions& o, const Encoder& enc, const
   const int R = comm.size(), me = comm.rank();
   const fs::path out_dir = o.output_dir;
   if (o.inputs.empty())
-    throw deck::CollectiveError("data.inputs is empty; list the corpus files to prepare in [data] inputs");
-  if (!enc.encode || enc.vocab_size == 0) throw deck::CollectiveError("prepare needs a tokenizer (encoder) with a vocabulary");
+    throw CollectiveError("data.inputs is empty; list the corpus files to prepare in [data] inputs");
+  if (!enc.encode || enc.vocab_size == 0) throw CollectiveError("prepare needs a tokenizer (encoder) with a vocabulary");
 
   // ---- 1. index every input (file f on rank f % R) and share the index ----------------------
   const std::size_t F = o.inputs.size();

@@ -1,4 +1,4 @@
-// HDF5 shards through the C API, with io/hdf5.hpp's handles and check: a failed call is a
+// HDF5 shards through the C API, with core/hdf5.hpp's handles and check: a failed call is a
 // hermes::Error naming the file, the call and HDF5's own message.
 #include "hermes/data/shard.hpp"
 
@@ -12,16 +12,16 @@
 #include "hermes/core/error.hpp"
 #include "hermes/core/files.hpp"
 #include "hermes/core/strings.hpp"
-#include "hermes/io/hdf5.hpp"
+#include "hermes/core/hdf5.hpp"
 
 namespace hermes::data {
 namespace {
 
 namespace fs = std::filesystem;
 
-using io::hdf5::check;
-using io::hdf5::check_write;
-using io::hdf5::Handle;
+using hdf5::check;
+using hdf5::check_write;
+using hdf5::Handle;
 
 Handle vlen_string_type(const fs::path& path) {
   Handle t(check(H5Tcopy(H5T_C_S1), "H5Tcopy", path), H5Tclose);
@@ -126,7 +126,7 @@ void write_dataset(hid_t file, const char* name, hid_t file_type, hid_t mem_type
                    const fs::path& path) {
   const Handle space(check(H5Screate_simple(1, &n, nullptr), "H5Screate_simple", path), H5Sclose);
   // Checksummed chunks of 64 KiB: a training window reads one or two of them.
-  const Handle dcpl = io::hdf5::checksummed_layout(1, &n, H5Tget_size(file_type), hsize_t{64} << 10, path);
+  const Handle dcpl = hdf5::checksummed_layout(1, &n, H5Tget_size(file_type), hsize_t{64} << 10, path);
   const Handle set(check(H5Dcreate2(file, name, file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), "H5Dcreate2", path),
                    H5Dclose);
   if (n > 0) check_write(H5Dwrite(set, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "H5Dwrite", path);
@@ -150,7 +150,7 @@ void read_range(hid_t set, const char* name, hid_t mem_type, hsize_t begin, hsiz
   const Handle mspace(check(H5Screate_simple(1, &count, nullptr), "H5Screate_simple", path), H5Sclose);
   if (H5Dread(set, mem_type, mspace, fspace, H5P_DEFAULT, out) < 0)
     fail("{}: /{} cannot be read ({}); the shard is damaged: re-run the prepare stage", path.string(), name,
-         io::hdf5::message());
+         hdf5::message());
 }
 
 // Opens a 1-D dataset after checking its stored type: unsigned integers of one of `widths` bytes
@@ -158,15 +158,15 @@ void read_range(hid_t set, const char* name, hid_t mem_type, hsize_t begin, hsiz
 Handle open_dataset(hid_t file, const char* name, std::initializer_list<std::size_t> widths, const fs::path& path) {
   Handle set(H5Dopen2(file, name, H5P_DEFAULT), H5Dclose);
   if (set < 0) fail("{} lacks /{} ({}); the shard is damaged: re-run the prepare stage", path.string(), name,
-                    io::hdf5::message());
+                    hdf5::message());
   const Handle type(check(H5Dget_type(set), "H5Dget_type", path), H5Tclose);
   const std::size_t width = H5Tget_size(type);
   if (H5Tget_class(type) != H5T_INTEGER || H5Tget_sign(type) != H5T_SGN_NONE ||
       std::find(widths.begin(), widths.end(), width) == widths.end())
     fail("{}: /{} is stored as a {}-byte {} type, not as a hermes shard stores it; re-run the prepare stage",
          path.string(), name, width, H5Tget_class(type) == H5T_INTEGER ? "integer" : "non-integer");
-  io::hdf5::warn_if_unchecked(set, path, "re-run the prepare stage to rewrite shards with them");
-  if (!io::hdf5::chunks_within_file(set, path))
+  hdf5::warn_if_unchecked(set, path, "re-run the prepare stage to rewrite shards with them");
+  if (!hdf5::chunks_within_file(set, path))
     fail("{}: /{} records a chunk outside the file; the shard is damaged: re-run the prepare stage", path.string(),
          name);
   return set;
@@ -198,19 +198,19 @@ ShardHeader read_header(hid_t file, const fs::path& path) {
 }
 
 Handle open_file(const fs::path& path) {
-  io::hdf5::quiet();
+  hdf5::quiet();
   if (!fs::exists(path)) fail("shard {} does not exist; re-run the prepare stage", path.string());
   reject_special_file(path, "shards are HDF5 files written by the prepare stage");
   const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   if (f < 0) fail("cannot open {} as HDF5 ({}); the shard is damaged or incomplete: re-run the prepare stage",
-                  path.string(), io::hdf5::message());
+                  path.string(), hdf5::message());
   return Handle(f, H5Fclose);
 }
 
 }  // namespace
 
 void write_shard(const fs::path& path, ShardHeader h, const ShardData& d) {
-  io::hdf5::quiet();
+  hdf5::quiet();
   const std::uint64_t n = d.tokens.size();
   HERMES_ASSERT(!d.doc_offsets.empty() && d.doc_offsets.front() == 0 && d.doc_offsets.back() == n);
   HERMES_ASSERT(d.loss_mask.empty() || d.loss_mask.size() == n);

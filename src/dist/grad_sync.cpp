@@ -4,15 +4,15 @@
 
 namespace hermes::dist {
 
-GradSync::GradSync(const Communicator& comm, float* grads, const std::vector<model::ParamSlot>& slots,
+GradSync::GradSync(const Communicator& comm, float* grads, const std::vector<std::int64_t>& tensor_begins,
                    std::int64_t n_params, double bucket_bytes)
     : comm_(comm), grads_(grads) {
   const std::int64_t target = std::max<std::int64_t>(1, static_cast<std::int64_t>(bucket_bytes / sizeof(float)));
   std::int64_t hi = n_params;
-  for (auto it = slots.rbegin(); it != slots.rend(); ++it) {
-    const std::int64_t lo = it->offset;
+  for (auto it = tensor_begins.rbegin(); it != tensor_begins.rend(); ++it) {
+    const std::int64_t lo = *it;
     // MPI counts are ints: a bucket also closes before it would pass INT_MAX elements.
-    if (hi - lo >= target || hi - lo >= INT_MAX / 2 || it + 1 == slots.rend()) {
+    if (hi - lo >= target || hi - lo >= INT_MAX / 2 || it + 1 == tensor_begins.rend()) {
       buckets_.push_back({lo, hi});
       hi = lo;
     }

@@ -4,7 +4,6 @@
 #include <string>
 
 #include "hermes/core/error.hpp"
-#include "hermes/deck/parser.hpp"
 
 namespace hermes::dist {
 
@@ -28,7 +27,7 @@ void on_root_collectively(const Communicator& comm, const std::function<void()>&
   if (ok) return;
   comm.broadcast(message);
   HERMES_MPI_CHECK(MPI_Bcast(&code, 1, MPI_INT, 0, comm.handle()));
-  throw deck::CollectiveError(message, code);
+  throw CollectiveError(message, code);
 }
 
 

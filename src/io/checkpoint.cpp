@@ -15,7 +15,7 @@
 #include "hermes/core/durable.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/files.hpp"
-#include "hermes/io/hdf5.hpp"
+#include "hermes/core/hdf5.hpp"
 
 namespace hermes::io {
 
@@ -25,7 +25,7 @@ constexpr std::int64_t kCheckpointVersion = 1;  // the schema at the top of io/c
 
 namespace {
 
-// An id checked as it is opened (io/hdf5.hpp's Handle owns it): a failure names the call and
+// An id checked as it is opened (core/hdf5.hpp's Handle owns it): a failure names the call and
 // HDF5's message.
 class H5 : public hdf5::Handle {
  public:
@@ -84,7 +84,7 @@ template <class T> T read_attr(hid_t obj, const char* name, hid_t type, const fs
   return v;
 }
 
-// Chunks of up to 16 MiB, each with a Fletcher32 checksum (io/hdf5.hpp).
+// Chunks of up to 16 MiB, each with a Fletcher32 checksum (core/hdf5.hpp).
 constexpr hsize_t kTensorChunkBytes = hsize_t{16} << 20;
 
 void write_tensor(hid_t parent, const std::string& name, const std::vector<std::int64_t>& shape, const float* data,

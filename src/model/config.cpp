@@ -7,7 +7,6 @@
 
 #include "hermes/core/error.hpp"
 #include "hermes/core/strings.hpp"
-#include "hermes/deck/deck.hpp"
 
 namespace hermes::model {
 namespace {

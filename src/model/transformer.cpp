@@ -20,9 +20,7 @@ Transformer<T>::Transformer(const ModelConfig& c, Index batch, Index seq_len)
   slots_ = contiguous_slots(c);
   n_params_ = contiguous_size(slots_);
   {
-    std::vector<Index> offsets;
-    for (const auto& s : slots_) offsets.push_back(s.offset);
-    const auto po = model::param_offsets(c, offsets);
+    const auto po = model::param_offsets(c, tensor_begins(slots_));
     wte_ = po.tok_emb;
     smear_w_ = po.smear;
     lnf_w_ = po.final_norm;
@@ -108,6 +106,12 @@ std::vector<ParamSlot> contiguous_slots(const ModelConfig& config) {
 
 std::int64_t contiguous_size(const std::vector<ParamSlot>& slots) {
   return slots.empty() ? 0 : slots.back().offset + slots.back().spec.numel();
+}
+
+std::vector<std::int64_t> tensor_begins(const std::vector<ParamSlot>& slots) {
+  std::vector<std::int64_t> begins;
+  for (const auto& s : slots) begins.push_back(s.offset);
+  return begins;
 }
 
 template <class T>

@@ -33,7 +33,7 @@ const char* __lsan_default_suppressions() {
          "leak:libucs.so\n"
          "leak:libucp.so\n"
          // HDF5 1.10 loses small blocks on some error paths while refusing a damaged file (found
-         // by tests/fuzz); hermes closes every id it opens (io/hdf5.hpp's Handle).
+         // by tests/fuzz); hermes closes every id it opens (core/hdf5.hpp's Handle).
          "leak:libhdf5\n"
          // Open MPI's opal_asprintf: the fast unwinder stops inside glibc (no frame pointers),
          // so the MPI frames above it are lost. hermes formats with fmt, never with asprintf.

@@ -76,10 +76,8 @@ class CudaEngine final : public Engine {
     host_slots_ = model::contiguous_slots(config);
     std::int64_t adam = 0, mom = 0, max_numel = 0, max_gram = 0, shard_state = 0;
     std::vector<cu::OptimSegment> segments;
-    std::vector<std::int64_t> begins;
     for (const auto& slot : model_.slots()) {
       const auto& spec = slot.spec;
-      begins.push_back(slot.offset);
       if (muon && spec.is_hidden_matrix && spec.shape.size() == 2) {
         muon_.push_back({slot.offset, mom, spec.shape[0], spec.shape[1], spec.decays});
         state_names_.push_back({spec.name + "/momentum", &host_mom_, mom, spec.numel()});
@@ -144,7 +142,7 @@ class CudaEngine final : public Engine {
       nccl_ = std::make_unique<cu::NcclComm>(comm, device_);
       const auto bucket = static_cast<std::int64_t>(d.parallel.bucket_mb * 1024.0 * 1024.0 / sizeof(float));
       if (!zero1_)
-        sync_ = std::make_unique<cu::GradientSync>(*nccl_, model_.grads(), begins, model_.num_params(),
+        sync_ = std::make_unique<cu::GradientSync>(*nccl_, model_.grads(), model::tensor_begins(model_.slots()), model_.num_params(),
                                                    std::max<std::int64_t>(bucket, 1));
     }
     ns_.x = ns_x_.data();

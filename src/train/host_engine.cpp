@@ -35,7 +35,7 @@ class HostEngine final : public Engine {
              std::int64_t seq_len)
       : model_(config, batch, seq_len),
         optim_(model_.slots(), model_.num_params(), optimizer_settings(d)),
-        sync_(comm, model_.grads(), model_.slots(), model_.num_params(), d.parallel.bucket_mb * 1024.0 * 1024.0) {
+        sync_(comm, model_.grads(), model::tensor_begins(model_.slots()), model_.num_params(), d.parallel.bucket_mb * 1024.0 * 1024.0) {
     if (d.parallel.zero1)
       log::warn("{}: parallel.zero1 is not implemented on the host backend; every rank keeps the whole optimizer "
                 "state",

@@ -7,7 +7,7 @@
 #include "hermes/model/config.hpp"
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  hermes::io::hdf5::quiet();
+  hermes::hdf5::quiet();
   return 0;
 }
 

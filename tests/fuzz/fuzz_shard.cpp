@@ -3,7 +3,7 @@
 #include "hermes/data/shard.hpp"
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  hermes::io::hdf5::quiet();
+  hermes::hdf5::quiet();
   return 0;
 }
 

@@ -1,6 +1,6 @@
 #pragma once
 // Shared by the libFuzzer harnesses. A harness feeds one input to a hermes reader; a rejection is
-// a hermes::Error or deck::CollectiveError (the one-line messages users see). Anything else that
+// a hermes::Error or CollectiveError (the one-line messages users see). Anything else that
 // escapes (another exception type, which main() reports as an unexpected failure with exit 3), a
 // crash or a sanitizer report is a finding.
 #include <cstddef>
@@ -13,7 +13,7 @@
 
 #include "hermes/core/error.hpp"
 #include "hermes/deck/parser.hpp"
-#include "hermes/io/hdf5.hpp"
+#include "hermes/core/hdf5.hpp"
 
 namespace hermes::fuzz {
 
@@ -26,7 +26,7 @@ template <typename Fn> void expect_clean(Fn&& read) {
   try {
     read();
   } catch (const hermes::Error&) {
-  } catch (const hermes::deck::CollectiveError&) {
+  } catch (const hermes::CollectiveError&) {
   }
 }
 

@@ -40,7 +40,7 @@ TEST(DeckBroadcast, ADeckErrorIsRaisedOnEveryRank) {
   try {
     hermes::deck::load_deck_collective(comm, path, {});
     FAIL() << "rank " << comm.rank() << " did not raise";
-  } catch (const hermes::deck::CollectiveError& e) {
+  } catch (const hermes::CollectiveError& e) {
     EXPECT_NE(std::string(e.what()).find("unknown key 'batchsize'"), std::string::npos);
   }
 }
@@ -48,6 +48,6 @@ TEST(DeckBroadcast, ADeckErrorIsRaisedOnEveryRank) {
 TEST(DeckBroadcast, RootOnlyChecksBecomeCollectiveErrors) {
   const auto comm = hermes::dist::Communicator::world();
   EXPECT_THROW(hermes::dist::on_root_collectively(comm, [] { throw hermes::Error("only rank 0 saw this"); }),
-               hermes::deck::CollectiveError);
+               hermes::CollectiveError);
   EXPECT_NO_THROW(hermes::dist::on_root_collectively(comm, [] {}));
 }

@@ -35,6 +35,18 @@ class CollectiveExit : public Error {
   using Error::Error;
 };
 
+// An error every rank raises together (a bad deck, a file only rank 0 reads): printed once by
+// rank 0, exit without abort. The exit code follows the table above (a bad input by default).
+class CollectiveError : public std::runtime_error {
+ public:
+  explicit CollectiveError(const std::string& message, int exit_code = kExitBadInput)
+      : std::runtime_error(message), exit_code_(exit_code) {}
+  int exit_code() const { return exit_code_; }
+
+ private:
+  int exit_code_;
+};
+
 // An input is wrong (exit 2): the message names the file, the place and the fix.
 template <typename... Args>
 [[noreturn]] void fail(fmt::format_string<Args...> format, Args&&... args) {

@@ -71,7 +71,7 @@ struct PrepareResult {
   std::map<std::string, SplitSummary> splits;
 };
 
-// Collective over `comm`. Throws hermes::Error (on every rank, via deck::CollectiveError when the
+// Collective over `comm`. Throws hermes::Error (on every rank, via CollectiveError when the
 // failure was rank-local) naming the input file and line of a bad record.
 PrepareResult prepare_dataset(const PrepareOptions& options, const Encoder& encoder, const dist::Communicator& comm);
 

@@ -45,16 +45,4 @@ std::string_view embedded_quickstart();
 // Cross-key checks that need the whole deck (called by parse_deck).
 void validate(const Deck& deck, const std::string& source_name);
 
-// An error every rank raises together (a bad deck): printed once by rank 0, exit without abort.
-// The exit code follows core/error.hpp's table (a bad input unless said otherwise).
-class CollectiveError : public std::runtime_error {
- public:
-  explicit CollectiveError(const std::string& message, int exit_code = kExitBadInput)
-      : std::runtime_error(message), exit_code_(exit_code) {}
-  int exit_code() const { return exit_code_; }
-
- private:
-  int exit_code_;
-};
-
 }  // namespace hermes::deck

@@ -11,13 +11,13 @@
 #include <vector>
 
 #include "hermes/dist/communicator.hpp"
-#include "hermes/model/transformer.hpp"
 
 namespace hermes::dist {
 
 class GradSync {
  public:
-  GradSync(const Communicator& comm, float* grads, const std::vector<model::ParamSlot>& slots,
+  // tensor_begins: the arena offset where each tensor starts, ascending (buckets hold whole tensors).
+  GradSync(const Communicator& comm, float* grads, const std::vector<std::int64_t>& tensor_begins,
            std::int64_t n_params, double bucket_bytes);
   ~GradSync();
   GradSync(const GradSync&) = delete;

@@ -8,7 +8,7 @@
 namespace hermes::dist {
 
 // Runs `work` on rank 0; when it throws hermes::Error (or a filesystem error), every rank throws a
-// deck::CollectiveError with its message and exit code. Collective over `comm`.
+// CollectiveError with its message and exit code. Collective over `comm`.
 void on_root_collectively(const Communicator& comm, const std::function<void()>& work);
 
 }  // namespace hermes::dist

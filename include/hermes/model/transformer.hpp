@@ -31,6 +31,8 @@ struct ParamSlot {
 std::vector<ParamSlot> contiguous_slots(const ModelConfig& config);
 // Elements of that arena.
 std::int64_t contiguous_size(const std::vector<ParamSlot>& slots);
+// Where each tensor starts in its arena, in order: what the gradient all-reduce cuts buckets at.
+std::vector<std::int64_t> tensor_begins(const std::vector<ParamSlot>& slots);
 
 // GPT-2 initialisation of a parameter arena laid out by `slots`: N(0, init_std) for matrices and
 // the embedding, residual projections (attn.proj, ffn.down) scaled by 1/sqrt(2 n_layer), biases

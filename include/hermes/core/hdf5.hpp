@@ -9,7 +9,7 @@
 
 #include "hermes/core/error.hpp"
 
-namespace hermes::io::hdf5 {
+namespace hermes::hdf5 {
 
 // Turns HDF5's error printout off for the process (idempotent); errors come back as hermes::Error.
 void quiet();
@@ -78,4 +78,4 @@ class Handle {
   herr_t (*close_)(hid_t) = nullptr;
 };
 
-}  // namespace hermes::io::hdf5
+}  // namespace hermes::hdf5

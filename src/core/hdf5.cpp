@@ -1,4 +1,4 @@
-#include "hermes/io/hdf5.hpp"
+#include "hermes/core/hdf5.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -7,7 +7,7 @@
 
 #include "hermes/core/log.hpp"
 
-namespace hermes::io::hdf5 {
+namespace hermes::hdf5 {
 
 namespace {
 herr_t innermost(unsigned n, const H5E_error2_t* e, void* out) {
@@ -100,4 +100,4 @@ std::string message() {
   return m.empty() ? "no message" : m;
 }
 
-}  // namespace hermes::io::hdf5
+}  // namespace hermes::hdf5
