@@ -28,26 +28,15 @@ target_include_directories(hermes::cuda_deps SYSTEM INTERFACE ${CUDAToolkit_INCL
 target_link_libraries(hermes::cuda_deps INTERFACE CUDA::cudart CUDA::cublas CUDA::cublasLt
                       ${HERMES_CUDNN_LIBRARY} ${HERMES_NCCL_LIBRARY})
 
-# src/backend/cuda/: kernels in .cu (nvcc; they include only CUDA headers and our .cuh files,
-# because nvcc's front end rejects fmt's consteval format strings), host-side glue in .cpp
-# (g++: cuBLASLt plans, NCCL, logging). The main CMakeLists leaves this folder out of CPU builds.
-file(GLOB_RECURSE HERMES_CUDA_SOURCES CONFIGURE_DEPENDS "${CMAKE_SOURCE_DIR}/src/backend/cuda/*.cu"
-     "${CMAKE_SOURCE_DIR}/src/backend/cuda/*.cpp")
-if(HERMES_CUDA_SOURCES)
-  target_sources(hermes_lib PRIVATE ${HERMES_CUDA_SOURCES})
-  target_link_libraries(hermes_lib PUBLIC hermes::cuda_deps)
-  target_compile_definitions(hermes_lib PUBLIC HERMES_HAVE_CUDA=1)
-  # hermes_lib's warning flags are gcc's; nvcc would reject them, so they apply to C++ only and
-  # nvcc forwards its own set to the host compiler.
-  get_target_property(_hermes_opts hermes_lib COMPILE_OPTIONS)
-  if(_hermes_opts)
-    set(_wrapped "")
-    foreach(o IN LISTS _hermes_opts)
-      list(APPEND _wrapped "$<$<COMPILE_LANGUAGE:CXX>:${o}>")
-    endforeach()
-    set_property(TARGET hermes_lib PROPERTY COMPILE_OPTIONS ${_wrapped})
-  endif()
-  target_compile_options(hermes_lib PRIVATE
+# hermes_backend_cuda, src/backend/cuda/: kernels in .cu (nvcc; they include only CUDA headers and
+# our .cuh files, because nvcc's front end rejects fmt's consteval format strings), host-side glue
+# in .cpp (g++: cuBLASLt plans, NCCL, logging). Its warning flags are gcc's and apply to C++ only
+# (hermes_library); nvcc forwards its own set to the host compiler.
+function(hermes_cuda_library)
+  file(GLOB cuda_kernels CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/src/backend/cuda/*.cu")
+  hermes_library(backend_cuda AREAS backend/cuda SOURCES ${cuda_kernels}
+    PUBLIC hermes_dist hermes_model hermes::cuda_deps)
+  target_compile_options(hermes_backend_cuda PRIVATE
     $<$<COMPILE_LANGUAGE:CUDA>:--expt-relaxed-constexpr -lineinfo -Xcompiler=-Wall,-Wno-unused-parameter>)
-  set_target_properties(hermes_lib PROPERTIES CUDA_SEPARABLE_COMPILATION OFF CUDA_STANDARD 17)
-endif()
+  set_target_properties(hermes_backend_cuda PROPERTIES CUDA_SEPARABLE_COMPILATION OFF CUDA_STANDARD 17)
+endfunction()

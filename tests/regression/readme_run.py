@@ -28,6 +28,7 @@ NOT_RUN = [
     (r"^scripts/(setup|test|install-deps)\.sh", "sets up the machine and runs this test"),
     (r"^cmake |^ctest ", "builds and runs this test"),
     (r"^sbatch ", "needs a SLURM cluster; tests/slurm runs these job scripts on one"),
+    (r"build-example/", "runs what cmake builds; tests/regression/test_library_install.cmake builds and runs it"),
     (r"scaling-<job>\.csv", "reads a scaling sweep's output (an sbatch job)"),
 ]
 
