@@ -40,10 +40,6 @@ void run_pretrain(StageContext& ctx) {
   const std::int64_t seq = d.train.seq_len > 0 ? d.train.seq_len : model.context_length;
   const auto fp = tok.fingerprint();
   auto train_src = train::open_split(d, ctx.comm, "train", seq, fp);
-  // Open the evaluation splits once now, so a split too small for one batch is reported before
-  // training rather than after it.
-  train::open_split(d, ctx.comm, "val", seq, fp);
-  if (d.eval.test_at_end) train::open_split(d, ctx.comm, "test", seq, fp);
   const auto& comm = ctx.comm;
   train::TrainerInputs in{d,
                           comm,

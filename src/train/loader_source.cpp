@@ -1,7 +1,5 @@
 #include "hermes/train/loader_source.hpp"
 
-#include <set>
-
 #include "hermes/core/log.hpp"
 
 namespace hermes::train {
@@ -24,10 +22,7 @@ std::unique_ptr<BatchSource> open_split(const deck::Deck& d, const dist::Communi
   o.allow_too_short = split != "train";
   auto src = std::make_unique<LoaderSource>(o);
   if (split != "train" && (src->total_tokens() == 0 || src->batches_per_epoch() == 0)) {
-    // Once per split and run (the split is opened before training and again to evaluate).
-    static std::set<std::string> warned;
-    if (warned.insert(o.dataset_dir.string() + "/" + split).second)
-      log::warn("the {} split in {} ({} tokens) is too small for one batch of {} x {} tokens; skipping its "
+    log::warn("the {} split in {} ({} tokens) is too small for one batch of {} x {} tokens; skipping its "
               "evaluation (raise data.{}_fraction, or lower train.batch_size or train.seq_len)",
               split, o.dataset_dir.string(), src->total_tokens(), o.batch * comm.size(), seq_len + 1, split);
     return nullptr;

@@ -84,11 +84,17 @@ Trainer::Trainer(TrainerInputs in)
       run_dir_(std::move(in.run_dir)),
       config_(std::move(in.model)),
       train_(std::move(in.train)),
-      eval_sources_(std::move(in.eval_sources)),
       tokenizer_json_(std::move(in.tokenizer_json)),
       tokenizer_fp_(std::move(in.tokenizer_fingerprint)),
       rng_(static_cast<std::uint64_t>(in.deck.run.seed)) {
   const auto& d = deck_;
+  // Opened now, so a split too small for one batch is reported before training, not after it.
+  if (in.eval_sources) {
+    val_.source = in.eval_sources("val");
+    if (d.eval.test_at_end) test_.source = in.eval_sources("test");
+    for (EvalSplit* split : {&val_, &test_})
+      if (split->source) split->start = split->source->cursor();
+  }
   batch_ = d.train.batch_size;
   seq_len_ = d.train.seq_len > 0 ? d.train.seq_len : config_.context_length;
   accum_ = d.train.grad_accum;
@@ -219,6 +225,18 @@ EvalResult evaluate_with(Forward&& forward, BatchSource& source, std::int64_t ba
 
 EvalResult evaluate(Engine& engine, BatchSource& source, std::int64_t batches, const dist::Communicator& comm) {
   return evaluate_with([&](const data::Batch& b) { return engine.evaluate(b); }, source, batches, comm);
+}
+
+std::optional<EvalResult> Trainer::evaluate_split(EvalSplit& split) {
+  if (!split.source) return std::nullopt;
+  split.source->restore(split.start);
+  return evaluate(*split.source, deck_.eval.batches);
+}
+
+void Trainer::save_if_best(const EvalResult& val) {
+  if (!deck_.checkpoint.save_best || (best_val_ != 0 && val.loss >= best_val_)) return;
+  best_val_ = val.loss;
+  save(ckpt_dir_ / "best.h5");
 }
 
 EvalResult Trainer::evaluate(BatchSource& source, std::int64_t batches) {
@@ -373,12 +391,6 @@ Summary Trainer::run() {
   const double flops_per_token = model::training_flops_per_token(config_, seq_len_);
   const auto start = clock_type::now();
   const std::int64_t first_step = step_;
-  auto run_eval = [&](const std::string& split) -> std::optional<EvalResult> {
-    if (!eval_sources_) return std::nullopt;
-    auto src = eval_sources_(split);
-    if (!src) return std::nullopt;
-    return evaluate(*src, d.eval.batches);
-  };
   // A signal that came before the first step (during start-up or a resume) stops the run with
   // nothing new to save: the checkpoint it resumed from, if any, is still the latest.
   if (const int sig = dist::agreed_stop_signal(comm_); sig != 0 && step_ < total_steps_)
@@ -406,15 +418,12 @@ Summary Trainer::run() {
     }
     std::optional<EvalResult> val;
     if (d.eval.interval > 0 && step_ % d.eval.interval == 0 && step_ < total_steps_) {
-      val = run_eval("val");
+      val = evaluate_split(val_);
       verify_replicas();
       if (val) {
         log::info("eval step {} | val loss {:.4f} | acc {:5.1f}% | ppl {:.2f}", step_, val->loss,
                   100.0 * val->accuracy, val->perplexity);
-        if (d.checkpoint.save_best && (best_val_ == 0 || val->loss < best_val_)) {
-          best_val_ = val->loss;
-          save(ckpt_dir_ / "best.h5");
-        }
+        save_if_best(*val);
       }
     }
     metrics.step(rec, val ? &*val : nullptr);
@@ -438,14 +447,11 @@ Summary Trainer::run() {
     sum.final_checkpoint = ckpt_dir_ / "final.h5";
     save(sum.final_checkpoint);
   }
-  sum.val = run_eval("val");
-  if (d.eval.test_at_end) sum.test = run_eval("test");
+  sum.val = evaluate_split(val_);
+  sum.test = evaluate_split(test_);
   if (sum.val) metrics.final_eval(step_, "val", *sum.val);
   if (sum.test) metrics.final_eval(step_, "test", *sum.test);
-  if (sum.val && d.checkpoint.save_best && (best_val_ == 0 || sum.val->loss < best_val_)) {
-    best_val_ = sum.val->loss;
-    save(ckpt_dir_ / "best.h5");
-  }
+  if (sum.val) save_if_best(*sum.val);
   log::info("training done: {} steps, {} tokens in {}", step_, tokens_seen_,
             format_duration(std::chrono::duration<double>(clock_type::now() - start).count()));
   if (sum.val)

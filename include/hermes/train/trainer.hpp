@@ -41,7 +41,9 @@ struct TrainerInputs {
   std::filesystem::path run_dir;
   model::ModelConfig model;
   std::unique_ptr<BatchSource> train;
-  SourceFactory eval_sources;  // "val", "test"; may return nullptr when a split is empty
+  SourceFactory eval_sources;  // "val", "test"; may return nullptr when a split is empty. Each is
+                               // opened once, when the Trainer is built, and read from its start
+                               // at every evaluation.
   std::string tokenizer_json;  // stored in checkpoints ("" when there is none)
   std::string tokenizer_fingerprint;
 };
@@ -87,7 +89,14 @@ class Trainer {
   std::filesystem::path run_dir_, ckpt_dir_;
   model::ModelConfig config_;
   std::unique_ptr<BatchSource> train_;
-  SourceFactory eval_sources_;
+  // An evaluation split, opened once; every evaluation restores `start` and reads the same batches.
+  struct EvalSplit {
+    std::unique_ptr<BatchSource> source;  // null: the split is absent or too small for one batch
+    data::LoaderCursor start;
+  };
+  std::optional<EvalResult> evaluate_split(EvalSplit& split);
+  void save_if_best(const EvalResult& val);
+  EvalSplit val_, test_;
   std::string tokenizer_json_, tokenizer_fp_;
   std::int64_t batch_, seq_len_, accum_, total_steps_ = 0, step_ = 0, tokens_seen_ = 0;
   double best_val_ = 0;
