@@ -1,5 +1,6 @@
 #include "hermes/interop/layout.hpp"
 
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "hermes/core/error.hpp"
@@ -60,10 +61,9 @@ void check_exportable(const model::ModelConfig& c, const std::string& source) {
 
 void require_end_of_text(const VocabInfo& v, const std::string& source) {
   if (v.end_id < 0)
-    fail("{}: the checkpoint's tokenizer has no <|endoftext|> token nor one that plays it "
-         "(<|end_of_text|>, </s>, <eos>, <|im_end|>), and exports need an end of text; train with hermes's "
-         "default tokenizer.special_tokens",
-         source);
+    fail("{}: the checkpoint's tokenizer has no <|endoftext|> token nor one that plays it ({}), and exports "
+         "need an end of text; train with hermes's default tokenizer.special_tokens",
+         source, fmt::join(tokenizer::kForeignEndOfText, ", "));
 }
 
 CheckpointWeights read_checkpoint_weights(const fs::path& checkpoint) {

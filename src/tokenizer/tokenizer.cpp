@@ -8,6 +8,7 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "hermes/core/error.hpp"
 #include "hermes/tokenizer/byte_level.hpp"
@@ -149,7 +150,7 @@ void Tokenizer::Impl::pick_role_aliases() {
     alias_tokens.push_back({std::string(hermes_name), own.id, true, false, false, false, false});
   };
   if (!find("<|endoftext|>"))
-    for (std::string_view end : {"<|end_of_text|>", "</s>", "<eos>", "<|im_end|>"})
+    for (std::string_view end : kForeignEndOfText)
       if (const auto* own = find(end)) {
         alias("<|endoftext|>", *own);
         break;
@@ -393,10 +394,10 @@ TokenId Tokenizer::special_id(std::string_view token) const {
     if (a.content == token) return a.id;
   for (const auto& a : impl_->alias_tokens)
     if (a.content == token) return a.id;
-  fail("tokenizer {} has no special token '{}' and none of its own plays that role (end of text: "
-       "<|end_of_text|>, </s>, <eos> or <|im_end|>; turn openers: <|reserved_special_token_0..3|>); train a "
-       "tokenizer with the tokenizer stage, which adds hermes's special tokens",
-       impl_->source, token);
+  fail("tokenizer {} has no special token '{}' and none of its own plays that role (end of text: {}; turn "
+       "openers: <|reserved_special_token_0..3|>); train a tokenizer with the tokenizer stage, which adds "
+       "hermes's special tokens",
+       impl_->source, token, fmt::join(kForeignEndOfText, ", "));
 }
 
 std::string describe_role_aliases(const Tokenizer& tokenizer) {

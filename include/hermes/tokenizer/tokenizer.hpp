@@ -1,6 +1,7 @@
 #pragma once
 // Byte-level BPE tokenizer, HuggingFace tokenizer.json compatible (GPT-2, SmolLM, Llama-3, Qwen).
 // The contract data/, evaluate and generate code against:
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -12,6 +13,11 @@
 namespace hermes::tokenizer {
 
 using TokenId = std::uint32_t;
+
+// Other families' end-of-text tokens, any of which plays hermes's <|endoftext|> in a tokenizer
+// that lacks it (the first one present wins).
+inline constexpr std::array<std::string_view, 4> kForeignEndOfText = {"<|end_of_text|>", "</s>", "<eos>",
+                                                                       "<|im_end|>"};
 
 class Tokenizer;
 // "<|end_of_text|> plays <|endoftext|>, ..." for the log; empty without role aliases.
