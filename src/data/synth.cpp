@@ -1,5 +1,6 @@
 // The synthetic agentic corpus (see synth.hpp for the record schema). Each conversation is built
-// from a template per scenario; numbers in answers come from the tool backends in this file.
+// from a template per scenario; numbers in answers come from running the tool backends
+// (synth_tools.cpp).
 #include "hermes/data/synth.hpp"
 
 #include <algorithm>
@@ -13,262 +14,13 @@
 
 #include "hermes/core/error.hpp"
 #include "hermes/data/random.hpp"
+#include "hermes/data/synth_tools.hpp"
 
 namespace hermes::data {
 namespace {
 
 using json = nlohmann::json;
 using ojson = nlohmann::ordered_json;
-
-// A JSON number written as an integer when it is one (182, not 182.0).
-nlohmann::json number(double v) {
-  if (v == std::floor(v) && std::abs(v) < 1e15) return static_cast<std::int64_t>(v);
-  return v;
-}
-
-double round4(double x) {
-  const double r = std::round(x * 1e4) / 1e4;
-  return r == 0 ? 0.0 : r;  // no "-0"
-}
-
-// ---- calculator backend: recursive descent over + - * / ( ) and decimals -------------------
-struct ExpressionParser {
-  std::string_view s;
-  std::size_t i = 0;
-  void skip() {
-    while (i < s.size() && s[i] == ' ') ++i;
-  }
-  double expr() {
-    double v = term();
-    for (skip(); i < s.size() && (s[i] == '+' || s[i] == '-'); skip()) {
-      const char op = s[i++];
-      const double r = term();
-      v = op == '+' ? v + r : v - r;
-    }
-    return v;
-  }
-  double term() {
-    double v = factor();
-    for (skip(); i < s.size() && (s[i] == '*' || s[i] == '/'); skip()) {
-      const char op = s[i++];
-      const double r = factor();
-      if (op == '/' && r == 0) throw std::runtime_error("division by zero");
-      v = op == '*' ? v * r : v / r;
-    }
-    return v;
-  }
-  double factor() {
-    skip();
-    if (i >= s.size()) throw std::runtime_error("expression ends early");
-    if (s[i] == '-') return ++i, -factor();
-    if (s[i] == '(') {
-      ++i;
-      const double v = expr();
-      skip();
-      if (i >= s.size() || s[i] != ')') throw std::runtime_error("missing ')'");
-      ++i;
-      return v;
-    }
-    const std::size_t start = i;
-    while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
-    if (start == i) throw std::runtime_error(fmt::format("unexpected '{}' at position {}", s[i], i));
-    return std::stod(std::string(s.substr(start, i - start)));
-  }
-};
-
-double evaluate_expression(std::string_view text) {
-  ExpressionParser p{text};
-  const double v = p.expr();
-  p.skip();
-  if (p.i != text.size()) throw std::runtime_error(fmt::format("unexpected '{}' at position {}", text[p.i], p.i));
-  return v;
-}
-
-// ---- word frequency backend -----------------------------------------------------------------
-std::vector<std::string> words_of(std::string_view text) {
-  std::vector<std::string> words;
-  std::string w;
-  for (char c : text) {
-    if (std::isalnum(static_cast<unsigned char>(c))) {
-      w += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    } else if (!w.empty()) {
-      words.push_back(std::move(w));
-      w.clear();
-    }
-  }
-  if (!w.empty()) words.push_back(std::move(w));
-  return words;
-}
-
-// ---- unit conversion backend: factors to the SI base of each dimension -----------------------
-struct Unit {
-  const char* symbol;
-  const char* name;  // plural, for prose
-  const char* dimension;
-  double to_base;
-};
-constexpr std::array<Unit, 18> kUnits = {{
-    {"m", "meters", "length", 1.0},         {"km", "kilometers", "length", 1000.0},
-    {"cm", "centimeters", "length", 0.01},  {"mm", "millimeters", "length", 0.001},
-    {"mi", "miles", "length", 1609.344},    {"ft", "feet", "length", 0.3048},
-    {"in", "inches", "length", 0.0254},     {"yd", "yards", "length", 0.9144},
-    {"kg", "kilograms", "mass", 1.0},       {"g", "grams", "mass", 0.001},
-    {"lb", "pounds", "mass", 0.45359237},   {"oz", "ounces", "mass", 0.028349523125},
-    {"l", "liters", "volume", 1.0},         {"ml", "milliliters", "volume", 0.001},
-    {"gal", "US gallons", "volume", 3.785411784},
-    {"c", "degrees Celsius", "temperature", 0},
-    {"f", "degrees Fahrenheit", "temperature", 0},
-    {"k", "kelvin", "temperature", 0},
-}};
-
-const Unit* find_unit(std::string_view symbol) {
-  std::string s(symbol);
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  for (const auto& u : kUnits)
-    if (s == u.symbol) return &u;
-  return nullptr;
-}
-
-double to_kelvin(double v, char unit) { return unit == 'c' ? v + 273.15 : unit == 'f' ? (v - 32) * 5 / 9 + 273.15 : v; }
-double from_kelvin(double k, char unit) {
-  return unit == 'c' ? k - 273.15 : unit == 'f' ? (k - 273.15) * 9 / 5 + 32 : k;
-}
-
-double convert(double value, const Unit& from, const Unit& to) {
-  if (std::string_view(from.dimension) == "temperature")
-    return from_kelvin(to_kelvin(value, from.symbol[0]), to.symbol[0]);
-  return value * from.to_base / to.to_base;
-}
-
-// ---- date backend: proleptic Gregorian calendar, days since 1970-01-01 ----------------------
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-std::string civil_from_days(std::int64_t z) {
-  z += 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  const std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2);
-  return fmt::format("{:04}-{:02}-{:02}", y, m, d);
-}
-
-const std::array<const char*, 7> kWeekdays = {"Thursday", "Friday",  "Saturday", "Sunday",
-                                              "Monday",   "Tuesday", "Wednesday"};  // day 0 = 1970-01-01
-std::string weekday(std::int64_t days) { return kWeekdays[static_cast<std::size_t>(((days % 7) + 7) % 7)]; }
-
-// Parses YYYY-MM-DD strictly; throws on anything else.
-std::int64_t parse_date(const std::string& text) {
-  int y = 0, m = 0, d = 0;
-  char tail = 0;
-  if (text.size() != 10 || std::sscanf(text.c_str(), "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3)
-    throw std::runtime_error("date '" + text + "' is not YYYY-MM-DD");
-  static constexpr int kMonthDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  if (m < 1 || m > 12 || d < 1 || d > kMonthDays[m - 1] || (m == 2 && d == 29 && !leap))
-    throw std::runtime_error("date '" + text + "' does not exist");
-  return days_from_civil(y, static_cast<unsigned>(m), static_cast<unsigned>(d));
-}
-
-// ---- element lookup backend: a fixed table (IUPAC standard atomic weights, abridged) ---------
-struct Element {
-  const char* name;
-  const char* symbol;
-  int number;
-  double mass;
-};
-constexpr std::array<Element, 24> kElements = {{
-    {"Hydrogen", "H", 1, 1.008},     {"Helium", "He", 2, 4.0026},     {"Lithium", "Li", 3, 6.94},
-    {"Carbon", "C", 6, 12.011},      {"Nitrogen", "N", 7, 14.007},    {"Oxygen", "O", 8, 15.999},
-    {"Fluorine", "F", 9, 18.998},    {"Neon", "Ne", 10, 20.18},       {"Sodium", "Na", 11, 22.99},
-    {"Magnesium", "Mg", 12, 24.305}, {"Aluminium", "Al", 13, 26.982}, {"Silicon", "Si", 14, 28.085},
-    {"Phosphorus", "P", 15, 30.974}, {"Sulfur", "S", 16, 32.06},      {"Chlorine", "Cl", 17, 35.45},
-    {"Argon", "Ar", 18, 39.95},      {"Potassium", "K", 19, 39.098},  {"Calcium", "Ca", 20, 40.078},
-    {"Iron", "Fe", 26, 55.845},      {"Copper", "Cu", 29, 63.546},    {"Zinc", "Zn", 30, 65.38},
-    {"Silver", "Ag", 47, 107.87},    {"Gold", "Au", 79, 196.97},      {"Lead", "Pb", 82, 207.2},
-}};
-
-const Element* find_element(std::string_view key) {
-  auto lower = [](std::string_view s) {
-    std::string o(s);
-    for (auto& c : o) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return o;
-  };
-  const std::string k = lower(key);
-  for (const auto& e : kElements)
-    if (k == lower(e.name) || k == lower(e.symbol)) return &e;
-  return nullptr;
-}
-
-// ---- schemas --------------------------------------------------------------------------------
-ojson property(const char* type, const char* description) {
-  ojson p;
-  p["type"] = type;
-  p["description"] = description;
-  return p;
-}
-
-ojson schema_of(const std::string& name) {
-  ojson params;
-  params["type"] = "object";
-  ojson props = ojson::object();
-  std::vector<std::string> required;
-  std::string description;
-  if (name == "calculator") {
-    description = "Evaluate an arithmetic expression with + - * / and parentheses; returns the result.";
-    props["expression"] = property("string", "the expression, e.g. (12 + 30) * 4");
-    required = {"expression"};
-  } else if (name == "word_frequency") {
-    description = "Count how often a word occurs in a text (case-insensitive, whole words).";
-    props["text"] = property("string", "the text to search");
-    props["word"] = property("string", "the word to count");
-    required = {"text", "word"};
-  } else if (name == "convert_units") {
-    description = "Convert a value between units of length, mass, volume or temperature.";
-    props["value"] = property("number", "the value to convert");
-    std::vector<std::string> symbols;
-    for (const auto& u : kUnits) symbols.push_back(u.symbol);
-    props["from_unit"] = property("string", "unit of the value");
-    props["from_unit"]["enum"] = symbols;
-    props["to_unit"] = property("string", "unit to convert to");
-    props["to_unit"]["enum"] = symbols;
-    required = {"value", "from_unit", "to_unit"};
-  } else if (name == "date_calculator") {
-    description = "Date arithmetic: add days to a date, or count the days between two dates.";
-    props["operation"] = property("string", "add_days or days_between");
-    props["operation"]["enum"] = {"add_days", "days_between"};
-    props["start_date"] = property("string", "YYYY-MM-DD");
-    props["days"] = property("integer", "days to add (add_days; may be negative)");
-    props["end_date"] = property("string", "YYYY-MM-DD (days_between)");
-    required = {"operation", "start_date"};
-  } else if (name == "element_lookup") {
-    description = "Look up a chemical element by name or symbol: symbol, atomic number, atomic mass.";
-    props["element"] = property("string", "element name or symbol, e.g. Iron or Fe");
-    required = {"element"};
-  } else {
-    throw Error(fmt::format("unknown synthetic tool '{}'", name));
-  }
-  params["properties"] = props;
-  params["required"] = required;
-  ojson f;
-  f["name"] = name;
-  f["description"] = description;
-  f["parameters"] = params;
-  ojson s;
-  s["type"] = "function";
-  s["function"] = f;
-  return s;
-}
 
 // ---- generator ------------------------------------------------------------------------------
 // `corpus`: the training corpus's wording. `paraphrased`: requests worded by templates the corpus
@@ -457,7 +209,7 @@ Exchange convert_exchange(Rng& rng, Phrasing p) {
   x.request = fmt::format(fmt::runtime(phrase(rng, p, asks, reworded)), format_number(value), from.name, to.name);
   x.thought = fmt::format("This is a {} conversion from {} to {}; convert_units handles it.", dim, from.symbol,
                           to.symbol);
-  x.arguments = {{"value", number(value)}, {"from_unit", from.symbol}, {"to_unit", to.symbol}};
+  x.arguments = {{"value", json_number(value)}, {"from_unit", from.symbol}, {"to_unit", to.symbol}};
   x.content = run_synth_tool("convert_units", x.arguments);
   x.answer = fmt::format("{} {} is {} {}.", format_number(value), from.name,
                          format_number(x.content.at("result").get<double>()), to.name);
@@ -560,7 +312,7 @@ std::string tools_text(Rng& rng, std::vector<std::string> needed, std::size_t to
   }
   for (std::size_t i = needed.size(); i > 1; --i) std::swap(needed[i - 1], needed[rng.below(i)]);
   ojson tools = ojson::array();
-  for (const auto& t : needed) tools.push_back(schema_of(t));
+  for (const auto& t : needed) tools.push_back(synth_tool_schema_ordered(t));
   return py_dump(tools);
 }
 
@@ -628,7 +380,7 @@ ojson multi_step(Rng& rng, Phrasing p) {
                                               : "On Monday I covered {} miles, and on Tuesday {} km. What's my total "
                                                 "distance in kilometers?"),
                                           format_number(miles), km)));
-    const json a1 = {{"value", number(miles)}, {"from_unit", "mi"}, {"to_unit", "km"}};
+    const json a1 = {{"value", json_number(miles)}, {"from_unit", "mi"}, {"to_unit", "km"}};
     const json r1 = run_synth_tool("convert_units", a1);
     const std::string x = format_number(r1.at("result").get<double>());
     c.push_back(turn("gpt", assistant_call("First convert Monday's miles to kilometers, then add Tuesday's distance.",
@@ -791,79 +543,6 @@ std::string synth_tool_turn(const std::string& tool, const nlohmann::json& conte
   return "<tool_response>\n" + py_dump(r) + "\n</tool_response>";
 }
 
-std::string format_number(double value) {
-  const double r = round4(value);
-  if (std::abs(r) < 1e15 && r == std::floor(r)) return fmt::format("{}", static_cast<std::int64_t>(r));
-  std::string s = fmt::format("{:.4f}", r);
-  while (s.back() == '0') s.pop_back();
-  if (s.back() == '.') s.pop_back();
-  return s;
-}
-
-const std::vector<std::string>& synth_tool_names() {
-  static const std::vector<std::string> names = {"calculator", "word_frequency", "convert_units",
-                                                 "date_calculator", "element_lookup"};
-  return names;
-}
-
-nlohmann::json synth_tool_schema(const std::string& name) { return json::parse(schema_of(name).dump()); }
-
-nlohmann::json run_synth_tool(const std::string& name, const nlohmann::json& args) {
-  auto arg_string = [&](const char* key) -> std::string {
-    if (!args.is_object() || !args.contains(key)) throw std::runtime_error(std::string("missing argument '") + key + "'");
-    if (!args[key].is_string()) throw std::runtime_error(std::string("argument '") + key + "' must be a string");
-    return args[key].get<std::string>();
-  };
-  auto arg_number = [&](const char* key) -> double {
-    if (!args.is_object() || !args.contains(key)) throw std::runtime_error(std::string("missing argument '") + key + "'");
-    if (!args[key].is_number()) throw std::runtime_error(std::string("argument '") + key + "' must be a number");
-    return args[key].get<double>();
-  };
-  try {
-    if (name == "calculator") {
-      const std::string e = arg_string("expression");
-      return {{"expression", e}, {"result", round4(evaluate_expression(e))}};
-    }
-    if (name == "word_frequency") {
-      const std::string text = arg_string("text"), word = arg_string("word");
-      const auto target = words_of(word);
-      if (target.size() != 1) throw std::runtime_error("'word' must be a single word");
-      const auto words = words_of(text);
-      return {{"word", word},
-              {"count", std::count(words.begin(), words.end(), target[0])},
-              {"total_words", words.size()}};
-    }
-    if (name == "convert_units") {
-      const double v = arg_number("value");
-      const Unit* from = find_unit(arg_string("from_unit"));
-      const Unit* to = find_unit(arg_string("to_unit"));
-      if (!from || !to) throw std::runtime_error("unknown unit");
-      if (std::string_view(from->dimension) != to->dimension)
-        throw std::runtime_error(fmt::format("cannot convert {} to {}", from->dimension, to->dimension));
-      return {{"value", args["value"]}, {"from_unit", from->symbol}, {"to_unit", to->symbol}, {"result", round4(convert(v, *from, *to))}};
-    }
-    if (name == "date_calculator") {
-      const std::string op = arg_string("operation");
-      const std::int64_t start = parse_date(arg_string("start_date"));
-      if (op == "add_days") {
-        const double d = arg_number("days");
-        if (d != std::floor(d)) throw std::runtime_error("'days' must be an integer");
-        const std::int64_t r = start + static_cast<std::int64_t>(d);
-        return {{"result_date", civil_from_days(r)}, {"weekday", weekday(r)}};
-      }
-      if (op == "days_between") return {{"days", parse_date(arg_string("end_date")) - start}};
-      throw std::runtime_error("operation must be add_days or days_between");
-    }
-    if (name == "element_lookup") {
-      const Element* e = find_element(arg_string("element"));
-      if (!e) throw std::runtime_error("unknown element");
-      return {{"name", e->name}, {"symbol", e->symbol}, {"atomic_number", e->number}, {"atomic_mass", e->mass}};
-    }
-    return {{"error", "unknown tool '" + name + "'"}};
-  } catch (const std::exception& e) {
-    return {{"error", e.what()}};
-  }
-}
 
 namespace {
 json conversation(std::uint64_t seed, std::uint64_t index, Phrasing p) {

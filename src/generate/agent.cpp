@@ -9,6 +9,7 @@
 
 #include "hermes/core/error.hpp"
 #include "hermes/data/synth.hpp"
+#include "hermes/data/synth_tools.hpp"
 #include "hermes/generate/tool_eval.hpp"
 
 namespace hermes::generate {

@@ -8,7 +8,7 @@
 
 #include "hermes/core/error.hpp"
 #include "hermes/data/random.hpp"
-#include "hermes/data/synth.hpp"
+#include "hermes/data/synth_tools.hpp"
 #include "hermes/generate/line_input.hpp"
 #include "hermes/generate/load.hpp"
 #include "hermes/generate/agent.hpp"

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hermes/data/synth.hpp"
+#include "hermes/data/synth_tools.hpp"
 
 using nlohmann::json;
 using namespace hermes::data;

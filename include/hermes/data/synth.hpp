@@ -10,7 +10,7 @@
 // The assistant ("gpt") reasons in <think>...</think>, calls tools as
 // <tool_call>{"name": ..., "arguments": {...}}</tool_call>; tool turns hold
 // <tool_response>{"name": ..., "content": {...}}</tool_response>. Every number in a final answer
-// comes from running the tool backends below, so answers are right.
+// comes from running the tool backends (synth_tools.hpp), so answers are right.
 //
 // Conversation i depends only on (seed, i): any slice can be generated alone (ranks, evaluation).
 #include <cstdint>
@@ -24,16 +24,6 @@ namespace hermes::data {
 
 inline const std::vector<std::string> kScenarioCategories = {"single_turn", "multi_turn", "multi_step",
                                                              "relevance"};
-
-// The tools the generator uses: calculator, word_frequency, convert_units, date_calculator,
-// element_lookup.
-const std::vector<std::string>& synth_tool_names();
-// JSON schema object {type: function, function: {name, description, parameters}} of a tool.
-nlohmann::json synth_tool_schema(const std::string& name);
-
-// Runs a tool's deterministic backend. Returns the `content` object of the tool response; bad or
-// missing arguments give {"error": "..."} (what a tool would answer a wrong call with).
-nlohmann::json run_synth_tool(const std::string& name, const nlohmann::json& arguments);
 
 // The text of a tool turn answering `tool` with `content`, exactly as the corpus writes it
 // (<tool_response>, a newline, {"name": ..., "content": ...} with ", "/": " separators, a
@@ -56,9 +46,5 @@ nlohmann::json synth_paraphrased_conversation(std::uint64_t seed, std::uint64_t 
 
 // Writes conversations [0, count) as JSONL (temporary name, then rename). Returns bytes written.
 std::uint64_t write_synth_corpus(const std::filesystem::path& path, std::uint64_t seed, std::uint64_t count);
-
-// Number formatting used in tool responses and answers: integers without a decimal point, other
-// values rounded to 4 decimals with trailing zeros dropped.
-std::string format_number(double value);
 
 }  // namespace hermes::data
