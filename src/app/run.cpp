@@ -57,7 +57,7 @@ fs::path prepare_run_directory(deck::Deck& deck, bool force, const dist::Communi
     }
     fs::create_directories(dir);
   });
-  HERMES_MPI_CHECK(MPI_Bcast(&resume, 1, MPI_INT, 0, comm.handle()));
+  comm.broadcast_value(resume);
   deck.run.resume = static_cast<deck::Resume>(resume);
   comm.barrier();
   return dir;

@@ -441,7 +441,7 @@ Deck load_deck_collective(const dist::Communicator& comm, const std::string& pat
       payload = e.what();
     }
   }
-  HERMES_MPI_CHECK(MPI_Bcast(&ok, 1, MPI_INT, 0, comm.handle()));
+  comm.broadcast_value(ok);
   comm.broadcast(payload);
   comm.broadcast(source);
   if (!ok) throw CollectiveError(payload);

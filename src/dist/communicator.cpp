@@ -1,7 +1,9 @@
 #include "hermes/dist/communicator.hpp"
 
+#include <chrono>
 #include <climits>
 #include <cstdlib>
+#include <thread>
 
 #include "hermes/core/error.hpp"
 
@@ -93,6 +95,74 @@ void Communicator::allreduce_sum(std::span<std::uint64_t> v) const {
 double Communicator::allreduce_max(double value) const {
   HERMES_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_DOUBLE, MPI_MAX, comm_));
   return value;
+}
+
+void Communicator::allreduce_max(std::span<double> v) const { allreduce_in_place(v, MPI_DOUBLE, MPI_MAX, comm_); }
+
+namespace {
+void complete(MPI_Request& request, Wait wait) {
+  int done = 0;
+  while (true) {
+    HERMES_MPI_CHECK(MPI_Test(&request, &done, MPI_STATUS_IGNORE));
+    if (done) return;
+    if (wait == Wait::patient)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    else
+      std::this_thread::yield();
+  }
+}
+
+int count_of(std::size_t n) {
+  if (n > static_cast<std::size_t>(INT_MAX)) throw Error(fmt::format("a collective of {} elements is over MPI's int count", n));
+  return static_cast<int>(n);
+}
+}  // namespace
+
+bool Communicator::any(bool flag, Wait wait) const {
+  int local = flag ? 1 : 0, global = 0;
+  MPI_Request r;
+  HERMES_MPI_CHECK(MPI_Iallreduce(&local, &global, 1, MPI_INT, MPI_LOR, comm_, &r));
+  complete(r, wait);
+  return global != 0;
+}
+
+void Communicator::allreduce_sum(std::span<std::uint64_t> values, Wait wait) const {
+  MPI_Request r;
+  HERMES_MPI_CHECK(MPI_Iallreduce(MPI_IN_PLACE, values.data(), count_of(values.size()), MPI_UINT64_T, MPI_SUM, comm_, &r));
+  complete(r, wait);
+}
+
+void Communicator::allgather(std::span<const std::uint64_t> mine, std::span<std::uint64_t> all, Wait wait) const {
+  HERMES_ASSERT(all.size() == mine.size() * static_cast<std::size_t>(size_));
+  MPI_Request r;
+  HERMES_MPI_CHECK(MPI_Iallgather(mine.data(), count_of(mine.size()), MPI_UINT64_T, all.data(), count_of(mine.size()),
+                                  MPI_UINT64_T, comm_, &r));
+  complete(r, wait);
+}
+
+void Communicator::allgatherv(std::span<const std::byte> mine, std::span<std::byte> all, const std::vector<int>& sizes,
+                              const std::vector<int>& displs, Wait wait) const {
+  MPI_Request r;
+  HERMES_MPI_CHECK(MPI_Iallgatherv(mine.data(), count_of(mine.size()), MPI_BYTE, all.data(), sizes.data(),
+                                   displs.data(), MPI_BYTE, comm_, &r));
+  complete(r, wait);
+}
+
+void Communicator::alltoall(std::span<const int> send, std::span<int> receive, Wait wait) const {
+  HERMES_ASSERT(send.size() == static_cast<std::size_t>(size_) && receive.size() == send.size());
+  MPI_Request r;
+  HERMES_MPI_CHECK(MPI_Ialltoall(send.data(), 1, MPI_INT, receive.data(), 1, MPI_INT, comm_, &r));
+  complete(r, wait);
+}
+
+void Communicator::alltoallv(std::span<const char> send, const std::vector<int>& send_sizes,
+                             const std::vector<int>& send_displs, std::span<char> receive,
+                             const std::vector<int>& receive_sizes, const std::vector<int>& receive_displs,
+                             Wait wait) const {
+  MPI_Request r;
+  HERMES_MPI_CHECK(MPI_Ialltoallv(send.data(), send_sizes.data(), send_displs.data(), MPI_CHAR, receive.data(),
+                                  receive_sizes.data(), receive_displs.data(), MPI_CHAR, comm_, &r));
+  complete(r, wait);
 }
 
 bool Communicator::any(bool flag) const {

@@ -7,11 +7,10 @@
 #include <fstream>
 #include <optional>
 #include <queue>
-#include <thread>
+#include <span>
 #include <unordered_map>
 #include <unordered_set>
 
-#include <mpi.h>
 #include <nlohmann/json.hpp>
 
 #include "hermes/core/progress.hpp"
@@ -524,44 +523,15 @@ void count_record(PretokenCounter& counter, const CorpusOptions& c, std::string_
   }
 }
 
-// Open MPI spins inside blocking collectives. A rank that waits for a slower rank's counting would
-// burn a core the busy rank could use, so waits around counting poll with sleeps.
-void wait_patiently(MPI_Request& request) {
-  int done = 0;
-  while (true) {
-    HERMES_MPI_CHECK(MPI_Test(&request, &done, MPI_STATUS_IGNORE));
-    if (done) return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-}
-
 double thread_cpu_seconds() {
   timespec t{};
   ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
   return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
 }
 
-void wait_yielding(MPI_Request& request) {
-  int done = 0;
-  while (true) {
-    HERMES_MPI_CHECK(MPI_Test(&request, &done, MPI_STATUS_IGNORE));
-    if (done) return;
-    std::this_thread::yield();
-  }
-}
-
-bool any_patiently(bool flag, const dist::Communicator& comm) {
-  int local = flag ? 1 : 0, global = 0;
-  MPI_Request r;
-  HERMES_MPI_CHECK(MPI_Iallreduce(&local, &global, 1, MPI_INT, MPI_MAX, comm.handle(), &r));
-  wait_patiently(r);
-  return global != 0;
-}
-
-
 // The merge phase's per-step exchange of count changes. Most steps change a few dozen pairs, so
-// one MPI_Allgather of a fixed block (a record count and up to kInline records per rank) carries
-// them; only steps where some rank has more add an MPI_Allgatherv of the rest. Waits are short
+// one all-gather of a fixed block (a record count and up to kInline records per rank) carries
+// them; only steps where some rank has more add a variable all-gather of the rest. Waits are short
 // (every rank is busy merging) but frequent: they poll and yield the core at each poll, so that on
 // a shared or oversubscribed machine a waiting rank does not hold the core its peer needs.
 class DeltaExchanger {
@@ -576,10 +546,7 @@ class DeltaExchanger {
     const std::size_t count = records.size(), inline_count = std::min(count, kInline);
     mine[0] = count;
     std::memcpy(mine.data() + 1, records.data(), inline_count * sizeof(PairDelta));
-    MPI_Request r;
-    HERMES_MPI_CHECK(MPI_Iallgather(mine.data(), static_cast<int>(block_), MPI_UINT64_T, all_.data(),
-                                    static_cast<int>(block_), MPI_UINT64_T, comm_.handle(), &r));
-    wait_yielding(r);
+    comm_.allgather(mine, all_, dist::Wait::yielding);
     std::size_t rest = 0;
     for (int p = 0; p < n_; ++p) {
       const std::size_t c = all_[p * block_];
@@ -591,9 +558,8 @@ class DeltaExchanger {
     if (rest > 0) {
       for (int p = 0; p < n_; ++p) displs_[p] *= static_cast<int>(sizeof(PairDelta));
       if (rest * sizeof(PairDelta) > (1u << 31) - 1) fail("tokenizer merge: one step changed over 2 GiB of pair counts");
-      HERMES_MPI_CHECK(MPI_Iallgatherv(records.data() + inline_count, static_cast<int>((count - inline_count) * sizeof(PairDelta)),
-                                       MPI_BYTE, tail.data(), sizes_.data(), displs_.data(), MPI_BYTE, comm_.handle(), &r));
-      wait_yielding(r);
+      comm_.allgatherv(std::as_bytes(std::span(records).subspan(inline_count)), std::as_writable_bytes(std::span(tail)),
+                       sizes_, displs_, dist::Wait::yielding);
     }
     records.clear();
     for (int p = 0; p < n_; ++p) {
@@ -649,7 +615,9 @@ Tokenizer train_from_corpus(const CorpusOptions& corpus, const TrainerOptions& o
   } catch (const Error& e) {
     error = e.what();
   }
-  if (any_patiently(!error.empty(), comm)) {
+  // Waits around counting sleep between polls: a rank done early must not spin on the core a
+  // slower rank's counting needs.
+  if (comm.any(!error.empty(), dist::Wait::patient)) {
     if (!error.empty()) throw Error(error);
     fail("tokenizer training stopped: another rank failed reading the corpus (see its message)");
   }
@@ -659,9 +627,7 @@ Tokenizer train_from_corpus(const CorpusOptions& corpus, const TrainerOptions& o
   std::array<std::uint64_t, 4> stats{counter.bytes(), counter.records(), counter.invalid_bytes(), 0};
   std::optional<PretokenCounter> owned;
   if (n > 1) {
-    MPI_Request r;
-    HERMES_MPI_CHECK(MPI_Iallreduce(MPI_IN_PLACE, stats.data(), 3, MPI_UINT64_T, MPI_SUM, comm.handle(), &r));
-    wait_patiently(r);
+    comm.allreduce_sum(std::span(stats).first(3), dist::Wait::patient);
     std::string payload;
     std::vector<int> send_sizes(n), send_displs(n), recv_sizes(n), recv_displs(n);
     for (int p = 0; p < n; ++p) {
@@ -672,22 +638,18 @@ Tokenizer train_from_corpus(const CorpusOptions& corpus, const TrainerOptions& o
       send_sizes[p] = static_cast<int>(part.size());
       payload += part;
     }
-    HERMES_MPI_CHECK(MPI_Ialltoall(send_sizes.data(), 1, MPI_INT, recv_sizes.data(), 1, MPI_INT, comm.handle(), &r));
-    wait_patiently(r);
+    comm.alltoall(send_sizes, recv_sizes, dist::Wait::patient);
     std::size_t sum = 0;
     for (int p = 0; p < n; ++p) recv_displs[p] = static_cast<int>(sum), sum += recv_sizes[p];
     if (sum > (1u << 31) - 1) fail("pre-token counts owned by rank {} exceed 2 GiB; use fewer distinct pre-tokens (max_bytes)", comm.rank());
     std::string all(sum, '\0');
-    HERMES_MPI_CHECK(MPI_Ialltoallv(payload.data(), send_sizes.data(), send_displs.data(), MPI_CHAR, all.data(),
-                                    recv_sizes.data(), recv_displs.data(), MPI_CHAR, comm.handle(), &r));
-    wait_patiently(r);
+    comm.alltoallv(payload, send_sizes, send_displs, all, recv_sizes, recv_displs, dist::Wait::patient);
     counter = PretokenCounter(options);  // frees this rank's full counts
     payload = std::string();
     owned.emplace(options);
     for (int p = 0; p < n; ++p) owned->add_serialized(std::string_view(all).substr(recv_displs[p], recv_sizes[p]));
     std::uint64_t distinct = owned->distinct();
-    HERMES_MPI_CHECK(MPI_Iallreduce(MPI_IN_PLACE, &distinct, 1, MPI_UINT64_T, MPI_SUM, comm.handle(), &r));
-    wait_patiently(r);
+    comm.allreduce_sum(std::span(&distinct, 1), dist::Wait::patient);
     stats[3] = distinct;
   } else {
     stats[3] = counter.distinct();
@@ -716,7 +678,7 @@ Tokenizer train_from_corpus(const CorpusOptions& corpus, const TrainerOptions& o
   // CPU time of this rank's merging outside the exchanges, and the largest over ranks: what the
   // merge phase costs on cores nobody else uses, less the exchange latency.
   std::array<double, 2> cpu{thread_cpu_seconds() - merge_cpu0 - exchange_cpu, count_cpu};
-  if (n > 1) HERMES_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, cpu.data(), 2, MPI_DOUBLE, MPI_MAX, comm.handle()));
+  if (n > 1) comm.allreduce_max(cpu);
   if (report) {
     report->merge_cpu_seconds = cpu[0];
     report->count_cpu_seconds = cpu[1];
