@@ -76,8 +76,10 @@ class CudaEngine final : public Engine {
     host_slots_ = model::contiguous_slots(config);
     std::int64_t adam = 0, mom = 0, max_numel = 0, max_gram = 0, shard_state = 0;
     std::vector<cu::OptimSegment> segments;
+    std::vector<std::int64_t> begins;
     for (const auto& slot : model_.slots()) {
       const auto& spec = slot.spec;
+      begins.push_back(slot.offset);
       if (muon && spec.is_hidden_matrix && spec.shape.size() == 2) {
         muon_.push_back({slot.offset, mom, spec.shape[0], spec.shape[1], spec.decays});
         state_names_.push_back({spec.name + "/momentum", &host_mom_, mom, spec.numel()});
@@ -122,7 +124,7 @@ class CudaEngine final : public Engine {
       stage_in_[k].allocate(static_cast<std::size_t>(N_));
       stage_tgt_[k].allocate(static_cast<std::size_t>(N_));
       stage_mask_[k].allocate(static_cast<std::size_t>(N_));
-      HERMES_CUDA_CHECK(cudaEventCreateWithFlags(&staged_[k], cudaEventDisableTiming));
+      HERMES_CUDA_CHECK(cu::create_into(staged_[k], cudaEventCreateWithFlags, cudaEventDisableTiming));
     }
     in_.allocate(static_cast<std::size_t>(N_));
     tgt_.allocate(static_cast<std::size_t>(N_));
@@ -142,7 +144,7 @@ class CudaEngine final : public Engine {
       nccl_ = std::make_unique<cu::NcclComm>(comm, device_);
       const auto bucket = static_cast<std::int64_t>(d.parallel.bucket_mb * 1024.0 * 1024.0 / sizeof(float));
       if (!zero1_)
-        sync_ = std::make_unique<cu::GradientSync>(*nccl_, model_.grads(), model::tensor_begins(model_.slots()), model_.num_params(),
+        sync_ = std::make_unique<cu::GradientSync>(*nccl_, model_.grads(), begins, model_.num_params(),
                                                    std::max<std::int64_t>(bucket, 1));
     }
     ns_.x = ns_x_.data();
@@ -161,11 +163,6 @@ class CudaEngine final : public Engine {
                 "train.batch_size and raise train.grad_accum to keep the effective batch",
                 batch, seq_len, format_bytes(static_cast<std::uint64_t>(est.total())), format_bytes(total_b),
                 prop_.name);
-  }
-
-  ~CudaEngine() override {
-    for (auto& e : staged_)
-      if (e) cudaEventDestroy(e);
   }
 
   std::string describe() const override {
@@ -316,7 +313,7 @@ class CudaEngine final : public Engine {
     model::check_token_ids(b.inputs.data(), b.targets.data(), N_, config_.vocab_size);
     const int k = next_stage_;
     next_stage_ ^= 1;
-    HERMES_CUDA_CHECK(cudaEventSynchronize(staged_[k]));  // the copy that last read buffer k is done
+    HERMES_CUDA_CHECK(cudaEventSynchronize(staged_[k].get()));  // the copy that last read buffer k is done
     std::memcpy(stage_in_[k].data(), b.inputs.data(), N_ * sizeof(std::int32_t));
     std::memcpy(stage_tgt_[k].data(), b.targets.data(), N_ * sizeof(std::int32_t));
     if (b.mask.empty()) std::memset(stage_mask_[k].data(), 1, N_);
@@ -325,7 +322,7 @@ class CudaEngine final : public Engine {
     HERMES_CUDA_CHECK(cudaMemcpyAsync(in_.data(), stage_in_[k].data(), N_ * sizeof(std::int32_t), cudaMemcpyHostToDevice, s));
     HERMES_CUDA_CHECK(cudaMemcpyAsync(tgt_.data(), stage_tgt_[k].data(), N_ * sizeof(std::int32_t), cudaMemcpyHostToDevice, s));
     HERMES_CUDA_CHECK(cudaMemcpyAsync(mask_.data(), stage_mask_[k].data(), N_, cudaMemcpyHostToDevice, s));
-    HERMES_CUDA_CHECK(cudaEventRecord(staged_[k], s));
+    HERMES_CUDA_CHECK(cudaEventRecord(staged_[k].get(), s));
   }
 
   // Runs `body` eagerly the first time (cuBLASLt plans and cuDNN graphs are built then, outside
@@ -429,7 +426,7 @@ class CudaEngine final : public Engine {
   cu::DeviceBuffer<std::uint8_t> mask_;
   cu::PinnedBuffer<std::int32_t> stage_in_[2], stage_tgt_[2];
   cu::PinnedBuffer<std::uint8_t> stage_mask_[2];
-  cudaEvent_t staged_[2] = {nullptr, nullptr};
+  cu::Owned<cudaEvent_t, cudaEventDestroy> staged_[2];
   int next_stage_ = 0;
   cu::PinnedBuffer<cu::OptimScalars> h_scalars_;
   cu::PinnedBuffer<double> h_totals_, h_norm2_;

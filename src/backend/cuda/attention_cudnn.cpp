@@ -457,23 +457,16 @@ CudnnAttention::CudnnAttention(Context& ctx, Index B, Index T_len, Index H, Inde
     : ctx_(ctx), B_(B), T_(T_len), H_(H), KVH_(KVH), D_(D) {
   const Layout L{B, T_len, H, KVH, D};
   check_shape(L);
-  try {
-    HERMES_CUDNN_GRAPH_CHECK(cudnnCreate(&handle_));
-    HERMES_CUDNN_GRAPH_CHECK(cudnnSetStream(handle_, ctx.stream()));
-    fwd_ = std::make_unique<Graph>();
-    build_forward(fwd_->builder, L);
-    make_plan(*fwd_, handle_, "forward");
-    bwd_ = std::make_unique<Graph>();
-    build_backward(bwd_->builder, L);
-    make_plan(*bwd_, handle_, "backward");
-    workspace_bytes_ = round256(static_cast<std::size_t>(std::max(fwd_->workspace, bwd_->workspace)));
-    if (workspace_bytes_ > 0) HERMES_CUDA_CHECK(cudaMalloc(&workspace_, workspace_bytes_));
-  } catch (...) {
-    fwd_.reset();  // plans before the handle they were built on
-    bwd_.reset();
-    if (handle_ != nullptr) cudnnDestroy(handle_);
-    throw;
-  }
+  HERMES_CUDNN_GRAPH_CHECK(create_into(handle_, cudnnCreate));
+  HERMES_CUDNN_GRAPH_CHECK(cudnnSetStream(handle_.get(), ctx.stream()));
+  fwd_ = std::make_unique<Graph>();
+  build_forward(fwd_->builder, L);
+  make_plan(*fwd_, handle_.get(), "forward");
+  bwd_ = std::make_unique<Graph>();
+  build_backward(bwd_->builder, L);
+  make_plan(*bwd_, handle_.get(), "backward");
+  workspace_bytes_ = round256(static_cast<std::size_t>(std::max(fwd_->workspace, bwd_->workspace)));
+  if (workspace_bytes_ > 0) workspace_.allocate(workspace_bytes_);
   std::snprintf(summary_, sizeof(summary_),
                 "forward engine %lld (heuristic choice %lld of %lld), backward engine %lld (%lld of %lld), "
                 "workspace %.1f MiB",
@@ -483,12 +476,7 @@ CudnnAttention::CudnnAttention(Context& ctx, Index B, Index T_len, Index H, Inde
                 static_cast<double>(workspace_bytes_) / (1 << 20));
 }
 
-CudnnAttention::~CudnnAttention() {
-  fwd_.reset();
-  bwd_.reset();
-  if (workspace_ != nullptr) cudaFree(workspace_);
-  if (handle_ != nullptr) cudnnDestroy(handle_);
-}
+CudnnAttention::~CudnnAttention() = default;
 
 const char* CudnnAttention::summary() const { return summary_; }
 
@@ -497,7 +485,7 @@ void CudnnAttention::forward(bf16* out, float* stats, const bf16* qkv) {
     fail("cuDNN attention forward: out, stats and qkv must be 16-byte aligned");
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(D_)));
   const float mask_value = std::numeric_limits<float>::lowest();
-  execute(handle_, *fwd_, workspace_,
+  execute(handle_.get(), *fwd_, workspace_.data(),
           {{kQ, qkv},
            {kKt, qkv + H_ * D_},
            {kV, qkv + (H_ + KVH_) * D_},
@@ -513,7 +501,7 @@ void CudnnAttention::backward(bf16* dqkv, const bf16* dout, const bf16* qkv, con
     fail("cuDNN attention backward: dqkv, dout, qkv, out and stats must be 16-byte aligned");
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(D_)));
   const float mask_value = std::numeric_limits<float>::lowest(), one = 1.0f;
-  execute(handle_, *bwd_, workspace_,
+  execute(handle_.get(), *bwd_, workspace_.data(),
           {{kQ, qkv},
            {kKt, qkv + H_ * D_},
            {kVt, qkv + (H_ + KVH_) * D_},

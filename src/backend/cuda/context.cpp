@@ -6,36 +6,24 @@
 namespace hermes::backend::cuda {
 
 struct Context::Plan {
-  cublasLtMatmulDesc_t desc = nullptr;
-  cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr;
+  Owned<cublasLtMatmulDesc_t, cublasLtMatmulDescDestroy> desc;
+  Owned<cublasLtMatrixLayout_t, cublasLtMatrixLayoutDestroy> a, b, c;
   cublasLtMatmulAlgo_t algo{};
-  ~Plan() {
-    if (desc) cublasLtMatmulDescDestroy(desc);
-    if (a) cublasLtMatrixLayoutDestroy(a);
-    if (b) cublasLtMatrixLayoutDestroy(b);
-    if (c) cublasLtMatrixLayoutDestroy(c);
-  }
 };
 
 Context::Context(int device, std::size_t workspace_bytes) : device_(device), workspace_bytes_(workspace_bytes) {
   HERMES_CUDA_CHECK(cudaSetDevice(device));
   HERMES_CUDA_CHECK(cudaDeviceGetAttribute(&sms_, cudaDevAttrMultiProcessorCount, device));
-  HERMES_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
-  HERMES_CUBLAS_CHECK(cublasCreate(&cublas_));
-  HERMES_CUBLAS_CHECK(cublasLtCreate(&lt_));
-  HERMES_CUDA_CHECK(cudaMalloc(&workspace_, workspace_bytes_));
-  HERMES_CUBLAS_CHECK(cublasSetStream(cublas_, stream_));
-  HERMES_CUBLAS_CHECK(cublasSetWorkspace(cublas_, workspace_, workspace_bytes_));
-  HERMES_CUBLAS_CHECK(cublasSetMathMode(cublas_, CUBLAS_DEFAULT_MATH));
+  HERMES_CUDA_CHECK(create_into(stream_, cudaStreamCreateWithFlags, cudaStreamNonBlocking));
+  HERMES_CUBLAS_CHECK(create_into(cublas_, cublasCreate));
+  HERMES_CUBLAS_CHECK(create_into(lt_, cublasLtCreate));
+  workspace_.allocate(workspace_bytes_);
+  HERMES_CUBLAS_CHECK(cublasSetStream(cublas(), stream()));
+  HERMES_CUBLAS_CHECK(cublasSetWorkspace(cublas(), workspace_.data(), workspace_bytes_));
+  HERMES_CUBLAS_CHECK(cublasSetMathMode(cublas(), CUBLAS_DEFAULT_MATH));
 }
 
-Context::~Context() {
-  plans_.clear();
-  if (lt_) cublasLtDestroy(lt_);
-  if (cublas_) cublasDestroy(cublas_);
-  if (workspace_) cudaFree(workspace_);
-  if (stream_) cudaStreamDestroy(stream_);
-}
+Context::~Context() = default;
 
 namespace {
 int alignment(const void* p) {
@@ -68,29 +56,31 @@ Context::Plan& Context::plan(const Key& key, const void* bias, void* aux) {
   if (it != plans_.end()) return *it->second;
   const auto [ta, tb, m, n, k, lda, ldb, ldc, c_type, ep, ldaux, al_a, al_b, al_c] = key;
   auto p = std::make_unique<Plan>();
-  HERMES_CUBLAS_CHECK(cublasLtMatmulDescCreate(&p->desc, CUBLAS_COMPUTE_32F, CUDA_R_32F));
+  HERMES_CUBLAS_CHECK(create_into(p->desc, cublasLtMatmulDescCreate, CUBLAS_COMPUTE_32F, CUDA_R_32F));
   // Column-major view (gemm_mapping.hpp): Lt's A is our B, Lt's B is our A, D is C^T (n, m).
   const ColumnMajorGemm g = column_major_gemm(ta, tb, m, n, k, lda, ldb, ldc);
   const cublasOperation_t op_a = op(g.a.transpose), op_b = op(g.b.transpose);
-  set_attr(p->desc, CUBLASLT_MATMUL_DESC_TRANSA, op_a);
-  set_attr(p->desc, CUBLASLT_MATMUL_DESC_TRANSB, op_b);
+  set_attr(p->desc.get(), CUBLASLT_MATMUL_DESC_TRANSA, op_a);
+  set_attr(p->desc.get(), CUBLASLT_MATMUL_DESC_TRANSB, op_b);
   const cublasLtEpilogue_t epi = to_lt(static_cast<Epilogue>(ep));
-  set_attr(p->desc, CUBLASLT_MATMUL_DESC_EPILOGUE, epi);
+  set_attr(p->desc.get(), CUBLASLT_MATMUL_DESC_EPILOGUE, epi);
   if (static_cast<Epilogue>(ep) != Epilogue::none && static_cast<Epilogue>(ep) != Epilogue::bias) {
     const std::int64_t ld = ldaux;
-    set_attr(p->desc, CUBLASLT_MATMUL_DESC_EPILOGUE_AUX_LD, ld);
+    set_attr(p->desc.get(), CUBLASLT_MATMUL_DESC_EPILOGUE_AUX_LD, ld);
   }
   if (static_cast<Epilogue>(ep) == Epilogue::bias || static_cast<Epilogue>(ep) == Epilogue::gelu_bias) {
     const cudaDataType_t bt = CUDA_R_16BF;
-    set_attr(p->desc, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, bt);
-    set_attr(p->desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, bias);
+    set_attr(p->desc.get(), CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, bt);
+    set_attr(p->desc.get(), CUBLASLT_MATMUL_DESC_BIAS_POINTER, bias);
   }
-  if (aux != nullptr) set_attr(p->desc, CUBLASLT_MATMUL_DESC_EPILOGUE_AUX_POINTER, aux);
-  HERMES_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&p->a, CUDA_R_16BF, g.a.rows, g.a.cols, g.a.ld));
-  HERMES_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&p->b, CUDA_R_16BF, g.b.rows, g.b.cols, g.b.ld));
-  HERMES_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&p->c, static_cast<cudaDataType_t>(c_type), g.d_rows, g.d_cols, g.ldd));
-  cublasLtMatmulPreference_t pref = nullptr;
-  HERMES_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref));
+  if (aux != nullptr) set_attr(p->desc.get(), CUBLASLT_MATMUL_DESC_EPILOGUE_AUX_POINTER, aux);
+  HERMES_CUBLAS_CHECK(create_into(p->a, cublasLtMatrixLayoutCreate, CUDA_R_16BF, g.a.rows, g.a.cols, g.a.ld));
+  HERMES_CUBLAS_CHECK(create_into(p->b, cublasLtMatrixLayoutCreate, CUDA_R_16BF, g.b.rows, g.b.cols, g.b.ld));
+  HERMES_CUBLAS_CHECK(create_into(p->c, cublasLtMatrixLayoutCreate, static_cast<cudaDataType_t>(c_type), g.d_rows,
+                                  g.d_cols, g.ldd));
+  Owned<cublasLtMatmulPreference_t, cublasLtMatmulPreferenceDestroy> preference;
+  HERMES_CUBLAS_CHECK(create_into(preference, cublasLtMatmulPreferenceCreate));
+  cublasLtMatmulPreference_t pref = preference.get();
   const std::uint64_t ws = workspace_bytes_;
   HERMES_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws,
                                                            sizeof(ws)));
@@ -108,8 +98,8 @@ Context::Plan& Context::plan(const Key& key, const void* bias, void* aux) {
   cublasLtMatmulHeuristicResult_t result{};
   int found = 0;
   const cublasStatus_t st =
-      cublasLtMatmulAlgoGetHeuristic(lt_, p->desc, p->a, p->b, p->c, p->c, pref, 1, &result, &found);
-  cublasLtMatmulPreferenceDestroy(pref);
+      cublasLtMatmulAlgoGetHeuristic(lt(), p->desc.get(), p->a.get(), p->b.get(), p->c.get(), p->c.get(), pref, 1,
+                                     &result, &found);
   if (st != CUBLAS_STATUS_SUCCESS || found == 0)
     fail("cuBLASLt has no algorithm for a GEMM m={} n={} k={} (trans_a={}, trans_b={}, epilogue {}, output type {}): "
          "check that leading dimensions are multiples of 8 and that the GPU supports bf16 (sm_80 or newer)",
@@ -125,11 +115,11 @@ void Context::gemm(bool ta, bool tb, Index m, Index n, Index k, float alpha, con
   Plan& p = plan(Key{ta, tb, m, n, k, lda, ldb, ldc, static_cast<int>(c_type), static_cast<int>(epilogue), ldaux,
                      alignment(a), alignment(b), alignment(c)},
                  bias, aux);
-  if (epilogue == Epilogue::bias || epilogue == Epilogue::gelu_bias) set_attr(p.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, bias);
+  if (epilogue == Epilogue::bias || epilogue == Epilogue::gelu_bias) set_attr(p.desc.get(), CUBLASLT_MATMUL_DESC_BIAS_POINTER, bias);
   if (epilogue == Epilogue::gelu_bias || epilogue == Epilogue::gelu || epilogue == Epilogue::dgelu)
-    set_attr(p.desc, CUBLASLT_MATMUL_DESC_EPILOGUE_AUX_POINTER, static_cast<void*>(aux));
-  HERMES_CUBLAS_CHECK(cublasLtMatmul(lt_, p.desc, &alpha, b, p.a, a, p.b, &beta, c, p.c, c, p.c, &p.algo, workspace_,
-                                     workspace_bytes_, stream_));
+    set_attr(p.desc.get(), CUBLASLT_MATMUL_DESC_EPILOGUE_AUX_POINTER, static_cast<void*>(aux));
+  HERMES_CUBLAS_CHECK(cublasLtMatmul(lt(), p.desc.get(), &alpha, b, p.a.get(), a, p.b.get(), &beta, c, p.c.get(), c,
+                                     p.c.get(), &p.algo, workspace_.data(), workspace_bytes_, stream()));
 }
 
 void Context::gemm_batched(bool ta, bool tb, Index m, Index n, Index k, float alpha, const bf16* a, Index lda,
@@ -137,7 +127,7 @@ void Context::gemm_batched(bool ta, bool tb, Index m, Index n, Index k, float al
                            Index stride_c, Index batch) {
   const ColumnMajorGemm g = column_major_gemm(ta, tb, m, n, k, lda, ldb, ldc);
   HERMES_CUBLAS_CHECK(cublasGemmStridedBatchedEx(
-      cublas_, op(g.a.transpose), op(g.b.transpose), static_cast<int>(g.m), static_cast<int>(g.n),
+      cublas(), op(g.a.transpose), op(g.b.transpose), static_cast<int>(g.m), static_cast<int>(g.n),
       static_cast<int>(g.k), &alpha, b, CUDA_R_16BF, static_cast<int>(g.a.ld), stride_b, a, CUDA_R_16BF,
       static_cast<int>(g.b.ld), stride_a, &beta, c, CUDA_R_16BF, static_cast<int>(g.ldd), stride_c,
       static_cast<int>(batch), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
@@ -146,7 +136,7 @@ void Context::gemm_batched(bool ta, bool tb, Index m, Index n, Index k, float al
 void Context::sgemm(bool ta, bool tb, Index m, Index n, Index k, float alpha, const float* a, Index lda,
                     const float* b, Index ldb, float beta, float* c, Index ldc) {
   const ColumnMajorGemm g = column_major_gemm(ta, tb, m, n, k, lda, ldb, ldc);
-  HERMES_CUBLAS_CHECK(cublasGemmEx(cublas_, op(g.a.transpose), op(g.b.transpose), static_cast<int>(g.m),
+  HERMES_CUBLAS_CHECK(cublasGemmEx(cublas(), op(g.a.transpose), op(g.b.transpose), static_cast<int>(g.m),
                                    static_cast<int>(g.n), static_cast<int>(g.k), &alpha, b, CUDA_R_32F,
                                    static_cast<int>(g.a.ld), a, CUDA_R_32F, static_cast<int>(g.b.ld), &beta, c,
                                    CUDA_R_32F, static_cast<int>(g.ldd), CUBLAS_COMPUTE_32F_FAST_TF32,

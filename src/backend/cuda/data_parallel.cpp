@@ -27,43 +27,36 @@ NcclComm::NcclComm(const dist::Communicator& comm, int device) : rank_(comm.rank
   std::memset(&id, 0, sizeof(id));
   if (comm.is_root()) HERMES_NCCL_CHECK(ncclGetUniqueId(&id));
   comm.broadcast(std::span<std::byte>(reinterpret_cast<std::byte*>(&id), sizeof(id)));
-  HERMES_NCCL_CHECK(ncclCommInitRank(&comm_, size_, id, rank_));
-  HERMES_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
-  HERMES_CUDA_CHECK(cudaEventCreateWithFlags(&ready_, cudaEventDisableTiming));
-  HERMES_CUDA_CHECK(cudaEventCreateWithFlags(&done_, cudaEventDisableTiming));
-}
-
-NcclComm::~NcclComm() {
-  if (comm_) ncclCommDestroy(comm_);
-  if (ready_) cudaEventDestroy(ready_);
-  if (done_) cudaEventDestroy(done_);
-  if (stream_) cudaStreamDestroy(stream_);
+  HERMES_NCCL_CHECK(create_into(comm_, ncclCommInitRank, size_, id, rank_));
+  HERMES_CUDA_CHECK(create_into(stream_, cudaStreamCreateWithFlags, cudaStreamNonBlocking));
+  HERMES_CUDA_CHECK(create_into(ready_, cudaEventCreateWithFlags, cudaEventDisableTiming));
+  HERMES_CUDA_CHECK(create_into(done_, cudaEventCreateWithFlags, cudaEventDisableTiming));
 }
 
 void NcclComm::after(cudaStream_t compute) {
-  HERMES_CUDA_CHECK(cudaEventRecord(ready_, compute));
-  HERMES_CUDA_CHECK(cudaStreamWaitEvent(stream_, ready_, 0));
+  HERMES_CUDA_CHECK(cudaEventRecord(ready_.get(), compute));
+  HERMES_CUDA_CHECK(cudaStreamWaitEvent(stream(), ready_.get(), 0));
 }
 
 void NcclComm::all_reduce(float* data, Index count, cudaStream_t compute) {
   after(compute);
-  HERMES_NCCL_CHECK(ncclAllReduce(data, data, static_cast<std::size_t>(count), ncclFloat32, ncclSum, comm_, stream_));
+  HERMES_NCCL_CHECK(ncclAllReduce(data, data, static_cast<std::size_t>(count), ncclFloat32, ncclSum, handle(), stream()));
 }
 
 void NcclComm::reduce_scatter(const float* send, float* recv, Index recv_count, cudaStream_t compute) {
   after(compute);
   HERMES_NCCL_CHECK(
-      ncclReduceScatter(send, recv, static_cast<std::size_t>(recv_count), ncclFloat32, ncclSum, comm_, stream_));
+      ncclReduceScatter(send, recv, static_cast<std::size_t>(recv_count), ncclFloat32, ncclSum, handle(), stream()));
 }
 
 void NcclComm::all_gather(const bf16* send, bf16* recv, Index send_count, cudaStream_t compute) {
   after(compute);
-  HERMES_NCCL_CHECK(ncclAllGather(send, recv, static_cast<std::size_t>(send_count), ncclBfloat16, comm_, stream_));
+  HERMES_NCCL_CHECK(ncclAllGather(send, recv, static_cast<std::size_t>(send_count), ncclBfloat16, handle(), stream()));
 }
 
 void NcclComm::wait(cudaStream_t compute) {
-  HERMES_CUDA_CHECK(cudaEventRecord(done_, stream_));
-  HERMES_CUDA_CHECK(cudaStreamWaitEvent(compute, done_, 0));
+  HERMES_CUDA_CHECK(cudaEventRecord(done_.get(), stream()));
+  HERMES_CUDA_CHECK(cudaStreamWaitEvent(compute, done_.get(), 0));
 }
 
 GradientSync::GradientSync(NcclComm& nccl, float* grads, const std::vector<std::int64_t>& begins, std::int64_t total,

@@ -4,13 +4,9 @@
 
 namespace hermes::backend::cuda {
 
-Graph::~Graph() { reset(); }
-
 void Graph::reset() {
-  if (exec_) cudaGraphExecDestroy(exec_);
-  if (graph_) cudaGraphDestroy(graph_);
-  exec_ = nullptr;
-  graph_ = nullptr;
+  exec_.reset();
+  graph_.reset();
 }
 
 void Graph::capture(cudaStream_t stream, const std::function<void()>& body) {
@@ -29,13 +25,17 @@ void Graph::capture(cudaStream_t stream, const std::function<void()>& body) {
     if (broken) cudaGraphDestroy(broken);
     throw;
   }
-  HERMES_CUDA_CHECK(cudaStreamEndCapture(stream, &graph_));
-  HERMES_CUDA_CHECK(cudaGraphInstantiate(&exec_, graph_, 0));
+  cudaGraph_t captured = nullptr;
+  HERMES_CUDA_CHECK(cudaStreamEndCapture(stream, &captured));
+  graph_.reset(captured);
+  cudaGraphExec_t exec = nullptr;
+  HERMES_CUDA_CHECK(cudaGraphInstantiate(&exec, graph_.get(), 0));
+  exec_.reset(exec);
 }
 
 void Graph::launch(cudaStream_t stream) {
   HERMES_ASSERT(exec_ != nullptr);
-  HERMES_CUDA_CHECK(cudaGraphLaunch(exec_, stream));
+  HERMES_CUDA_CHECK(cudaGraphLaunch(exec_.get(), stream));
 }
 
 }  // namespace hermes::backend::cuda

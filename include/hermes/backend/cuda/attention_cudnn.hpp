@@ -28,7 +28,7 @@ class CudnnAttention {
   // workspace. Throws hermes::Error with cuDNN's reason when cuDNN refuses (unsupported head
   // dim, GPU architecture or version); choose_attention() then falls back.
   CudnnAttention(Context& ctx, Index B, Index T_len, Index n_head, Index n_kv_head, Index D);
-  ~CudnnAttention();
+  ~CudnnAttention();  // where Graph is complete
   CudnnAttention(const CudnnAttention&) = delete;
   CudnnAttention& operator=(const CudnnAttention&) = delete;
 
@@ -48,9 +48,10 @@ class CudnnAttention {
  private:
   Context& ctx_;
   Index B_, T_, H_, KVH_, D_;
-  cudnnHandle_t handle_ = nullptr;
+  // Destroyed in reverse: the plans before the handle they were built on.
+  Owned<cudnnHandle_t, cudnnDestroy> handle_;
   std::unique_ptr<Graph> fwd_, bwd_;
-  void* workspace_ = nullptr;  // the larger of the two plans' workspaces
+  DeviceBuffer<std::byte> workspace_;  // the larger of the two plans' workspaces
   std::size_t workspace_bytes_ = 0;
   char summary_[256] = {};
 };

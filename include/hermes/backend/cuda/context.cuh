@@ -10,7 +10,9 @@
 #include <memory>
 #include <tuple>
 
+#include "hermes/backend/cuda/buffer.cuh"
 #include "hermes/backend/cuda/common.cuh"
+#include "hermes/backend/cuda/handle.hpp"
 
 namespace hermes::backend::cuda {
 
@@ -27,14 +29,14 @@ class Context {
  public:
   // device: the CUDA device this rank drives (made current here). workspace: GEMM scratch.
   explicit Context(int device, std::size_t workspace_bytes = std::size_t(64) << 20);
-  ~Context();
+  ~Context();  // where Plan is complete
   Context(const Context&) = delete;
   Context& operator=(const Context&) = delete;
 
   int device() const { return device_; }
-  cudaStream_t stream() const { return stream_; }
-  cublasHandle_t cublas() const { return cublas_; }
-  cublasLtHandle_t lt() const { return lt_; }
+  cudaStream_t stream() const { return stream_.get(); }
+  cublasHandle_t cublas() const { return cublas_.get(); }
+  cublasLtHandle_t lt() const { return lt_.get(); }
   int sm_count() const { return sms_; }
 
   // Row-major C(m,n) = alpha op(A) op(B) + beta C through cuBLASLt, bf16 A/B, fp32 accumulation,
@@ -63,10 +65,11 @@ class Context {
   Plan& plan(const Key& key, const void* bias, void* aux);
 
   int device_ = 0, sms_ = 0;
-  cudaStream_t stream_ = nullptr;
-  cublasHandle_t cublas_ = nullptr;
-  cublasLtHandle_t lt_ = nullptr;
-  void* workspace_ = nullptr;
+  // Destroyed in reverse: the plans before the cuBLASLt handle they were made with.
+  Owned<cudaStream_t, cudaStreamDestroy> stream_;
+  Owned<cublasHandle_t, cublasDestroy> cublas_;
+  Owned<cublasLtHandle_t, cublasLtDestroy> lt_;
+  DeviceBuffer<std::byte> workspace_;
   std::size_t workspace_bytes_ = 0;
   std::map<Key, std::unique_ptr<Plan>> plans_;
 };

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "hermes/backend/cuda/common.cuh"
+#include "hermes/backend/cuda/handle.hpp"
 #include "hermes/dist/buckets.hpp"
 #include "hermes/dist/communicator.hpp"
 
@@ -20,12 +21,9 @@ int select_device(const dist::Communicator& comm);
 class NcclComm {
  public:
   NcclComm(const dist::Communicator& comm, int device);
-  ~NcclComm();
-  NcclComm(const NcclComm&) = delete;
-  NcclComm& operator=(const NcclComm&) = delete;
 
-  ncclComm_t handle() const { return comm_; }
-  cudaStream_t stream() const { return stream_; }
+  ncclComm_t handle() const { return comm_.get(); }
+  cudaStream_t stream() const { return stream_.get(); }
   int rank() const { return rank_; }
   int size() const { return size_; }
 
@@ -40,9 +38,10 @@ class NcclComm {
 
  private:
   void after(cudaStream_t compute);
-  ncclComm_t comm_ = nullptr;
-  cudaStream_t stream_ = nullptr;
-  cudaEvent_t ready_ = nullptr, done_ = nullptr;
+  // Destroyed in reverse: the communicator before the stream and events its work used.
+  Owned<cudaStream_t, cudaStreamDestroy> stream_;
+  Owned<cudaEvent_t, cudaEventDestroy> ready_, done_;
+  Owned<ncclComm_t, ncclCommDestroy> comm_;
   int rank_ = 0, size_ = 1;
 };
 

@@ -7,24 +7,21 @@
 #include <functional>
 
 #include "hermes/backend/cuda/common.cuh"
+#include "hermes/backend/cuda/handle.hpp"
 
 namespace hermes::backend::cuda {
 
 class Graph {
  public:
-  Graph() = default;
-  ~Graph();
-  Graph(const Graph&) = delete;
-  Graph& operator=(const Graph&) = delete;
-
   void capture(cudaStream_t stream, const std::function<void()>& body);
   void launch(cudaStream_t stream);
   bool ready() const { return exec_ != nullptr; }
   void reset();
 
  private:
-  cudaGraph_t graph_ = nullptr;
-  cudaGraphExec_t exec_ = nullptr;
+  // Destroyed in reverse: the executable before the graph it was made from.
+  Owned<cudaGraph_t, cudaGraphDestroy> graph_;
+  Owned<cudaGraphExec_t, cudaGraphExecDestroy> exec_;
 };
 
 }  // namespace hermes::backend::cuda
