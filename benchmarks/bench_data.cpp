@@ -132,11 +132,12 @@ int prepare_scaling(double mb, const dist::Communicator& comm) {
   if (comm.is_root()) {
     const double in_mb = static_cast<double>(r.input_bytes) / 1e6;
     std::cout << "{\"bench\": \"prepare\", \"encoder\": \"byte-stand-in\", \"ranks\": " << comm.size()
-              << ", \"input_mb\": " << in_mb << ", \"seconds\": " << seconds << ", \"encode_seconds\": " << encode << ", \"max_rank_cpu_seconds\": " << cpu
-              << ", \"mb_per_cpu_s_per_rank\": " << in_mb / comm.size() / cpu
+              << ", \"input_mb\": " << in_mb << ", \"seconds\": " << seconds << ", \"encode_seconds\": " << encode
+              << ", \"max_rank_cpu_seconds\": " << cpu << ", \"mb_per_cpu_s_per_rank\": " << in_mb / comm.size() / cpu
               << ", \"mb_per_s\": " << in_mb / seconds << ", \"mb_per_s_per_rank\": " << in_mb / seconds / comm.size()
-              << ", \"tokens\": " << r.splits.at("train").tokens + r.splits.at("val").tokens + r.splits.at("test").tokens
-              << "}" << std::endl;
+              << ", \"tokens\": "
+              << r.splits.at("train").tokens + r.splits.at("val").tokens + r.splits.at("test").tokens << "}"
+              << std::endl;
     fs::remove_all(dir);
   }
   return 0;

@@ -28,10 +28,14 @@ int main(int argc, char** argv) {
   long batch = 8, reps = 3, context = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
-    if (k == "--preset") preset = v;
-    else if (k == "--batch") batch = std::stol(v);
-    else if (k == "--reps") reps = std::stol(v);
-    else if (k == "--context") context = std::stol(v);  // longer than the preset's: RoPE has no table limit
+    if (k == "--preset")
+      preset = v;
+    else if (k == "--batch")
+      batch = std::stol(v);
+    else if (k == "--reps")
+      reps = std::stol(v);
+    else if (k == "--context")
+      context = std::stol(v);  // longer than the preset's: RoPE has no table limit
     else {
       std::fprintf(stderr, "usage: bench_generate [--preset P] [--batch B] [--reps R] [--context L]\n");
       return 2;
@@ -61,8 +65,8 @@ int main(int argc, char** argv) {
     dec.prefill(0, t);
     best = std::min(best, seconds_since(t0));
   }
-  std::printf("{\"bench\":\"prefill\",\"preset\":\"%s\",\"prompt_tokens\":%ld,\"tokens_per_s\":%.1f}\n", preset.c_str(), P,
-              P / best);
+  std::printf("{\"bench\":\"prefill\",\"preset\":\"%s\",\"prompt_tokens\":%ld,\"tokens_per_s\":%.1f}\n", preset.c_str(),
+              P, P / best);
   // Decode, batch 1 and batch B: prompts of 16 tokens, then steps up to half the context.
   for (long B : {1L, batch}) {
     for (long s = 0; s < B; ++s) {
@@ -78,8 +82,10 @@ int main(int argc, char** argv) {
       dec.forward(slots, next);
     }
     const double sec = seconds_since(t0);
-    std::printf("{\"bench\":\"decode\",\"preset\":\"%s\",\"batch\":%ld,\"context_from\":16,\"context_to\":%ld,"
-                "\"tokens_per_s\":%.1f}\n", preset.c_str(), B, P, B * steps / sec);
+    std::printf(
+        "{\"bench\":\"decode\",\"preset\":\"%s\",\"batch\":%ld,\"context_from\":16,\"context_to\":%ld,"
+        "\"tokens_per_s\":%.1f}\n",
+        preset.c_str(), B, P, B * steps / sec);
   }
   // Cost per token against context: time 8 single-sequence steps starting at each position.
   std::vector<double> xs, ys;
@@ -95,8 +101,8 @@ int main(int argc, char** argv) {
     }
     xs.push_back(static_cast<double>(at));
     ys.push_back(b * 1e3);
-    std::printf("{\"bench\":\"decode_step\",\"preset\":\"%s\",\"context\":%ld,\"ms_per_token\":%.4f}\n", preset.c_str(), at,
-                b * 1e3);
+    std::printf("{\"bench\":\"decode_step\",\"preset\":\"%s\",\"context\":%ld,\"ms_per_token\":%.4f}\n", preset.c_str(),
+                at, b * 1e3);
   }
   // Least squares ms = a + b * context, and the worst relative deviation from that line.
   double mx = 0, my = 0;
@@ -106,7 +112,9 @@ int main(int argc, char** argv) {
   const double slope = sxy / sxx, icpt = my - slope * mx;
   double worst = 0;
   for (std::size_t i = 0; i < xs.size(); ++i) worst = std::max(worst, std::abs(ys[i] - (icpt + slope * xs[i])) / ys[i]);
-  std::printf("{\"bench\":\"decode_step_fit\",\"preset\":\"%s\",\"ms_at_0\":%.4f,\"ms_per_1k_context\":%.4f,"
-              "\"worst_relative_deviation\":%.3f}\n", preset.c_str(), icpt, slope * 1e3, worst);
+  std::printf(
+      "{\"bench\":\"decode_step_fit\",\"preset\":\"%s\",\"ms_at_0\":%.4f,\"ms_per_1k_context\":%.4f,"
+      "\"worst_relative_deviation\":%.3f}\n",
+      preset.c_str(), icpt, slope * 1e3, worst);
   return 0;
 }

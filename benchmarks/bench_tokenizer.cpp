@@ -46,13 +46,15 @@ std::vector<std::string> chunks(const std::string& text) {
 std::string builtin(bool code) {
   std::string s;
   for (int i = 0; i < 20000; ++i)
-    s += code ? "def f_" + std::to_string(i) + "(x):\n    return {\"value\": x * " + std::to_string(i % 97) + ", \"ok\": True}\n"
+    s += code ? "def f_" + std::to_string(i) + "(x):\n    return {\"value\": x * " + std::to_string(i % 97) +
+                    ", \"ok\": True}\n"
               : "The quick brown fox number " + std::to_string(i) + " jumps over the lazy dog, doesn't it? ";
   return s;
 }
 
 void encode_pass(benchmark::State& state, const std::string& env_text, bool code) {
-  const std::string tokenizer = env_or("HERMES_BENCH_TOKENIZER", std::string(HERMES_SOURCE_DIR_BENCH) + "/tests/fixtures/tokenizer/gpt2/tokenizer.json");
+  const std::string tokenizer = env_or(
+      "HERMES_BENCH_TOKENIZER", std::string(HERMES_SOURCE_DIR_BENCH) + "/tests/fixtures/tokenizer/gpt2/tokenizer.json");
   const std::string path = env_or(env_text.c_str(), "");
   const std::string text = path.empty() ? builtin(code) : read_file(path);
   const auto parts = chunks(text);

@@ -32,21 +32,32 @@ int main(int argc, char** argv) {
   std::vector<std::string> overrides;  // --set section.key=value, as on `hermes run`
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
-    if (k == "--preset") preset = v;
-    else if (k == "--batch") batch = std::stol(v);
-    else if (k == "--seq") seq = std::stol(v);
-    else if (k == "--steps") steps = std::stol(v);
-    else if (k == "--warmup") warmup = std::stol(v);
-    else if (k == "--optim") optim = v;
-    else if (k == "--vocab") vocab = std::stol(v);
-    else if (k == "--set") overrides.push_back(v);
+    if (k == "--preset")
+      preset = v;
+    else if (k == "--batch")
+      batch = std::stol(v);
+    else if (k == "--seq")
+      seq = std::stol(v);
+    else if (k == "--steps")
+      steps = std::stol(v);
+    else if (k == "--warmup")
+      warmup = std::stol(v);
+    else if (k == "--optim")
+      optim = v;
+    else if (k == "--vocab")
+      vocab = std::stol(v);
+    else if (k == "--set")
+      overrides.push_back(v);
     else {
-      std::fprintf(stderr, "usage: bench_train [--preset P] [--batch B] [--seq T] [--steps S] [--warmup W] [--optim adamw|muon] [--vocab V] [--set section.key=value ...]\n");
+      std::fprintf(stderr,
+                   "usage: bench_train [--preset P] [--batch B] [--seq T] [--steps S] [--warmup W] [--optim "
+                   "adamw|muon] [--vocab V] [--set section.key=value ...]\n");
       return 2;
     }
   }
   std::string text = fmt::format(
-      "[run]\nname = \"bench\"\nstages = [\"pretrain\"]\n[model]\npreset = \"{}\"\n{}[train]\nbatch_size = {}\nseq_len = {}\n"
+      "[run]\nname = \"bench\"\nstages = [\"pretrain\"]\n[model]\npreset = \"{}\"\n{}[train]\nbatch_size = {}\nseq_len "
+      "= {}\n"
       "max_steps = {}\nlog_interval = 1000000\n[optim]\nname = \"{}\"\n[eval]\ninterval = 0\ntest_at_end = false\n"
       "[checkpoint]\ninterval = 0\nsave_final = false\nsave_best = false\n",
       preset, vocab > 0 ? fmt::format("vocab_size = {}\n", vocab) : "", batch, seq, warmup + steps, optim);
@@ -86,13 +97,15 @@ int main(int argc, char** argv) {
   const auto est = model::training_memory(m, batch, seq, model::Precision::fp32, optim == "muon");
   if (comm.is_root())
     std::printf(
-        "{\"preset\": \"%s\", \"optim\": \"%s\", \"ranks\": %d, \"threads_per_rank\": %d, \"kokkos\": \"%s %d\", \"batch_per_rank\": %ld, \"seq_len\": %ld, "
+        "{\"preset\": \"%s\", \"optim\": \"%s\", \"ranks\": %d, \"threads_per_rank\": %d, \"kokkos\": \"%s %d\", "
+        "\"batch_per_rank\": %ld, \"seq_len\": %ld, "
         "\"parameters\": %lld, \"steps\": %ld, \"seconds\": %.3f, \"tokens_per_s\": %.1f, \"cpu_seconds\": %.3f, "
         "\"tokens_per_cpu_s\": %.1f, \"gflops_per_s\": %.2f, "
         "\"sgemm_gflops_per_rank\": %.2f, \"fraction_of_sgemm\": %.3f, \"peak_rss_bytes_per_rank\": %.0f, "
         "\"allocated_bytes_per_rank\": %zu, \"info_estimate_bytes\": %.0f}\n",
-        preset.c_str(), optim.c_str(), comm.size(), runtime.policy().blas_threads, runtime.policy().kokkos_space.c_str(),
-        runtime.policy().kokkos_threads, batch, seq, static_cast<long long>(t.num_params()), steps,
-        secs, tok_s, cpu[0], tokens / cpu[0], flops / 1e9, sgemm / 1e9, flops / (sgemm * comm.size()), rss, t.allocated_bytes(), est.total());
+        preset.c_str(), optim.c_str(), comm.size(), runtime.policy().blas_threads,
+        runtime.policy().kokkos_space.c_str(), runtime.policy().kokkos_threads, batch, seq,
+        static_cast<long long>(t.num_params()), steps, secs, tok_s, cpu[0], tokens / cpu[0], flops / 1e9, sgemm / 1e9,
+        flops / (sgemm * comm.size()), rss, t.allocated_bytes(), est.total());
   return 0;
 }

@@ -52,8 +52,8 @@ int main(int argc, char** argv) {
   // between stages, training steps and generation rounds: core/stop_signal.hpp). Every other
   // command keeps the default: SIGTERM ends it at once.
   std::optional<hermes::StopSignalGuard> stop_signals;
-  if (argc > 1 && (std::strcmp(argv[1], "run") == 0 || std::strcmp(argv[1], "train") == 0 ||
-                   std::strcmp(argv[1], "generate") == 0))
+  if (argc > 1 &&
+      (std::strcmp(argv[1], "run") == 0 || std::strcmp(argv[1], "train") == 0 || std::strcmp(argv[1], "generate") == 0))
     stop_signals.emplace();
   hermes::dist::MpiSession mpi(&argc, &argv);
   const auto comm = hermes::dist::Communicator::world();

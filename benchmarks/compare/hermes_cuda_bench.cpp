@@ -79,7 +79,8 @@ int main(int argc, char** argv) {
     cu::OptimScalars* h_sc;
     std::int32_t *d_in, *d_tgt;
     HERMES_CUDA_CHECK(cudaMalloc(&d_blocks, blocks.size() * sizeof(cu::SegmentBlock)));
-    HERMES_CUDA_CHECK(cudaMemcpy(d_blocks, blocks.data(), blocks.size() * sizeof(cu::SegmentBlock), cudaMemcpyHostToDevice));
+    HERMES_CUDA_CHECK(
+        cudaMemcpy(d_blocks, blocks.data(), blocks.size() * sizeof(cu::SegmentBlock), cudaMemcpyHostToDevice));
     HERMES_CUDA_CHECK(cudaMalloc(&d_m, state * 4));
     HERMES_CUDA_CHECK(cudaMalloc(&d_v, state * 4));
     HERMES_CUDA_CHECK(cudaMemset(d_m, 0, state * 4));
@@ -134,7 +135,10 @@ int main(int argc, char** argv) {
     for (std::int64_t i = 0; i < steps; ++i, ++step) {
       HERMES_CUDA_CHECK(cudaStreamSynchronize(s));  // h_sc is read by the step's copy
       set_scalars(step + 1);
-      if (graph) g.launch(s); else step_body();
+      if (graph)
+        g.launch(s);
+      else
+        step_body();
     }
     HERMES_CUDA_CHECK(cudaEventRecord(e1, s));
     HERMES_CUDA_CHECK(cudaEventSynchronize(e1));
@@ -214,8 +218,7 @@ int main(int argc, char** argv) {
       const auto t0 = std::chrono::steady_clock::now();
       for (std::int64_t k = 1; k <= steps; ++k) one_step(warmup + k);
       engine->finish_gradients();  // drains the stream
-      engine_step_ms =
-          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / steps;
+      engine_step_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / steps;
     }
     const double engine_tok_s = static_cast<double>(N) / (engine_step_ms * 1e-3);
     const double fpt = m::training_flops_per_token(cfg, seq);

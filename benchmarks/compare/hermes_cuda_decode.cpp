@@ -96,7 +96,10 @@ int main(int argc, char** argv) {
         dec.forward(slots, next);
       }
       const double sec = seconds_since(t0);
-      line({{"bench", "decode"}, {"batch", B}, {"context_from", 16}, {"context_to", P},
+      line({{"bench", "decode"},
+            {"batch", B},
+            {"context_from", 16},
+            {"context_to", P},
             {"attention_splits", cu::cached_attention_splits(B, L, cfg.n_kv_head)},
             {"tokens_per_s", static_cast<double>(B * steps) / sec}});
     }

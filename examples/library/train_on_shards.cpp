@@ -30,7 +30,8 @@ int run(const std::filesystem::path& run_dir, const hermes::dist::Communicator& 
   const auto tokenizer_path = run_dir / "tokenizer.json";
   const auto tokenizer = tokenizer::Tokenizer::load(tokenizer_path);
   const auto ids = tokenizer.encode("Hello from a program of my own.");
-  if (comm.is_root()) std::printf("tokenizer: %zu tokens, the sentence is %zu ids\n", tokenizer.vocab_size(), ids.size());
+  if (comm.is_root())
+    std::printf("tokenizer: %zu tokens, the sentence is %zu ids\n", tokenizer.vocab_size(), ids.size());
 
   // The loader alone: this rank's first batch of the train split.
   data::LoaderOptions options;
@@ -48,8 +49,12 @@ int run(const std::filesystem::path& run_dir, const hermes::dist::Communicator& 
                 static_cast<long long>(loader.batches_per_epoch()), static_cast<int>(batch.inputs.at(0)));
 
   // The trainer, configured the way a deck configures it (every key: `hermes deck`).
-  const std::string deck_text = "[run]\nname = \"library\"\nstages = [\"pretrain\"]\noutput_dir = \"" + run_dir.string() + "\"\n"
-                                "[data]\noutput_dir = \"" + (run_dir / "data").string() + "\"\n"
+  const std::string deck_text = "[run]\nname = \"library\"\nstages = [\"pretrain\"]\noutput_dir = \"" +
+                                run_dir.string() +
+                                "\"\n"
+                                "[data]\noutput_dir = \"" +
+                                (run_dir / "data").string() +
+                                "\"\n"
                                 "[model]\npreset = \"nano\"\nffn = \"swiglu\"\nbias = false\n"
                                 "[train]\nbatch_size = 2\nseq_len = 64\nmax_steps = 30\nlog_interval = 10\n"
                                 "[optim]\nwarmup_steps = 3\n"
@@ -57,20 +62,21 @@ int run(const std::filesystem::path& run_dir, const hermes::dist::Communicator& 
   const deck::Deck deck = deck::parse_deck(deck_text, "train_on_shards.cpp");
   const auto model = deck::resolve_model(deck.model, static_cast<std::int64_t>(tokenizer.vocab_size()));
   const auto fingerprint = tokenizer.fingerprint();
-  train::TrainerInputs inputs{deck,
-                              comm,
-                              deck.run_dir(),
-                              model,
-                              train::open_split(deck, comm, "train", 64, fingerprint),
-                              [&](const std::string& split) { return train::open_split(deck, comm, split, 64, fingerprint); },
-                              read_text(tokenizer_path),
-                              fingerprint};
+  train::TrainerInputs inputs{
+      deck,
+      comm,
+      deck.run_dir(),
+      model,
+      train::open_split(deck, comm, "train", 64, fingerprint),
+      [&](const std::string& split) { return train::open_split(deck, comm, split, 64, fingerprint); },
+      read_text(tokenizer_path),
+      fingerprint};
   train::Trainer trainer(std::move(inputs));
   const auto summary = trainer.run();
   const auto& history = trainer.history();
   if (comm.is_root() && !history.empty())
-    std::printf("trained %lld steps: loss %.4f at the first, %.4f at the last\n",
-                static_cast<long long>(summary.steps), history.front().loss, history.back().loss);
+    std::printf("trained %lld steps: loss %.4f at the first, %.4f at the last\n", static_cast<long long>(summary.steps),
+                history.front().loss, history.back().loss);
   return 0;
 }
 
@@ -82,7 +88,8 @@ int main(int argc, char** argv) {
   hermes::backend::host::Runtime runtime(argc, argv, comm.local_size());
   hermes::log::init(comm.rank(), comm.size());  // rank 0 speaks for all
   if (argc != 2) {
-    if (comm.is_root()) std::fprintf(stderr, "usage: train_on_shards RUN_DIR (a run directory `hermes run` prepared)\n");
+    if (comm.is_root())
+      std::fprintf(stderr, "usage: train_on_shards RUN_DIR (a run directory `hermes run` prepared)\n");
     return 2;
   }
   try {

@@ -108,8 +108,9 @@ void run_directory_override(std::vector<std::string>& out, const std::optional<s
 // started them itself: launch.hpp). Every rank knows the mismatch: one message, not one per rank.
 void check_rank_count(const std::optional<int>& num_gpus, const dist::Communicator& comm) {
   if (num_gpus && *num_gpus != comm.size())
-    throw CollectiveError(fmt::format("--num-gpus {} but {} rank{} running; drop --num-gpus under mpirun/srun, or make the two agree",
-         *num_gpus, comm.size(), comm.size() == 1 ? " is" : "s are"));
+    throw CollectiveError(
+        fmt::format("--num-gpus {} but {} rank{} running; drop --num-gpus under mpirun/srun, or make the two agree",
+                    *num_gpus, comm.size(), comm.size() == 1 ? " is" : "s are"));
 }
 
 void print_version() {
@@ -119,8 +120,9 @@ void print_version() {
 }  // namespace
 
 int main(int argc, char** argv, const dist::Communicator& comm) {
-  CLI::App app{"hermes: train GPT/LLaMA-style language models as an MPI batch application.\n"
-               "  mpirun -n N hermes run DECK [section.key=value ...]"};
+  CLI::App app{
+      "hermes: train GPT/LLaMA-style language models as an MPI batch application.\n"
+      "  mpirun -n N hermes run DECK [section.key=value ...]"};
   app.require_subcommand(0, 1);
   bool version = false;
   app.add_flag("--version", version, "print the version and git revision");
@@ -132,8 +134,9 @@ int main(int argc, char** argv, const dist::Communicator& comm) {
   run->add_option("deck_and_overrides", run_words, "DECK.toml, then section.key=value overrides");
   run->add_flag("--force", force, "start over in an existing run directory (deletes it)");
   std::optional<int> num_gpus;
-  const char* num_gpus_help = "ranks to run: outside mpirun/srun hermes starts them with mpiexec (one per GPU, "
-                              "or per core group on a CPU node); under a launcher, the ranks it must have";
+  const char* num_gpus_help =
+      "ranks to run: outside mpirun/srun hermes starts them with mpiexec (one per GPU, "
+      "or per core group on a CPU node); under a launcher, the ranks it must have";
   run->add_option("--num-gpus", num_gpus, num_gpus_help)->check(CLI::PositiveNumber);
 
   // deck
@@ -182,7 +185,8 @@ int main(int argc, char** argv, const dist::Communicator& comm) {
   tok->add_option("overrides", tok_extra, "section.key=value overrides");
 
   // tokenize
-  auto* tokz = app.add_subcommand("tokenize", "encode text with a tokenizer.json and print the ids as JSON (or --decode)");
+  auto* tokz =
+      app.add_subcommand("tokenize", "encode text with a tokenizer.json and print the ids as JSON (or --decode)");
   std::string tokz_tokenizer, tokz_file, tokz_jsonl, tokz_field = "text";
   std::optional<std::string> tokz_text;
   bool tokz_decode = false;
@@ -377,8 +381,12 @@ int main(int argc, char** argv, const dist::Communicator& comm) {
 
   if (*tokz) {
     if (!comm.is_root()) return 0;
-    return tokenize_command({.tokenizer = tokz_tokenizer, .text = tokz_text, .file = tokz_file, .jsonl = tokz_jsonl,
-                             .text_field = tokz_field, .decode = tokz_decode});
+    return tokenize_command({.tokenizer = tokz_tokenizer,
+                             .text = tokz_text,
+                             .file = tokz_file,
+                             .jsonl = tokz_jsonl,
+                             .text_field = tokz_field,
+                             .decode = tokz_decode});
   }
 
   if (*prep) {
@@ -403,13 +411,18 @@ int main(int argc, char** argv, const dist::Communicator& comm) {
     // A corpus (not shards) adds the tokenizer and prepare stages in front of pretrain.
     TrainCorpus corpus;
     dist::on_root_collectively(comm, [&] {
-      corpus = plan_train_corpus({.data = train_data, .format = train_format, .text_field = train_field,
-                                  .tokenizer = train_tokenizer, .vocab_size = train_vocab,
+      corpus = plan_train_corpus({.data = train_data,
+                                  .format = train_format,
+                                  .text_field = train_field,
+                                  .tokenizer = train_tokenizer,
+                                  .vocab_size = train_vocab,
                                   .has_config = train_config.has_value()});
     });
     corpus.broadcast(comm);
-    if (corpus.raw()) o = corpus.overrides;
-    else if (!train_config) o.push_back("run.stages=[\"pretrain\"]");
+    if (corpus.raw())
+      o = corpus.overrides;
+    else if (!train_config)
+      o.push_back("run.stages=[\"pretrain\"]");
     if (!corpus.raw()) flag_override(o, "data.output_dir", train_data);
     flag_override(o, "tokenizer.path", train_tokenizer);
     flag_override(o, "model.preset", train_preset);
@@ -425,8 +438,8 @@ int main(int argc, char** argv, const dist::Communicator& comm) {
     flag_override(o, "run.name", train_name);
     flag_override(o, "run.resume", train_resume);
     o.insert(o.end(), train_extra.begin(), train_extra.end());
-    const auto d = deck::load_deck_collective(comm, train_config.value_or(""), o,
-                                              subcommand_deck("train", "pretrain"), "train flags");
+    const auto d = deck::load_deck_collective(comm, train_config.value_or(""), o, subcommand_deck("train", "pretrain"),
+                                              "train flags");
     RunOptions options{.force = train_force, .keep_run_dir = true};
     if (corpus.from_stdin)
       options.before_stages = [&](const fs::path& dir, bool resuming) {
@@ -452,8 +465,8 @@ int main(int argc, char** argv, const dist::Communicator& comm) {
     flag_override(o, "generate.top_p", gen_topp);
     flag_override(o, "generate.seed", gen_seed);
     o.insert(o.end(), gen_extra.begin(), gen_extra.end());
-    const auto d = deck::load_deck_collective(comm, gen_config.value_or(""), o,
-                                              subcommand_deck("generate", "generate"), "generate flags");
+    const auto d = deck::load_deck_collective(comm, gen_config.value_or(""), o, subcommand_deck("generate", "generate"),
+                                              "generate flags");
     if (*chat || gen_interactive) {
       if (!comm.is_root()) return 0;  // one conversation: rank 0 holds it
       return generate::run_chat(d, chat_opts, std::cin, std::cout);

@@ -22,8 +22,10 @@ int requested_ranks(int argc, char** argv) {
   std::string_view value;
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
-    if (a == "--num-gpus" && i + 1 < argc) value = argv[i + 1];
-    else if (a.rfind("--num-gpus=", 0) == 0) value = a.substr(11);
+    if (a == "--num-gpus" && i + 1 < argc)
+      value = argv[i + 1];
+    else if (a.rfind("--num-gpus=", 0) == 0)
+      value = a.substr(11);
   }
   int n = 0;
   const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);

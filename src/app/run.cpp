@@ -41,18 +41,20 @@ fs::path prepare_run_directory(deck::Deck& deck, bool force, const dist::Communi
       resume = static_cast<int>(exists && !fs::is_empty(dir) ? deck::Resume::yes : deck::Resume::no);
     } else if (deck.run.resume == deck::Resume::yes) {
       if (!exists)
-        fail("{}: run.resume = true but there is no run to resume at {}; drop run.resume to start it, or "
-             "set run.resume = \"auto\" to start it when it is missing",
-             deck.where("run.resume"), dir.string());
+        fail(
+            "{}: run.resume = true but there is no run to resume at {}; drop run.resume to start it, or "
+            "set run.resume = \"auto\" to start it when it is missing",
+            deck.where("run.resume"), dir.string());
       if (force) fail("--force and run.resume = true contradict each other; choose one");
     } else if (exists && !fs::is_empty(dir) && !force && !finished_or_checkpointed(dir)) {
       log::info("run directory {} holds an attempt that stopped before its first checkpoint: starting again in it",
                 dir.string());
     } else if (exists && !fs::is_empty(dir)) {
       if (!force)
-        fail("run directory {} already exists; resume it with run.resume=true, start over with --force, "
-             "or choose another run.name",
-             dir.string());
+        fail(
+            "run directory {} already exists; resume it with run.resume=true, start over with --force, "
+            "or choose another run.name",
+            dir.string());
       fs::remove_all(dir);
     }
     fs::create_directories(dir);
@@ -95,15 +97,14 @@ int run_deck(const deck::Deck& given, const RunOptions& options, const dist::Com
       log::add_file(run_dir / "hermes.log");
     }
   }
-  log::info("hermes {} ({}) | {} rank{} on {} ({} per node) | deck {}", kVersion, kGitRevision,
-            comm.size(), comm.size() == 1 ? "" : "s", host_name(), comm.local_size(), deck.source);
+  log::info("hermes {} ({}) | {} rank{} on {} ({} per node) | deck {}", kVersion, kGitRevision, comm.size(),
+            comm.size() == 1 ? "" : "s", host_name(), comm.local_size(), deck.source);
   log::info("threads per rank: {}", threads::describe(threads::current()));
   if (!run_dir.empty()) log::info("run directory {}{}", run_dir.string(), deck.run.resuming() ? " (resuming)" : "");
   log::debug("effective deck:\n{}", deck::to_toml(deck));
 
   maybe_inject_failure(comm);
-  if (options.before_stages)
-    on_root_collectively(comm, [&] { options.before_stages(run_dir, deck.run.resuming()); });
+  if (options.before_stages) on_root_collectively(comm, [&] { options.before_stages(run_dir, deck.run.resuming()); });
   stages::StageContext context{deck, comm, run_dir};
   for (const auto& stage : deck.run.stages) {
     // A stage that has begun finishes (its outputs are written whole or not at all); a stop

@@ -51,8 +51,9 @@ TrainCorpus plan_train_corpus(const TrainCorpusFlags& f) {
   std::string input, format;
   if (from_stdin) {
     if (isatty(STDIN_FILENO))
-      fail("hermes train: no --data given and standard input is a terminal; pass --data corpus.txt (plain text, "
-           "JSONL, ShareGPT JSONL, or a folder of prepared shards), or pipe a corpus in");
+      fail(
+          "hermes train: no --data given and standard input is a terminal; pass --data corpus.txt (plain text, "
+          "JSONL, ShareGPT JSONL, or a folder of prepared shards), or pipe a corpus in");
     input = kStdinCorpus;
     format = f.format.value_or("text");
     c.stdin_text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
@@ -60,8 +61,10 @@ TrainCorpus plan_train_corpus(const TrainCorpusFlags& f) {
     const fs::path p = *f.data;
     if (fs::is_directory(p)) return c;  // prepared shards: pretrain reads data.output_dir
     if (!fs::exists(p))
-      fail("--data {}: no such file or folder; give a corpus file (.txt, .jsonl), - for standard input, or a "
-           "folder of prepared shards", *f.data);
+      fail(
+          "--data {}: no such file or folder; give a corpus file (.txt, .jsonl), - for standard input, or a "
+          "folder of prepared shards",
+          *f.data);
     input = fs::absolute(p).lexically_normal().string();
     format = corpus_format(input, f.format);
   }
@@ -81,7 +84,8 @@ TrainCorpus plan_train_corpus(const TrainCorpusFlags& f) {
     }
     const std::string separator = text_separator_for(sample);
     if (separator != "\n\n") {
-      log::info("train: {} has no blank line between documents: each line is a document", from_stdin ? "standard input" : input);
+      log::info("train: {} has no blank line between documents: each line is a document",
+                from_stdin ? "standard input" : input);
       c.overrides.push_back("data.doc_separator=" + deck::toml_string(separator));
     }
   }
@@ -92,8 +96,7 @@ TrainCorpus plan_train_corpus(const TrainCorpusFlags& f) {
 }
 
 std::string text_separator_for(std::string_view sample) {
-  return sample.find("\n\n") == std::string_view::npos && sample.find('\n') != std::string_view::npos ? "\n"
-                                                                                                       : "\n\n";
+  return sample.find("\n\n") == std::string_view::npos && sample.find('\n') != std::string_view::npos ? "\n" : "\n\n";
 }
 
 void save_standard_input(const std::string& text, const fs::path& run_dir, bool resuming) {
@@ -103,8 +106,9 @@ void save_standard_input(const std::string& text, const fs::path& run_dir, bool 
     return;
   }
   if (text.empty())
-    fail("hermes train: standard input was empty; pipe a corpus in (cat corpus.txt | hermes train ...) or pass "
-         "--data corpus.txt");
+    fail(
+        "hermes train: standard input was empty; pipe a corpus in (cat corpus.txt | hermes train ...) or pass "
+        "--data corpus.txt");
   write_file_durably(path, text);
   log::info("train: {} of standard input saved in {}", format_bytes(static_cast<double>(text.size())), path.string());
 }

@@ -31,11 +31,13 @@ Kind resolve(const std::string& requested) {
   if (requested == "auto") return built_with_cuda() && visible_gpus() > 0 ? Kind::cuda : Kind::host;
   if (requested == "cuda") {
     if (!built_with_cuda())
-      fail("parallel.backend = \"cuda\" but this hermes was built without CUDA: rebuild with the cuda preset "
-           "(scripts/build-cuda.sh) or set parallel.backend = \"host\" (or \"auto\")");
+      fail(
+          "parallel.backend = \"cuda\" but this hermes was built without CUDA: rebuild with the cuda preset "
+          "(scripts/build-cuda.sh) or set parallel.backend = \"host\" (or \"auto\")");
     if (visible_gpus() == 0)
-      fail("parallel.backend = \"cuda\" but no CUDA GPU is visible (check nvidia-smi and CUDA_VISIBLE_DEVICES), "
-           "or set parallel.backend = \"host\" (or \"auto\")");
+      fail(
+          "parallel.backend = \"cuda\" but no CUDA GPU is visible (check nvidia-smi and CUDA_VISIBLE_DEVICES), "
+          "or set parallel.backend = \"host\" (or \"auto\")");
     return Kind::cuda;
   }
   fail("parallel.backend = \"{}\" is not a backend: use host, cuda or auto", requested);

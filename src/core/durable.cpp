@@ -36,8 +36,9 @@ void durable_replace(const fs::path& tmp, const fs::path& path) {
   if (!sync_path(tmp, false)) {
     const std::string why = std::strerror(errno);
     remove_quietly(tmp);
-    fail_environment("{}: could not be written to disk ({}); {} is unchanged; free space or fix the file system and retry",
-         tmp.string(), why, path.string());
+    fail_environment(
+        "{}: could not be written to disk ({}); {} is unchanged; free space or fix the file system and retry",
+        tmp.string(), why, path.string());
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     const std::string why = std::strerror(errno);
@@ -48,20 +49,22 @@ void durable_replace(const fs::path& tmp, const fs::path& path) {
   // Some file systems refuse fsync on a folder (EINVAL); the rename is then as durable as they allow.
   if (!sync_path(folder, true) && errno != EINVAL && errno != EBADF)
     fail_environment("{}: could not sync the folder after writing {} ({})", folder.string(), path.filename().string(),
-         std::strerror(errno));
+                     std::strerror(errno));
 }
 
 void write_file_durably(const fs::path& path, std::string_view text) {
   const fs::path tmp = path.string() + ".tmp";
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) fail_environment("{}: cannot write ({}); check the folder exists and is writable", tmp.string(), std::strerror(errno));
+  if (!f)
+    fail_environment("{}: cannot write ({}); check the folder exists and is writable", tmp.string(),
+                     std::strerror(errno));
   const bool written = std::fwrite(text.data(), 1, text.size(), f) == text.size();
   const int saved = errno;
   const bool closed = std::fclose(f) == 0;
   if (!written || !closed) {
     remove_quietly(tmp);
     fail_environment("{}: write failed ({}); {} is unchanged; free space and retry", tmp.string(),
-         std::strerror(written ? errno : saved), path.string());
+                     std::strerror(written ? errno : saved), path.string());
   }
   durable_replace(tmp, path);
 }

@@ -9,11 +9,11 @@ void reject_special_file(const fs::path& path, std::string_view fix) {
   std::error_code ec;
   const auto st = fs::status(path, ec);
   if (ec || !fs::exists(st) || fs::is_regular_file(st)) return;
-  const char* what = fs::is_directory(st)  ? "a directory"
-                     : fs::is_fifo(st)     ? "a FIFO (named pipe)"
-                     : fs::is_socket(st)   ? "a socket"
+  const char* what = fs::is_directory(st)                                 ? "a directory"
+                     : fs::is_fifo(st)                                    ? "a FIFO (named pipe)"
+                     : fs::is_socket(st)                                  ? "a socket"
                      : fs::is_character_file(st) || fs::is_block_file(st) ? "a device"
-                                                                         : "not a regular file";
+                                                                          : "not a regular file";
   fail("{}: is {}, not a regular file; {}", path.string(), what, fix);
 }
 

@@ -89,9 +89,10 @@ bool chunks_within_file(hid_t dataset, const std::filesystem::path& path) {
 void warn_if_unchecked(hid_t dataset, const std::filesystem::path& path, const char* fix) {
   static std::atomic<bool> warned{false};
   if (has_checksum(dataset) || warned.exchange(true)) return;
-  log::warn("{} was written without checksums (by an earlier hermes): it is read unchecked, and so is any other "
-            "such file this run meets; {}",
-            path.string(), fix);
+  log::warn(
+      "{} was written without checksums (by an earlier hermes): it is read unchecked, and so is any other "
+      "such file this run meets; {}",
+      path.string(), fix);
 }
 
 std::string message() {

@@ -55,8 +55,8 @@ void add_file(const std::filesystem::path& path) {
   auto& s = state();
   if (s.rank != 0) return;
   std::lock_guard lock(s.mutex);
-  s.file = std::make_shared<spdlog::logger>(
-      "hermes-file", std::make_shared<spdlog::sinks::basic_file_sink_mt>(path.string(), false));
+  s.file = std::make_shared<spdlog::logger>("hermes-file",
+                                            std::make_shared<spdlog::sinks::basic_file_sink_mt>(path.string(), false));
   s.file->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%l] %v");
   s.file->set_level(spdlog::level::debug);
   s.file->flush_on(spdlog::level::info);

@@ -13,7 +13,11 @@ double seconds(Progress::clock::duration d) { return std::chrono::duration<doubl
 }  // namespace
 
 Progress::Progress(std::string what, std::string unit, std::int64_t total, std::int64_t start, double interval_s)
-    : what_(std::move(what)), unit_(std::move(unit)), total_(total), done_(start), interval_s_(interval_s),
+    : what_(std::move(what)),
+      unit_(std::move(unit)),
+      total_(total),
+      done_(start),
+      interval_s_(interval_s),
       last_print_(clock::now()) {
   window_.emplace_back(last_print_, start);
 }

@@ -20,9 +20,10 @@ int positive_count(std::string_view text, const std::string& source) {
   const auto* end = text.data() + text.size();
   const auto [ptr, ec] = std::from_chars(text.data(), end, value);
   if (ec != std::errc() || ptr != end || value < 1)
-    fail("{}={} is not a thread count; give a whole number of at least 1, or leave it unset for one "
-         "thread per CPU this rank owns",
-         source, text);
+    fail(
+        "{}={} is not a thread count; give a whole number of at least 1, or leave it unset for one "
+        "thread per CPU this rank owns",
+        source, text);
   return value;
 }
 
@@ -85,8 +86,8 @@ Policy choose(const Cpus& cpus, int ranks_on_node, const std::optional<Request>&
     policy.reason = fmt::format("the {} CPU{} bound to this rank", cpus.bound, cpus.bound == 1 ? "" : "s");
   } else {
     policy.threads = share;
-    policy.reason = fmt::format("{} online CPUs shared by {} rank{} on this node", cpus.online, ranks,
-                                ranks == 1 ? "" : "s");
+    policy.reason =
+        fmt::format("{} online CPUs shared by {} rank{} on this node", cpus.online, ranks, ranks == 1 ? "" : "s");
   }
   policy.blas_threads = policy.threads;
   if (blas_request) {
@@ -97,8 +98,8 @@ Policy choose(const Cpus& cpus, int ranks_on_node, const std::optional<Request>&
 }
 
 std::string describe(const Policy& policy) {
-  return fmt::format("Kokkos {} {}, BLAS {} ({}{}{})", policy.kokkos_space, policy.kokkos_threads,
-                     policy.blas_threads, policy.reason, policy.waits.empty() ? "" : "; ", policy.waits);
+  return fmt::format("Kokkos {} {}, BLAS {} ({}{}{})", policy.kokkos_space, policy.kokkos_threads, policy.blas_threads,
+                     policy.reason, policy.waits.empty() ? "" : "; ", policy.waits);
 }
 
 const Policy& current() { return current_policy(); }

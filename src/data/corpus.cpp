@@ -68,8 +68,7 @@ bool blank(std::string_view s) {
 
 std::uint64_t count_newlines(std::string_view s) {
   std::uint64_t n = 0;
-  for (const char* p = s.data(); (p = static_cast<const char*>(std::memchr(p, '\n', s.data() + s.size() - p)));
-       ++p)
+  for (const char* p = s.data(); (p = static_cast<const char*>(std::memchr(p, '\n', s.data() + s.size() - p))); ++p)
     ++n;
   return n;
 }
@@ -134,9 +133,10 @@ std::string type_name(const nlohmann::json& v) { return v.type_name(); }
 tokenizer::Conversation sharegpt_conversation(const nlohmann::json& r, const std::string& where) {
   if (!r.is_object()) fail("{}: a ShareGPT record must be a JSON object, got {}", where, type_name(r));
   if (!r.contains("conversations"))
-    fail("{}: record has no field 'conversations'; ShareGPT records are {{\"conversations\": [{{\"from\": ..., "
-         "\"value\": ...}}], \"tools\": ...}}",
-         where);
+    fail(
+        "{}: record has no field 'conversations'; ShareGPT records are {{\"conversations\": [{{\"from\": ..., "
+        "\"value\": ...}}], \"tools\": ...}}",
+        where);
   const auto& c = r["conversations"];
   if (!c.is_array()) fail("{}: 'conversations' must be an array, got {}", where, type_name(c));
   if (c.empty()) fail("{}: 'conversations' is empty", where);
@@ -151,8 +151,8 @@ tokenizer::Conversation sharegpt_conversation(const nlohmann::json& r, const std
     }
     const std::string from = m["from"].get<std::string>();
     if (std::find(std::begin(kRoles), std::end(kRoles), from) == std::end(kRoles))
-      fail("{}: conversations[{}].from is '{}'; expected system, human, gpt or tool (or user, assistant)", where,
-           i, from);
+      fail("{}: conversations[{}].from is '{}'; expected system, human, gpt or tool (or user, assistant)", where, i,
+           from);
     conv.messages.push_back({from, m["value"].get<std::string>()});
   }
   conv.tools_json = sharegpt_tools(r, where);
@@ -221,8 +221,10 @@ std::vector<Document> read_corpus(const std::vector<std::string>& files, const C
     const MappedFile map(files[f]);
     for (const auto& ref : index.documents) {
       auto d = parse_document(map.bytes().substr(ref.begin, ref.end - ref.begin), files[f], ref.line, options);
-      if (d) docs.push_back(std::move(*d));
-      else ++bad;
+      if (d)
+        docs.push_back(std::move(*d));
+      else
+        ++bad;
     }
   }
   if (skipped) *skipped = bad;

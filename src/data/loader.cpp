@@ -90,8 +90,7 @@ struct Loader::Impl {
   // Stream tokens [begin, begin + count) and their mask, across shard boundaries; with `starts`,
   // also each token's document start as an offset from `begin` (0 when its document began
   // earlier). Documents never cross shards.
-  void read(std::uint64_t begin, std::uint64_t count, std::int32_t* tokens, std::uint8_t* mask,
-            std::int32_t* starts) {
+  void read(std::uint64_t begin, std::uint64_t count, std::int32_t* tokens, std::uint8_t* mask, std::int32_t* starts) {
     auto s = static_cast<std::size_t>(std::upper_bound(shard_start.begin(), shard_start.end(), begin) -
                                       shard_start.begin() - 1);
     std::int32_t current = 0;
@@ -135,9 +134,10 @@ Loader::Loader(const LoaderOptions& options) : impl_(std::make_unique<Impl>()) {
   const std::string manifest_path = (options.dataset_dir / kManifestName).string();
   const std::string fp = manifest["tokenizer"].value("fingerprint", "");
   if (!options.tokenizer_fingerprint.empty() && fp != options.tokenizer_fingerprint)
-    fail("{}: the shards were made by another tokenizer (fingerprint {}, the deck's tokenizer has {}); re-run the "
-         "prepare stage with this tokenizer or set tokenizer.path to the one the shards were made with",
-         manifest_path, fp, options.tokenizer_fingerprint);
+    fail(
+        "{}: the shards were made by another tokenizer (fingerprint {}, the deck's tokenizer has {}); re-run the "
+        "prepare stage with this tokenizer or set tokenizer.path to the one the shards were made with",
+        manifest_path, fp, options.tokenizer_fingerprint);
   if (!manifest["splits"].contains(options.split))
     fail("{} has no split '{}'; splits are train, val and test", manifest_path, options.split);
   m.shard_start.push_back(0);
@@ -151,11 +151,12 @@ Loader::Loader(const LoaderOptions& options) : impl_(std::make_unique<Impl>()) {
   m.global_batch = static_cast<std::uint64_t>(options.batch) * static_cast<std::uint64_t>(options.world);
   m.per_epoch = m.windows / m.global_batch;
   if (m.per_epoch == 0 && !options.allow_too_short)
-    fail("split '{}' of {} has {} tokens, {} windows of seq_len + 1 = {}; one global batch needs {} (batch {} x {} "
-         "ranks); lower train.batch_size or train.seq_len, or give the split more data (data.val_fraction, "
-         "data.test_fraction)",
-         options.split, options.dataset_dir.string(), total, m.windows, T + 1, m.global_batch, options.batch,
-         options.world);
+    fail(
+        "split '{}' of {} has {} tokens, {} windows of seq_len + 1 = {}; one global batch needs {} (batch {} x {} "
+        "ranks); lower train.batch_size or train.seq_len, or give the split more data (data.val_fraction, "
+        "data.test_fraction)",
+        options.split, options.dataset_dir.string(), total, m.windows, T + 1, m.global_batch, options.batch,
+        options.world);
   m.cur.seed = options.seed;
   m.window.resize(T + 1);
   m.window_mask.resize(T + 1);
@@ -188,7 +189,8 @@ void Loader::next(Batch& out) {
     std::copy(m.window.begin(), m.window.end() - 1, out.inputs.begin() + b * T);
     std::copy(m.window.begin() + 1, m.window.end(), out.targets.begin() + b * T);
     std::copy(m.window_mask.begin() + 1, m.window_mask.end(), out.mask.begin() + b * T);
-    if (m.o.document_starts) std::copy(m.window_starts.begin(), m.window_starts.end() - 1, out.doc_start.begin() + b * T);
+    if (m.o.document_starts)
+      std::copy(m.window_starts.begin(), m.window_starts.end() - 1, out.doc_start.begin() + b * T);
   }
   m.cur.position += m.global_batch;
 }
@@ -200,9 +202,10 @@ LoaderCursor Loader::cursor() const { return impl_->cur; }
 void Loader::restore(const LoaderCursor& cursor) {
   auto& m = *impl_;
   if (cursor.position > m.per_epoch * m.global_batch)
-    fail("loader cursor position {} is past the end of an epoch ({} windows of this split); the checkpoint "
-         "belongs to another dataset or seq_len",
-         cursor.position, m.per_epoch * m.global_batch);
+    fail(
+        "loader cursor position {} is past the end of an epoch ({} windows of this split); the checkpoint "
+        "belongs to another dataset or seq_len",
+        cursor.position, m.per_epoch * m.global_batch);
   m.cur = cursor;  // the cursor's seed wins: a resumed run keeps its window order
   m.perm_epoch = ~std::uint64_t{0};
 }

@@ -102,8 +102,10 @@ void check_manifest_schema(const json& m, const fs::path& path) {
       sum_documents += d;
     }
     if (sum_tokens != tokens || sum_documents != documents)
-      fail("{}: {} counts {} tokens and {} documents but its shards add up to {} and {}; the manifest is damaged: "
-           "re-run the prepare stage", path.string(), where, tokens, documents, sum_tokens, sum_documents);
+      fail(
+          "{}: {} counts {} tokens and {} documents but its shards add up to {} and {}; the manifest is damaged: "
+          "re-run the prepare stage",
+          path.string(), where, tokens, documents, sum_tokens, sum_documents);
   }
 }
 }  // namespace
@@ -112,7 +114,9 @@ json read_manifest(const fs::path& dir) {
   const fs::path path = dir / kManifestName;
   if (fs::exists(path)) reject_special_file(path, "re-run the prepare stage to write the manifest");
   std::ifstream in(path);
-  if (!in) fail("{} does not exist; run the prepare stage first (or point data.output_dir at a prepared folder)", path.string());
+  if (!in)
+    fail("{} does not exist; run the prepare stage first (or point data.output_dir at a prepared folder)",
+         path.string());
   json m;
   try {
     m = json::parse(in);
@@ -188,7 +192,8 @@ FileIndex deserialize(const std::string& s) {
   index.size = get64(s, pos);
   index.hash = get64(s, pos);
   index.documents.resize(get64(s, pos));
-  for (auto& d : index.documents) d.file = get64(s, pos), d.begin = get64(s, pos), d.end = get64(s, pos), d.line = get64(s, pos);
+  for (auto& d : index.documents)
+    d.file = get64(s, pos), d.begin = get64(s, pos), d.end = get64(s, pos), d.line = get64(s, pos);
   return index;
 }
 
@@ -233,7 +238,8 @@ std::string reuse_verdict(const fs::path& dir, const json& settings, const json&
   }
   for (const auto& split : kSplits)
     for (const auto& s : m["splits"][split]["shards"])
-      if (!fs::exists(dir / s["file"].get<std::string>())) return fmt::format("shard {} is missing", s["file"].get<std::string>());
+      if (!fs::exists(dir / s["file"].get<std::string>()))
+        return fmt::format("shard {} is missing", s["file"].get<std::string>());
   return "";
 }
 
@@ -243,8 +249,7 @@ PrepareResult summary_from_manifest(const json& m) {
   r.skipped_records = m.value("skipped_records", std::uint64_t{0});
   for (const auto& split : kSplits) {
     const auto& s = m["splits"][split];
-    r.splits[split] = {s.value("documents", std::uint64_t{0}), s.value("tokens", std::uint64_t{0}),
-                       s["shards"].size()};
+    r.splits[split] = {s.value("documents", std::uint64_t{0}), s.value("tokens", std::uint64_t{0}), s["shards"].size()};
   }
   return r;
 }
@@ -281,8 +286,8 @@ void read_at(const fs::path& path, std::uint64_t offset, std::uint64_t count, T*
 
 struct ShardPlan {
   std::string split;
-  std::uint64_t number = 0;                   // within the split
-  std::uint64_t doc_begin = 0, doc_end = 0;   // positions in the split's document list
+  std::uint64_t number = 0;                  // within the split
+  std::uint64_t doc_begin = 0, doc_end = 0;  // positions in the split's document list
   std::uint64_t token_begin = 0, token_end = 0;
   std::string file() const { return fmt::format("{}-{:05}.h5", split, number); }
 };
@@ -295,7 +300,8 @@ PrepareResult prepare_dataset(const PrepareOptions& o, const Encoder& enc, const
   const fs::path out_dir = o.output_dir;
   if (o.inputs.empty())
     throw CollectiveError("data.inputs is empty; list the corpus files to prepare in [data] inputs");
-  if (!enc.encode || enc.vocab_size == 0) throw CollectiveError("prepare needs a tokenizer (encoder) with a vocabulary");
+  if (!enc.encode || enc.vocab_size == 0)
+    throw CollectiveError("prepare needs a tokenizer (encoder) with a vocabulary");
 
   // ---- 1. index every input (file f on rank f % R) and share the index ----------------------
   const std::size_t F = o.inputs.size();
@@ -322,7 +328,9 @@ PrepareResult prepare_dataset(const PrepareOptions& o, const Encoder& enc, const
     docs.insert(docs.end(), indexes[f].documents.begin(), indexes[f].documents.end());
     struct stat st {};
     ::stat(paths[f].c_str(), &st);
-    inputs.push_back({{"path", paths[f]}, {"size", indexes[f].size}, {"hash", hex(indexes[f].hash)},
+    inputs.push_back({{"path", paths[f]},
+                      {"size", indexes[f].size},
+                      {"hash", hex(indexes[f].hash)},
                       {"mtime", static_cast<std::int64_t>(st.st_mtime)}});
     input_bytes += indexes[f].size;
     indexes[f].documents = {};
@@ -395,7 +403,8 @@ PrepareResult prepare_dataset(const PrepareOptions& o, const Encoder& enc, const
       ids[s].open(p.ids, std::ios::binary);
       lens[s].open(p.lengths, std::ios::binary);
       if (o.assistant_mask) masks[s].open(p.mask, std::ios::binary);
-      if (!ids[s] || !lens[s]) fail_environment("cannot write in {}; check that data.output_dir is writable", spill_dir.string());
+      if (!ids[s] || !lens[s])
+        fail_environment("cannot write in {}; check that data.output_dir is writable", spill_dir.string());
     }
     std::optional<MappedFile> map;
     std::uint64_t mapped = ~std::uint64_t{0};
@@ -446,8 +455,8 @@ PrepareResult prepare_dataset(const PrepareOptions& o, const Encoder& enc, const
 
   // ---- 4. plan shards from the global per-document lengths, write shard k on rank k % R -------
   std::vector<ShardPlan> plans;
-  std::map<std::string, std::vector<std::uint64_t>> lengths, rank_tokens;   // per split
-  std::map<std::string, std::vector<std::uint64_t>> doc_ids;                // global doc index per position
+  std::map<std::string, std::vector<std::uint64_t>> lengths, rank_tokens;  // per split
+  std::map<std::string, std::vector<std::uint64_t>> doc_ids;               // global doc index per position
   for (int s = 0; s < 3; ++s) {
     const std::string& split = kSplits[s];
     auto& len = lengths[split];
@@ -531,16 +540,17 @@ PrepareResult prepare_dataset(const PrepareOptions& o, const Encoder& enc, const
   result.documents = D;
   collectively(comm, [&] {
     if (!comm.is_root()) return;
-    json m = {{"format", "hermes-dataset"},
-              {"format_version", kShardFormatVersion},
-              {"tokenizer", {{"fingerprint", enc.fingerprint}, {"vocab_size", enc.vocab_size}, {"path", o.tokenizer_path}}},
-              {"token_dtype", enc.vocab_size <= 65536 ? "uint16" : "uint32"},
-              {"has_loss_mask", o.assistant_mask},
-              {"settings", settings},
-              {"inputs", inputs},
-              {"documents", D},
-              {"skipped_records", result.skipped_records},
-              {"splits", splits}};
+    json m = {
+        {"format", "hermes-dataset"},
+        {"format_version", kShardFormatVersion},
+        {"tokenizer", {{"fingerprint", enc.fingerprint}, {"vocab_size", enc.vocab_size}, {"path", o.tokenizer_path}}},
+        {"token_dtype", enc.vocab_size <= 65536 ? "uint16" : "uint32"},
+        {"has_loss_mask", o.assistant_mask},
+        {"settings", settings},
+        {"inputs", inputs},
+        {"documents", D},
+        {"skipped_records", result.skipped_records},
+        {"splits", splits}};
     write_file_durably(out_dir / kManifestName, m.dump(2) + "\n");
     fs::remove_all(spill_dir);
   });

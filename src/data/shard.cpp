@@ -44,21 +44,20 @@ Handle fixed_string_type(std::size_t width, const fs::path& path) {
 void write_string_attribute(hid_t obj, const char* name, const std::string& value, const fs::path& path) {
   const Handle type = fixed_string_type(value.size(), path);
   const Handle space(check(H5Screate(H5S_SCALAR), "H5Screate", path), H5Sclose);
-  const Handle attr(check(H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT), "H5Acreate2", path),
-                    H5Aclose);
+  const Handle attr(check(H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT), "H5Acreate2", path), H5Aclose);
   std::string padded = value;
   padded.resize(std::max<std::size_t>(value.size(), 1), '\0');
   check_write(H5Awrite(attr, type, padded.data()), "H5Awrite", path);
 }
 
-void write_strings_attribute(hid_t obj, const char* name, const std::vector<std::string>& values, const fs::path& path) {
+void write_strings_attribute(hid_t obj, const char* name, const std::vector<std::string>& values,
+                             const fs::path& path) {
   std::size_t width = 1;
   for (const auto& v : values) width = std::max(width, v.size());
   const Handle type = fixed_string_type(width, path);
   const hsize_t n = values.size();
   const Handle space(check(H5Screate_simple(1, &n, nullptr), "H5Screate_simple", path), H5Sclose);
-  const Handle attr(check(H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT), "H5Acreate2", path),
-                    H5Aclose);
+  const Handle attr(check(H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT), "H5Acreate2", path), H5Aclose);
   std::string packed(width * values.size(), '\0');
   for (std::size_t i = 0; i < values.size(); ++i) values[i].copy(packed.data() + i * width, values[i].size());
   if (n > 0) check_write(H5Awrite(attr, type, packed.data()), "H5Awrite", path);
@@ -67,21 +66,21 @@ void write_strings_attribute(hid_t obj, const char* name, const std::vector<std:
 template <typename T>
 void write_scalar_attribute(hid_t obj, const char* name, hid_t type, T value, const fs::path& path) {
   const Handle space(check(H5Screate(H5S_SCALAR), "H5Screate", path), H5Sclose);
-  const Handle attr(check(H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT), "H5Acreate2", path),
-                    H5Aclose);
+  const Handle attr(check(H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT), "H5Acreate2", path), H5Aclose);
   check_write(H5Awrite(attr, type, &value), "H5Awrite", path);
 }
 
 // Reads a string attribute written as a variable- or fixed-length string (h5py writes either).
 std::vector<std::string> read_strings_attribute(hid_t obj, const char* name, const fs::path& path) {
   if (check(H5Aexists(obj, name), "H5Aexists", path) <= 0)
-    fail("{} has no attribute '{}'; it is not a hermes shard (or is damaged); re-run the prepare stage",
-         path.string(), name);
+    fail("{} has no attribute '{}'; it is not a hermes shard (or is damaged); re-run the prepare stage", path.string(),
+         name);
   const Handle attr(check(H5Aopen(obj, name, H5P_DEFAULT), "H5Aopen", path), H5Aclose);
   const Handle ftype(check(H5Aget_type(attr), "H5Aget_type", path), H5Tclose);
   if (H5Tget_class(ftype) != H5T_STRING) fail("{}: attribute '{}' is not a string", path.string(), name);
   const Handle space(check(H5Aget_space(attr), "H5Aget_space", path), H5Sclose);
-  const auto n = static_cast<std::size_t>(check(H5Sget_simple_extent_npoints(space), "H5Sget_simple_extent_npoints", path));
+  const auto n =
+      static_cast<std::size_t>(check(H5Sget_simple_extent_npoints(space), "H5Sget_simple_extent_npoints", path));
   std::vector<std::string> out;
   if (n == 0) return out;
   if (H5Tis_variable_str(ftype) > 0) {
@@ -114,8 +113,8 @@ std::string read_string_attribute(hid_t obj, const char* name, const fs::path& p
 template <typename T>
 T read_scalar_attribute(hid_t obj, const char* name, hid_t mem_type, const fs::path& path) {
   if (check(H5Aexists(obj, name), "H5Aexists", path) <= 0)
-    fail("{} has no attribute '{}'; it is not a hermes shard (or is damaged); re-run the prepare stage",
-         path.string(), name);
+    fail("{} has no attribute '{}'; it is not a hermes shard (or is damaged); re-run the prepare stage", path.string(),
+         name);
   const Handle attr(check(H5Aopen(obj, name, H5P_DEFAULT), "H5Aopen", path), H5Aclose);
   T v{};
   check(H5Aread(attr, mem_type, &v), "H5Aread", path);
@@ -157,8 +156,8 @@ void read_range(hid_t set, const char* name, hid_t mem_type, hsize_t begin, hsiz
 // (uint8 token ids, say, would be read back silently wrong).
 Handle open_dataset(hid_t file, const char* name, std::initializer_list<std::size_t> widths, const fs::path& path) {
   Handle set(H5Dopen2(file, name, H5P_DEFAULT), H5Dclose);
-  if (set < 0) fail("{} lacks /{} ({}); the shard is damaged: re-run the prepare stage", path.string(), name,
-                    hdf5::message());
+  if (set < 0)
+    fail("{} lacks /{} ({}); the shard is damaged: re-run the prepare stage", path.string(), name, hdf5::message());
   const Handle type(check(H5Dget_type(set), "H5Dget_type", path), H5Tclose);
   const std::size_t width = H5Tget_size(type);
   if (H5Tget_class(type) != H5T_INTEGER || H5Tget_sign(type) != H5T_SGN_NONE ||
@@ -183,9 +182,10 @@ ShardHeader read_header(hid_t file, const fs::path& path) {
   ShardHeader h;
   const auto format = read_strings_attribute(file, "format", path);
   if (format.size() != 1 || format[0] != kShardFormatName)
-    fail("{} is not a hermes shard (attribute format = '{}'); point data.output_dir at a folder written by the "
-         "prepare stage",
-         path.string(), format.empty() ? "" : format[0]);
+    fail(
+        "{} is not a hermes shard (attribute format = '{}'); point data.output_dir at a folder written by the "
+        "prepare stage",
+        path.string(), format.empty() ? "" : format[0]);
   h.format_version = read_scalar_attribute<std::int64_t>(file, "format_version", H5T_NATIVE_INT64, path);
   h.tokenizer_fingerprint = read_string_attribute(file, "tokenizer_fingerprint", path);
   h.vocab_size = read_scalar_attribute<std::uint64_t>(file, "vocab_size", H5T_NATIVE_UINT64, path);
@@ -202,8 +202,9 @@ Handle open_file(const fs::path& path) {
   if (!fs::exists(path)) fail("shard {} does not exist; re-run the prepare stage", path.string());
   reject_special_file(path, "shards are HDF5 files written by the prepare stage");
   const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (f < 0) fail("cannot open {} as HDF5 ({}); the shard is damaged or incomplete: re-run the prepare stage",
-                  path.string(), hdf5::message());
+  if (f < 0)
+    fail("cannot open {} as HDF5 ({}); the shard is damaged or incomplete: re-run the prepare stage", path.string(),
+         hdf5::message());
   return Handle(f, H5Fclose);
 }
 
@@ -216,7 +217,8 @@ void write_shard(const fs::path& path, ShardHeader h, const ShardData& d) {
   HERMES_ASSERT(d.loss_mask.empty() || d.loss_mask.size() == n);
   HERMES_ASSERT(h.vocab_size > 0 && h.vocab_size <= std::numeric_limits<std::uint32_t>::max());
   for (auto t : d.tokens)
-    if (t >= h.vocab_size) fail("token id {} is outside the vocabulary ({} ids) while writing {}", t, h.vocab_size, path.string());
+    if (t >= h.vocab_size)
+      fail("token id {} is outside the vocabulary ({} ids) while writing {}", t, h.vocab_size, path.string());
   h.documents = d.doc_offsets.size() - 1;
   h.tokens = n;
   write_durably(path, [&](const fs::path& tmp) {
@@ -233,8 +235,10 @@ void write_shard(const fs::path& path, ShardHeader h, const ShardData& d) {
     } else {
       write_dataset(file, "tokens", H5T_STD_U32LE, H5T_NATIVE_UINT32, d.tokens.data(), n, tmp);
     }
-    write_dataset(file, "doc_offsets", H5T_STD_U64LE, H5T_NATIVE_UINT64, d.doc_offsets.data(), d.doc_offsets.size(), tmp);
-    if (!d.loss_mask.empty()) write_dataset(file, "loss_mask", H5T_STD_U8LE, H5T_NATIVE_UINT8, d.loss_mask.data(), n, tmp);
+    write_dataset(file, "doc_offsets", H5T_STD_U64LE, H5T_NATIVE_UINT64, d.doc_offsets.data(), d.doc_offsets.size(),
+                  tmp);
+    if (!d.loss_mask.empty())
+      write_dataset(file, "loss_mask", H5T_STD_U8LE, H5T_NATIVE_UINT8, d.loss_mask.data(), n, tmp);
     write_string_attribute(file, "format", kShardFormatName, tmp);
     write_scalar_attribute(file, "format_version", H5T_STD_I64LE, h.format_version, tmp);
     write_string_attribute(file, "tokenizer_fingerprint", h.tokenizer_fingerprint, tmp);
@@ -255,14 +259,16 @@ std::vector<std::uint64_t> read_doc_offsets(const Handle& file, const ShardHeade
   const Handle offsets = open_dataset(file, "doc_offsets", {8}, path);
   std::vector<std::uint64_t> d(dataset_length(offsets, path));
   if (d.size() != h.documents + 1)
-    fail("{}: /doc_offsets holds {} entries but the 'documents' attribute says {} documents; the shard is damaged: "
-         "re-run the prepare stage",
-         path.string(), d.size(), h.documents);
+    fail(
+        "{}: /doc_offsets holds {} entries but the 'documents' attribute says {} documents; the shard is damaged: "
+        "re-run the prepare stage",
+        path.string(), d.size(), h.documents);
   read_range(offsets, "doc_offsets", H5T_NATIVE_UINT64, 0, d.size(), d.data(), path);
   if (d.front() != 0 || d.back() != h.tokens || !std::is_sorted(d.begin(), d.end()))
-    fail("{}: /doc_offsets do not run from 0 up to the token count ({}); the shard is damaged: re-run the prepare "
-         "stage",
-         path.string(), h.tokens);
+    fail(
+        "{}: /doc_offsets do not run from 0 up to the token count ({}); the shard is damaged: re-run the prepare "
+        "stage",
+        path.string(), h.tokens);
   return d;
 }
 
@@ -287,7 +293,8 @@ ShardData read_shard(const fs::path& path, ShardHeader* header) {
     read_range(mask, "loss_mask", H5T_NATIVE_UINT8, 0, d.loss_mask.size(), d.loss_mask.data(), path);
   }
   if (d.tokens.size() != h.tokens || (h.has_loss_mask && d.loss_mask.size() != d.tokens.size()))
-    fail("{}: dataset sizes disagree with its attributes; the shard is damaged: re-run the prepare stage", path.string());
+    fail("{}: dataset sizes disagree with its attributes; the shard is damaged: re-run the prepare stage",
+         path.string());
   check_token_ids(d.tokens.data(), d.tokens.size(), h.vocab_size, path);
   if (header) *header = h;
   return d;
@@ -295,13 +302,15 @@ ShardData read_shard(const fs::path& path, ShardHeader* header) {
 
 void check_shard_header(const ShardHeader& h, const fs::path& path, const std::string& expected_fingerprint) {
   if (h.format_version != kShardFormatVersion)
-    fail("{} has shard format version {} but this hermes reads version {}; re-run the prepare stage to rebuild the "
-         "shards",
-         path.string(), h.format_version, kShardFormatVersion);
+    fail(
+        "{} has shard format version {} but this hermes reads version {}; re-run the prepare stage to rebuild the "
+        "shards",
+        path.string(), h.format_version, kShardFormatVersion);
   if (!expected_fingerprint.empty() && h.tokenizer_fingerprint != expected_fingerprint)
-    fail("{} was made by another tokenizer (fingerprint {}, the deck's tokenizer has {}); re-run the prepare stage "
-         "with this tokenizer or point tokenizer.path at the one the shards were made with",
-         path.string(), h.tokenizer_fingerprint, expected_fingerprint);
+    fail(
+        "{} was made by another tokenizer (fingerprint {}, the deck's tokenizer has {}); re-run the prepare stage "
+        "with this tokenizer or point tokenizer.path at the one the shards were made with",
+        path.string(), h.tokenizer_fingerprint, expected_fingerprint);
 }
 
 struct ShardReader::Impl {
@@ -319,8 +328,7 @@ ShardReader::ShardReader(const fs::path& path) : impl_(std::make_unique<Impl>())
   if (dataset_length(impl_->tokens, path) != impl_->header.tokens)
     fail("{}: /tokens length disagrees with the 'tokens' attribute; the shard is damaged: re-run the prepare stage",
          path.string());
-  if (impl_->header.has_loss_mask)
-    impl_->mask = open_dataset(impl_->file, "loss_mask", {1}, path);
+  if (impl_->header.has_loss_mask) impl_->mask = open_dataset(impl_->file, "loss_mask", {1}, path);
 }
 ShardReader::~ShardReader() = default;
 ShardReader::ShardReader(ShardReader&&) noexcept = default;

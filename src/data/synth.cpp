@@ -37,11 +37,11 @@ const std::string& phrase(Rng& rng, Phrasing p, const std::vector<std::string>& 
 // One tool exchange: what the user says, why the assistant calls, the call and its result.
 struct Exchange {
   std::string tool;
-  std::string request;   // the user's words
-  std::string thought;   // <think> text before the call
+  std::string request;  // the user's words
+  std::string thought;  // <think> text before the call
   json arguments;
-  json content;          // tool response content
-  std::string answer;    // final answer using the content
+  json content;        // tool response content
+  std::string answer;  // final answer using the content
   std::string task, category;
 };
 
@@ -50,7 +50,8 @@ struct Exchange {
 std::string py_dump(const ojson& j) {
   if (j.is_object()) {
     std::string s = "{";
-    for (auto it = j.begin(); it != j.end(); ++it) s += (it == j.begin() ? "" : ", ") + ojson(it.key()).dump() + ": " + py_dump(*it);
+    for (auto it = j.begin(); it != j.end(); ++it)
+      s += (it == j.begin() ? "" : ", ") + ojson(it.key()).dump() + ": " + py_dump(*it);
     return s + "}";
   }
   if (j.is_array()) {
@@ -72,15 +73,14 @@ std::string assistant_call(const std::string& thought, const std::string& tool, 
   return "<think>\n" + thought + "\n</think>\n<tool_call>\n" + call_text(tool, arguments) + "\n</tool_call>";
 }
 
-
-const std::vector<std::string> kWords = {
-    "river", "stone", "light", "garden", "window", "market", "cloud", "paper", "forest", "bridge",
-    "music", "winter", "signal", "harbor", "engine", "orange", "valley", "silver", "letter", "candle"};
-const std::vector<std::string> kFiller = {
-    "the", "a", "near", "over", "with", "and", "under", "quiet", "bright", "old", "small",
-    "every", "morning", "we", "saw", "walked", "past", "kept", "found", "by"};
-const std::vector<std::string> kNames = {"Ada", "Ben", "Chen", "Dana", "Eli", "Farah", "Goran", "Hana",
-                                         "Ivan", "Jun", "Kofi", "Lena", "Maya", "Nico", "Omar", "Priya"};
+const std::vector<std::string> kWords = {"river",  "stone",  "light",  "garden", "window", "market", "cloud",
+                                         "paper",  "forest", "bridge", "music",  "winter", "signal", "harbor",
+                                         "engine", "orange", "valley", "silver", "letter", "candle"};
+const std::vector<std::string> kFiller = {"the",   "a",      "near", "over",  "with",  "and",     "under",
+                                          "quiet", "bright", "old",  "small", "every", "morning", "we",
+                                          "saw",   "walked", "past", "kept",  "found", "by"};
+const std::vector<std::string> kNames = {"Ada",  "Ben", "Chen", "Dana", "Eli",  "Farah", "Goran", "Hana",
+                                         "Ivan", "Jun", "Kofi", "Lena", "Maya", "Nico",  "Omar",  "Priya"};
 
 Exchange calculator_exchange(Rng& rng, Phrasing p) {
   Exchange x;
@@ -114,12 +114,14 @@ Exchange calculator_exchange(Rng& rng, Phrasing p) {
       const auto boxes = rng.range(3, 40), per = rng.range(6, 24), eaten = rng.range(1, 20);
       expr = fmt::format("{} * {} - {}", boxes, per, eaten);
       x.request = p == Phrasing::corpus
-                      ? fmt::format("{} has {} boxes of {} cookies each and gives away {} cookies. How many cookies "
-                                    "are left? Please use the calculator.",
-                                    who, boxes, per, eaten)
-                      : fmt::format("{} packs {} tins with {} cookies in every tin, then hands out {} of them. "
-                                    "How many cookies remain? Use the calculator.",
-                                    who, boxes, per, eaten);
+                      ? fmt::format(
+                            "{} has {} boxes of {} cookies each and gives away {} cookies. How many cookies "
+                            "are left? Please use the calculator.",
+                            who, boxes, per, eaten)
+                      : fmt::format(
+                            "{} packs {} tins with {} cookies in every tin, then hands out {} of them. "
+                            "How many cookies remain? Use the calculator.",
+                            who, boxes, per, eaten);
       story_answer = who;
       break;
     }
@@ -170,10 +172,9 @@ Exchange word_frequency_exchange(Rng& rng, Phrasing p) {
   }
   text += ".";
   static const std::vector<std::string> asks = {"How many times does the word \"{0}\" appear in this text?\n\n{1}"};
-  static const std::vector<std::string> reworded = {
-      "Count the occurrences of \"{0}\" in the following text:\n\n{1}",
-      "In the passage below, how often is the word \"{0}\" used?\n\n{1}",
-      "{1}\n\nHow many times does \"{0}\" occur in the text above?"};
+  static const std::vector<std::string> reworded = {"Count the occurrences of \"{0}\" in the following text:\n\n{1}",
+                                                    "In the passage below, how often is the word \"{0}\" used?\n\n{1}",
+                                                    "{1}\n\nHow many times does \"{0}\" occur in the text above?"};
   x.request = fmt::format(fmt::runtime(phrase(rng, p, asks, reworded)), target, text);
   x.thought = "I need to count the word \"" + target + "\" in the given text; word_frequency does that.";
   x.arguments = {{"text", text}, {"word", target}};
@@ -200,15 +201,15 @@ Exchange convert_exchange(Rng& rng, Phrasing p) {
   const std::string& dim = rng.pick(dims);
   const Unit& from = unit_in(rng, dim, nullptr);
   const Unit& to = unit_in(rng, dim, &from);
-  const double value = rng.below(3) == 0 ? static_cast<double>(rng.range(1, 9999)) / 10.0
-                                         : static_cast<double>(rng.range(1, 500));
+  const double value =
+      rng.below(3) == 0 ? static_cast<double>(rng.range(1, 9999)) / 10.0 : static_cast<double>(rng.range(1, 500));
   static const std::vector<std::string> asks = {"Convert {0} {1} to {2}."};
   static const std::vector<std::string> reworded = {"How many {2} are in {0} {1}?", "Express {0} {1} in {2}.",
                                                     "I have {0} {1}. What is that in {2}?",
                                                     "{0} {1} equals how many {2}?"};
   x.request = fmt::format(fmt::runtime(phrase(rng, p, asks, reworded)), format_number(value), from.name, to.name);
-  x.thought = fmt::format("This is a {} conversion from {} to {}; convert_units handles it.", dim, from.symbol,
-                          to.symbol);
+  x.thought =
+      fmt::format("This is a {} conversion from {} to {}; convert_units handles it.", dim, from.symbol, to.symbol);
   x.arguments = {{"value", json_number(value)}, {"from_unit", from.symbol}, {"to_unit", to.symbol}};
   x.content = run_synth_tool("convert_units", x.arguments);
   x.answer = fmt::format("{} {} is {} {}.", format_number(value), from.name,
@@ -235,8 +236,9 @@ Exchange date_exchange(Rng& rng, Phrasing p) {
                                                      "Go back {0} days from {1}: what date is it?"};
     x.request = fmt::format(fmt::runtime(days >= 0 ? phrase(rng, p, after, after2) : phrase(rng, p, before, before2)),
                             days >= 0 ? days : -days, civil_from_days(start));
-    x.thought = "Date arithmetic with month lengths and leap years is error-prone by hand; I'll use "
-                "date_calculator with add_days.";
+    x.thought =
+        "Date arithmetic with month lengths and leap years is error-prone by hand; I'll use "
+        "date_calculator with add_days.";
     x.arguments = {{"operation", "add_days"}, {"start_date", civil_from_days(start)}, {"days", days}};
     x.content = run_synth_tool("date_calculator", x.arguments);
     x.answer = fmt::format("{} days {} {} is {}, a {}.", days >= 0 ? days : -days, days >= 0 ? "after" : "before",
@@ -251,8 +253,8 @@ Exchange date_exchange(Rng& rng, Phrasing p) {
                                                       "What's the number of days separating {} and {}?"};
     x.request = fmt::format(fmt::runtime(phrase(rng, p, asks, reworded)), civil_from_days(start), civil_from_days(end));
     x.thought = "I need the number of days between two dates; date_calculator's days_between does that.";
-    x.arguments = {{"operation", "days_between"}, {"start_date", civil_from_days(start)},
-                   {"end_date", civil_from_days(end)}};
+    x.arguments = {
+        {"operation", "days_between"}, {"start_date", civil_from_days(start)}, {"end_date", civil_from_days(end)}};
     x.content = run_synth_tool("date_calculator", x.arguments);
     x.answer = fmt::format("There are {} days from {} to {}.", x.content.at("days").get<std::int64_t>(),
                            civil_from_days(start), civil_from_days(end));
@@ -272,8 +274,8 @@ Exchange element_exchange(Rng& rng, Phrasing p) {
   if (rng.below(2) == 0) {
     x.task = "Look up an atomic number";
     static const std::vector<std::string> asks = {"What is the atomic number of {}?"};
-    static const std::vector<std::string> reworded = {"Which atomic number does {} have?",
-                                                      "Tell me the atomic number of {}.", "{}: what's its atomic number?"};
+    static const std::vector<std::string> reworded = {
+        "Which atomic number does {} have?", "Tell me the atomic number of {}.", "{}: what's its atomic number?"};
     x.request = fmt::format(fmt::runtime(phrase(rng, p, asks, reworded)), key);
     x.thought = "I'll look the element up rather than rely on memory.";
     x.answer = fmt::format("{} ({}) has atomic number {}.", e.name, e.symbol, e.number);
@@ -324,8 +326,8 @@ const char* kSystem =
 
 json turn(const char* from, const std::string& value) { return json{{"from", from}, {"value", value}}; }
 
-ojson record(const json& conversations, const std::string& tools, const std::string& task,
-             const std::string& category, const std::string& scenario) {
+ojson record(const json& conversations, const std::string& tools, const std::string& task, const std::string& category,
+             const std::string& scenario) {
   ojson r;
   r["conversations"] = ojson::parse(conversations.dump());
   r["tools"] = tools;
@@ -374,12 +376,13 @@ ojson multi_step(Rng& rng, Phrasing p) {
   if (kind == 0) {  // miles + kilometers
     const double miles = static_cast<double>(rng.range(1, 150)) / 10.0;
     const auto km = rng.range(1, 25);
-    c.push_back(turn("human", fmt::format(fmt::runtime(p == Phrasing::corpus
+    c.push_back(turn(
+        "human", fmt::format(fmt::runtime(p == Phrasing::corpus
                                               ? "I ran {} miles on Monday and {} km on Tuesday. How many kilometers "
                                                 "did I run in total?"
                                               : "On Monday I covered {} miles, and on Tuesday {} km. What's my total "
                                                 "distance in kilometers?"),
-                                          format_number(miles), km)));
+                             format_number(miles), km)));
     const json a1 = {{"value", json_number(miles)}, {"from_unit", "mi"}, {"to_unit", "km"}};
     const json r1 = run_synth_tool("convert_units", a1);
     const std::string x = format_number(r1.at("result").get<double>());
@@ -388,8 +391,9 @@ ojson multi_step(Rng& rng, Phrasing p) {
     c.push_back(turn("tool", synth_tool_turn("convert_units", r1)));
     const json a2 = {{"expression", fmt::format("{} + {}", x, km)}};
     const json r2 = run_synth_tool("calculator", a2);
-    c.push_back(turn("gpt", assistant_call(fmt::format("{} miles is {} km. Now add {} km.", format_number(miles), x, km),
-                                           "calculator", a2)));
+    c.push_back(
+        turn("gpt", assistant_call(fmt::format("{} miles is {} km. Now add {} km.", format_number(miles), x, km),
+                                   "calculator", a2)));
     c.push_back(turn("tool", synth_tool_turn("calculator", r2)));
     c.push_back(turn("gpt", fmt::format("You ran {} km in total: {} miles is {} km, plus {} km on Tuesday.",
                                         format_number(r2.at("result").get<double>()), format_number(miles), x, km)));
@@ -399,10 +403,11 @@ ojson multi_step(Rng& rng, Phrasing p) {
   } else if (kind == 1) {  // mass of n atoms
     const Element& e = rng.pick(kElements);
     const auto n = rng.range(2, 12);
-    c.push_back(turn("human", fmt::format(fmt::runtime(p == Phrasing::corpus
-                                                           ? "What is the total atomic mass of {} atoms of {}?"
-                                                           : "I have {} atoms of {}. What do they weigh together, in u?"),
-                                          n, e.name)));
+    c.push_back(turn(
+        "human",
+        fmt::format(fmt::runtime(p == Phrasing::corpus ? "What is the total atomic mass of {} atoms of {}?"
+                                                       : "I have {} atoms of {}. What do they weigh together, in u?"),
+                    n, e.name)));
     const json a1 = {{"element", e.name}};
     const json r1 = run_synth_tool("element_lookup", a1);
     c.push_back(turn("gpt", assistant_call("I need the atomic mass of " + std::string(e.name) +
@@ -412,7 +417,8 @@ ojson multi_step(Rng& rng, Phrasing p) {
     const std::string mass = format_number(r1.at("atomic_mass").get<double>());
     const json a2 = {{"expression", fmt::format("{} * {}", mass, n)}};
     const json r2 = run_synth_tool("calculator", a2);
-    c.push_back(turn("gpt", assistant_call(fmt::format("One atom is {} u; multiply by {}.", mass, n), "calculator", a2)));
+    c.push_back(
+        turn("gpt", assistant_call(fmt::format("One atom is {} u; multiply by {}.", mass, n), "calculator", a2)));
     c.push_back(turn("tool", synth_tool_turn("calculator", r2)));
     c.push_back(turn("gpt", fmt::format("{} atoms of {} have a total atomic mass of {} u ({} u each).", n, e.name,
                                         format_number(r2.at("result").get<double>()), mass)));
@@ -526,9 +532,10 @@ ojson relevance(Rng& rng, Phrasing p) {
     const auto& m = rng.pick(p == Phrasing::corpus ? missing : missing2);
     tools = tools_text(rng, {m.tool}, 1 + rng.below(3));
     c.push_back(turn("human", m.request));
-    c.push_back(turn("gpt", fmt::format("<think>\nThe {} tool fits this request, but the user has not given me the "
-                                        "information its arguments need. I should ask instead of guessing.\n</think>\n{}",
-                                        m.tool, m.question)));
+    c.push_back(
+        turn("gpt", fmt::format("<think>\nThe {} tool fits this request, but the user has not given me the "
+                                "information its arguments need. I should ask instead of guessing.\n</think>\n{}",
+                                m.tool, m.question)));
     task = std::string("Ask for missing arguments of ") + m.tool;
   }
   return record(c, tools, task, "Relevance", "relevance");
@@ -543,13 +550,15 @@ std::string synth_tool_turn(const std::string& tool, const nlohmann::json& conte
   return "<tool_response>\n" + py_dump(r) + "\n</tool_response>";
 }
 
-
 namespace {
 json conversation(std::uint64_t seed, std::uint64_t index, Phrasing p) {
   Rng rng(derive_seed(seed, index));
   // Scenario mix: 40% single_turn, 20% multi_turn, 25% multi_step, 15% relevance.
   const auto u = rng.below(100);
-  const ojson r = u < 40 ? single_turn(rng, p) : u < 60 ? multi_turn(rng, p) : u < 85 ? multi_step(rng, p) : relevance(rng, p);
+  const ojson r = u < 40   ? single_turn(rng, p)
+                  : u < 60 ? multi_turn(rng, p)
+                  : u < 85 ? multi_step(rng, p)
+                           : relevance(rng, p);
   return json::parse(r.dump());
 }
 }  // namespace
@@ -577,7 +586,8 @@ std::uint64_t write_synth_corpus(const std::filesystem::path& path, std::uint64_
       // Key order as in the published dataset: conversations first.
       const json c = synth_conversation(seed, i);
       ojson o;
-      for (const char* k : {"conversations", "tools", "task", "category", "source", "scenario_category"}) o[k] = ojson::parse(c[k].dump());
+      for (const char* k : {"conversations", "tools", "task", "category", "source", "scenario_category"})
+        o[k] = ojson::parse(c[k].dump());
       const std::string line = o.dump() + "\n";
       out << line;
       bytes += line.size();

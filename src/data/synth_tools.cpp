@@ -245,8 +245,8 @@ std::string format_number(double value) {
 }
 
 const std::vector<std::string>& synth_tool_names() {
-  static const std::vector<std::string> names = {"calculator", "word_frequency", "convert_units",
-                                                 "date_calculator", "element_lookup"};
+  static const std::vector<std::string> names = {"calculator", "word_frequency", "convert_units", "date_calculator",
+                                                 "element_lookup"};
   return names;
 }
 
@@ -256,12 +256,14 @@ nlohmann::json synth_tool_schema(const std::string& name) { return json::parse(s
 
 nlohmann::json run_synth_tool(const std::string& name, const nlohmann::json& args) {
   auto arg_string = [&](const char* key) -> std::string {
-    if (!args.is_object() || !args.contains(key)) throw std::runtime_error(std::string("missing argument '") + key + "'");
+    if (!args.is_object() || !args.contains(key))
+      throw std::runtime_error(std::string("missing argument '") + key + "'");
     if (!args[key].is_string()) throw std::runtime_error(std::string("argument '") + key + "' must be a string");
     return args[key].get<std::string>();
   };
   auto arg_number = [&](const char* key) -> double {
-    if (!args.is_object() || !args.contains(key)) throw std::runtime_error(std::string("missing argument '") + key + "'");
+    if (!args.is_object() || !args.contains(key))
+      throw std::runtime_error(std::string("missing argument '") + key + "'");
     if (!args[key].is_number()) throw std::runtime_error(std::string("argument '") + key + "' must be a number");
     return args[key].get<double>();
   };
@@ -275,9 +277,8 @@ nlohmann::json run_synth_tool(const std::string& name, const nlohmann::json& arg
       const auto target = words_of(word);
       if (target.size() != 1) throw std::runtime_error("'word' must be a single word");
       const auto words = words_of(text);
-      return {{"word", word},
-              {"count", std::count(words.begin(), words.end(), target[0])},
-              {"total_words", words.size()}};
+      return {
+          {"word", word}, {"count", std::count(words.begin(), words.end(), target[0])}, {"total_words", words.size()}};
     }
     if (name == "convert_units") {
       const double v = arg_number("value");
@@ -286,7 +287,10 @@ nlohmann::json run_synth_tool(const std::string& name, const nlohmann::json& arg
       if (!from || !to) throw std::runtime_error("unknown unit");
       if (std::string_view(from->dimension) != to->dimension)
         throw std::runtime_error(fmt::format("cannot convert {} to {}", from->dimension, to->dimension));
-      return {{"value", args["value"]}, {"from_unit", from->symbol}, {"to_unit", to->symbol}, {"result", round4(convert(v, *from, *to))}};
+      return {{"value", args["value"]},
+              {"from_unit", from->symbol},
+              {"to_unit", to->symbol},
+              {"result", round4(convert(v, *from, *to))}};
     }
     if (name == "date_calculator") {
       const std::string op = arg_string("operation");

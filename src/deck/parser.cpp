@@ -53,8 +53,8 @@ std::string format_number(double v) {
 
 std::string describe_range(const Rule& r) {
   if (r.min && r.max)
-    return fmt::format("between {} ({}) and {}", format_number(*r.min),
-                       r.min_exclusive ? "excluded" : "included", format_number(*r.max));
+    return fmt::format("between {} ({}) and {}", format_number(*r.min), r.min_exclusive ? "excluded" : "included",
+                       format_number(*r.max));
   if (r.min) return fmt::format("{} {}", r.min_exclusive ? ">" : ">=", format_number(*r.min));
   if (r.max) return fmt::format("<= {}", format_number(*r.max));
   return "";
@@ -66,8 +66,7 @@ class SectionReader {
   SectionReader(const std::string& section, const toml::table* table, const std::string& source,
                 const std::vector<std::pair<std::string, std::vector<std::string>>>& all_keys,
                 std::map<std::string, std::string>& locations)
-      : section_(section), table_(table), source_(source), all_keys_(all_keys),
-        locations_(locations) {
+      : section_(section), table_(table), source_(source), all_keys_(all_keys), locations_(locations) {
     if (table_) locations_[section_] = section_location();
   }
 
@@ -78,8 +77,8 @@ class SectionReader {
     const toml::node* node = table_ ? table_->get(key) : nullptr;
     if (!node) {
       if (rule.required)
-        fail("{}: [{}] is missing the required key '{}' ({}); add it, e.g. {} = ...",
-             section_location(), section_, key, help, key);
+        fail("{}: [{}] is missing the required key '{}' ({}); add it, e.g. {} = ...", section_location(), section_, key,
+             help, key);
       return;
     }
     locations_[section_ + "." + key] = where(node->source(), source_);
@@ -115,31 +114,29 @@ class SectionReader {
   }
 
   [[noreturn]] void wrong_type(const char* key, const toml::node& n, const char* expected) {
-    fail("{}: [{}] {} must be {}, got {} ({})", where(n.source(), source_), section_, key, expected,
-         type_name(n), show(n));
+    fail("{}: [{}] {} must be {}, got {} ({})", where(n.source(), source_), section_, key, expected, type_name(n),
+         show(n));
   }
 
   void check_number(const char* key, const toml::node& n, double v, const Rule& r) {
     // NaN compares false with every bound, so a bounded key must be told apart from it first.
     if ((r.min || r.max) && !std::isfinite(v))
-      fail("{}: [{}] {} = {} is not a finite number: must be {}", where(n.source(), source_), section_, key,
-           show(n), describe_range(r));
+      fail("{}: [{}] {} = {} is not a finite number: must be {}", where(n.source(), source_), section_, key, show(n),
+           describe_range(r));
     const bool low = r.min && (r.min_exclusive ? v <= *r.min : v < *r.min);
     const bool high = r.max && v > *r.max;
     if (low || high)
-      fail("{}: [{}] {} = {} is out of range: must be {}", where(n.source(), source_), section_, key,
-           show(n), describe_range(r));
+      fail("{}: [{}] {} = {} is out of range: must be {}", where(n.source(), source_), section_, key, show(n),
+           describe_range(r));
   }
 
   void check_choice(const char* key, const toml::node& n, const std::string& v, const Rule& r) {
-    if (r.choices.empty() || std::find(r.choices.begin(), r.choices.end(), v) != r.choices.end())
-      return;
+    if (r.choices.empty() || std::find(r.choices.begin(), r.choices.end(), v) != r.choices.end()) return;
     const std::string near = closest_match(v, r.choices);
     std::vector<std::string> shown;
     for (const auto& c : r.choices) shown.push_back(c.empty() ? "\"\"" : c);
-    fail("{}: [{}] {} = \"{}\" is not allowed{}; choose one of: {}", where(n.source(), source_),
-         section_, key, v, near.empty() ? "" : fmt::format(" (did you mean \"{}\"?)", near),
-         join(shown, ", "));
+    fail("{}: [{}] {} = \"{}\" is not allowed{}; choose one of: {}", where(n.source(), source_), section_, key, v,
+         near.empty() ? "" : fmt::format(" (did you mean \"{}\"?)", near), join(shown, ", "));
   }
 
   void read(const char* key, const toml::node& n, bool& out, const Rule&) {
@@ -172,8 +169,7 @@ class SectionReader {
   void read(const char* key, const toml::node& n, std::string& out, const Rule& r) {
     if (!n.is_string()) wrong_type(key, n, "a string (in quotes)");
     out = n.as_string()->get();
-    if (r.non_empty && out.empty())
-      fail("{}: [{}] {} must not be empty", where(n.source(), source_), section_, key);
+    if (r.non_empty && out.empty()) fail("{}: [{}] {} must not be empty", where(n.source(), source_), section_, key);
     check_choice(key, n, out, r);
   }
   void read(const char* key, const toml::node& n, std::vector<std::string>& out, const Rule& r) {
@@ -185,8 +181,7 @@ class SectionReader {
       out.push_back(item.as_string()->get());
       check_choice(key, item, out.back(), r);
     }
-    if (r.non_empty && out.empty())
-      fail("{}: [{}] {} must not be empty", where(n.source(), source_), section_, key);
+    if (r.non_empty && out.empty()) fail("{}: [{}] {} must not be empty", where(n.source(), source_), section_, key);
   }
   template <typename T>
   void read(const char* key, const toml::node& n, std::optional<T>& out, const Rule& r) {
@@ -206,7 +201,9 @@ class SectionReader {
 struct KeyLister {
   std::vector<std::string> keys;
   template <typename T>
-  void operator()(const char* key, T&, const char*, const Rule&) { keys.emplace_back(key); }
+  void operator()(const char* key, T&, const char*, const Rule&) {
+    keys.emplace_back(key);
+  }
 };
 
 std::vector<std::pair<std::string, std::vector<std::string>>> all_section_keys() {
@@ -298,8 +295,10 @@ void apply_override(toml::table& root, const std::string& text, const std::strin
   const std::string value = trim(text.substr(eq + 1));
   const std::string origin = std::string(kOverridePrefix) + "'" + printable(text) + "'";
   if (printable(text) != text)
-    fail("{}: holds control characters or bytes that are not UTF-8 (shown as \\xNN); write the value as "
-         "UTF-8 text", origin);
+    fail(
+        "{}: holds control characters or bytes that are not UTF-8 (shown as \\xNN); write the value as "
+        "UTF-8 text",
+        origin);
 
   // The value is TOML (numbers, booleans, arrays, quoted strings); anything that does not parse
   // as TOML is taken as a bare string, so run.name=my-run works without quotes.
@@ -338,8 +337,7 @@ bool Deck::has_stage(const std::string& stage) const {
   return std::find(run.stages.begin(), run.stages.end(), stage) != run.stages.end();
 }
 
-Deck parse_deck(std::string_view text, const std::string& source_name,
-                const std::vector<std::string>& overrides) {
+Deck parse_deck(std::string_view text, const std::string& source_name, const std::vector<std::string>& overrides) {
   toml::table root = parse_toml(text, source_name);
   for (const auto& o : overrides) apply_override(root, o, source_name);
 
@@ -353,8 +351,7 @@ Deck parse_deck(std::string_view text, const std::string& source_name,
     const std::string name(k.str());
     if (std::find(section_names.begin(), section_names.end(), name) != section_names.end()) {
       if (!node.is_table())
-        fail("{}: '{}' must be a section [{}], got {}", where(node.source(), source_name), name, name,
-             type_name(node));
+        fail("{}: '{}' must be a section [{}], got {}", where(node.source(), source_name), name, name, type_name(node));
       continue;
     }
     const std::string near = closest_match(name, section_names);

@@ -46,9 +46,10 @@ void validate(const Deck& d, const std::string& /*source_name*/) {
   }
   const auto m = resolve_model(d.model);
   if (d.train.seq_len > m.context_length)
-    fail("{}: [train] seq_len = {} exceeds the model's context_length = {}; lower seq_len or raise "
-         "[model] context_length",
-         d.where("train.seq_len"), d.train.seq_len, m.context_length);
+    fail(
+        "{}: [train] seq_len = {} exceeds the model's context_length = {}; lower seq_len or raise "
+        "[model] context_length",
+        d.where("train.seq_len"), d.train.seq_len, m.context_length);
 
   if (d.data.val_fraction + d.data.test_fraction >= 0.9)
     fail("{}: [data] val_fraction + test_fraction = {} leaves too little for training; keep it below 0.9",
@@ -56,12 +57,14 @@ void validate(const Deck& d, const std::string& /*source_name*/) {
 
   const auto specials = static_cast<std::int64_t>(d.tokenizer.special_tokens.size());
   if (d.tokenizer.vocab_size < 256 + specials)
-    fail("{}: [tokenizer] vocab_size = {} is smaller than the 256 byte tokens plus {} special tokens; "
-         "raise it to at least {}",
-         d.where("tokenizer.vocab_size"), d.tokenizer.vocab_size, specials, 256 + specials);
+    fail(
+        "{}: [tokenizer] vocab_size = {} is smaller than the 256 byte tokens plus {} special tokens; "
+        "raise it to at least {}",
+        d.where("tokenizer.vocab_size"), d.tokenizer.vocab_size, specials, 256 + specials);
   std::set<std::string> unique_specials;
   for (const auto& t : d.tokenizer.special_tokens) {
-    if (t.empty()) fail("{}: [tokenizer] special_tokens holds an empty string; remove it", d.where("tokenizer.special_tokens"));
+    if (t.empty())
+      fail("{}: [tokenizer] special_tokens holds an empty string; remove it", d.where("tokenizer.special_tokens"));
     if (!unique_specials.insert(t).second)
       fail("{}: [tokenizer] special_tokens lists '{}' twice", d.where("tokenizer.special_tokens"), t);
   }
@@ -70,9 +73,10 @@ void validate(const Deck& d, const std::string& /*source_name*/) {
     fail("{}: [data] inputs is empty but stage 'prepare' needs a corpus; add inputs = [\"corpus.txt\"]",
          d.where("data"));
   if (d.has_stage("tokenizer") && d.tokenizer.inputs.empty() && d.data.inputs.empty())
-    fail("{}: [tokenizer] inputs and [data] inputs are both empty but stage 'tokenizer' needs a corpus; "
-         "add inputs = [\"corpus.txt\"] to [tokenizer] or [data]",
-         d.where("tokenizer"));
+    fail(
+        "{}: [tokenizer] inputs and [data] inputs are both empty but stage 'tokenizer' needs a corpus; "
+        "add inputs = [\"corpus.txt\"] to [tokenizer] or [data]",
+        d.where("tokenizer"));
   // generate with neither prompts_file nor prompt uses held-out synthetic conversations.
   for (const char c : d.run.name)
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))

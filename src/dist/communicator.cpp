@@ -113,7 +113,8 @@ void complete(MPI_Request& request, Wait wait) {
 }
 
 int count_of(std::size_t n) {
-  if (n > static_cast<std::size_t>(INT_MAX)) throw Error(fmt::format("a collective of {} elements is over MPI's int count", n));
+  if (n > static_cast<std::size_t>(INT_MAX))
+    throw Error(fmt::format("a collective of {} elements is over MPI's int count", n));
   return static_cast<int>(n);
 }
 }  // namespace
@@ -128,7 +129,8 @@ bool Communicator::any(bool flag, Wait wait) const {
 
 void Communicator::allreduce_sum(std::span<std::uint64_t> values, Wait wait) const {
   MPI_Request r;
-  HERMES_MPI_CHECK(MPI_Iallreduce(MPI_IN_PLACE, values.data(), count_of(values.size()), MPI_UINT64_T, MPI_SUM, comm_, &r));
+  HERMES_MPI_CHECK(
+      MPI_Iallreduce(MPI_IN_PLACE, values.data(), count_of(values.size()), MPI_UINT64_T, MPI_SUM, comm_, &r));
   complete(r, wait);
 }
 

@@ -34,8 +34,8 @@ void GradSync::launch(std::size_t i) {
   auto& b = buckets_[i];
   b.launched = true;
   if (comm_.size() == 1) return;
-  HERMES_MPI_CHECK(MPI_Iallreduce(MPI_IN_PLACE, grads_ + b.lo, static_cast<int>(b.hi - b.lo), MPI_FLOAT,
-                                  MPI_SUM, comm_.handle(), &requests_[i]));
+  HERMES_MPI_CHECK(MPI_Iallreduce(MPI_IN_PLACE, grads_ + b.lo, static_cast<int>(b.hi - b.lo), MPI_FLOAT, MPI_SUM,
+                                  comm_.handle(), &requests_[i]));
 }
 
 void GradSync::ready(std::int64_t ready_from) {

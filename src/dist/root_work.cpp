@@ -30,5 +30,4 @@ void on_root_collectively(const Communicator& comm, const std::function<void()>&
   throw CollectiveError(message, code);
 }
 
-
 }  // namespace hermes::dist

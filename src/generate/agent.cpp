@@ -69,8 +69,8 @@ struct Session {
   tokenizer::Conversation conv;
   std::size_t request = 0;
   int rounds = 0;
-  bool called = false;       // the model called a tool during this request
-  std::string answer;        // its last turn of this request
+  bool called = false;        // the model called a tool during this request
+  std::string answer;         // its last turn of this request
   bool answer_calls = false;  // ... holds a <tool_call> (no answer yet)
   bool solved = true;
   bool done = false;
@@ -104,8 +104,8 @@ void finish_request(Session& s) {
   s.tally.requests += 1;
   s.tally.requests_solved += ok;
   s.solved = s.solved && ok;
-  s.record["requests"].push_back({{"facts", facts}, {"expects_call", !r.tool_contents.empty()}, {"called", s.called},
-                                  {"solved", ok}});
+  s.record["requests"].push_back(
+      {{"facts", facts}, {"expects_call", !r.tool_contents.empty()}, {"called", s.called}, {"solved", ok}});
   if (++s.request < s.requests.size()) {
     start_request(s);
   } else {
@@ -122,13 +122,14 @@ bool states_fact(const std::string& text, const std::string& fact) {
   if (fact.empty()) return false;
   for (auto at = text.find(fact); at != std::string::npos; at = text.find(fact, at + 1)) {
     const auto end = at + fact.size();
-    const bool left_ok = at == 0 || (!word_char(text[at - 1]) && !(text[at - 1] == '.' && at >= 2 &&
-                                                                    std::isdigit(static_cast<unsigned char>(text[at - 2]))) &&
-                                     !(text[at - 1] == '-' && std::isdigit(static_cast<unsigned char>(fact[0]))));
+    const bool left_ok =
+        at == 0 || (!word_char(text[at - 1]) &&
+                    !(text[at - 1] == '.' && at >= 2 && std::isdigit(static_cast<unsigned char>(text[at - 2]))) &&
+                    !(text[at - 1] == '-' && std::isdigit(static_cast<unsigned char>(fact[0]))));
     // A number followed by ".5" is a longer number; followed by "." and a space it ends a sentence.
-    const bool right_ok = end == text.size() ||
-                          (!word_char(text[end]) &&
-                           !(text[end] == '.' && end + 1 < text.size() && std::isdigit(static_cast<unsigned char>(text[end + 1]))));
+    const bool right_ok =
+        end == text.size() || (!word_char(text[end]) && !(text[end] == '.' && end + 1 < text.size() &&
+                                                          std::isdigit(static_cast<unsigned char>(text[end + 1]))));
     if (left_ok && right_ok) return true;
   }
   return false;
@@ -181,7 +182,8 @@ TurnWriter greedy_turn_writer(Generator& gen, const tokenizer::Tokenizer& tok, s
     std::vector<Request> reqs;
     for (const auto* c : convs) {
       Request r;
-      for (auto t : tok.encode_chat(tokenizer::render_generation_prompt(*c))) r.prompt.push_back(static_cast<std::int32_t>(t));
+      for (auto t : tok.encode_chat(tokenizer::render_generation_prompt(*c)))
+        r.prompt.push_back(static_cast<std::int32_t>(t));
       r.max_tokens = max_tokens;
       r.sampling.temperature = 0;
       r.stop = {"</tool_call>"};
@@ -207,7 +209,9 @@ AgentReport run_agent_eval(const TurnWriter& write, const std::vector<AgentCase>
     for (const auto& m : cases[i].reference.messages)
       if (parse_role(m.role) == Role::system) s.conv.messages.push_back(m);
     s.conv.tools_json = cases[i].reference.tools_json;
-    s.record = {{"case", i}, {"category", cases[i].category}, {"turns", nlohmann::json::array()},
+    s.record = {{"case", i},
+                {"category", cases[i].category},
+                {"turns", nlohmann::json::array()},
                 {"requests", nlohmann::json::array()}};
     start_request(s);
     sessions.push_back(std::move(s));
@@ -264,12 +268,14 @@ AgentTally& AgentTally::operator+=(const AgentTally& t) {
 }
 
 namespace {
-double pct(std::uint64_t a, std::uint64_t b) { return b == 0 ? 0.0 : 100.0 * static_cast<double>(a) / static_cast<double>(b); }
+double pct(std::uint64_t a, std::uint64_t b) {
+  return b == 0 ? 0.0 : 100.0 * static_cast<double>(a) / static_cast<double>(b);
+}
 }  // namespace
 
 std::string format_agent_table(const AgentReport& report) {
-  std::string s = fmt::format("{:<12} {:>6} {:>9} {:>9} {:>9} {:>7} {:>8}\n", "category", "convs", "solved%", "requests",
-                              "solved%", "calls", "errors%");
+  std::string s = fmt::format("{:<12} {:>6} {:>9} {:>9} {:>9} {:>7} {:>8}\n", "category", "convs", "solved%",
+                              "requests", "solved%", "calls", "errors%");
   for (const auto& [cat, t] : report)
     s += fmt::format("{:<12} {:>6} {:>9.1f} {:>9} {:>9.1f} {:>7} {:>8.1f}\n", cat, t.conversations,
                      pct(t.conversations_solved, t.conversations), t.requests, pct(t.requests_solved, t.requests),
@@ -280,14 +286,15 @@ std::string format_agent_table(const AgentReport& report) {
 nlohmann::json agent_report_json(const AgentReport& report) {
   nlohmann::json j = nlohmann::json::object();
   for (const auto& [cat, t] : report) {
-    j[cat] = {{"conversations", t.conversations},
-              {"conversations_solved", t.conversations_solved},
-              {"requests", t.requests},
-              {"requests_solved", t.requests_solved},
-              {"tool_calls", t.tool_calls},
-              {"tool_errors", t.tool_errors},
-              {"conversation_rate", t.conversations ? static_cast<double>(t.conversations_solved) / t.conversations : 0.0},
-              {"request_rate", t.requests ? static_cast<double>(t.requests_solved) / t.requests : 0.0}};
+    j[cat] = {
+        {"conversations", t.conversations},
+        {"conversations_solved", t.conversations_solved},
+        {"requests", t.requests},
+        {"requests_solved", t.requests_solved},
+        {"tool_calls", t.tool_calls},
+        {"tool_errors", t.tool_errors},
+        {"conversation_rate", t.conversations ? static_cast<double>(t.conversations_solved) / t.conversations : 0.0},
+        {"request_rate", t.requests ? static_cast<double>(t.requests_solved) / t.requests : 0.0}};
   }
   return j;
 }

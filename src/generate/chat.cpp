@@ -51,8 +51,8 @@ int run_chat(const deck::Deck& d, const ChatOptions& options, std::istream& in, 
   std::uint64_t seed = g.seed > 0 ? static_cast<std::uint64_t>(g.seed)
                                   : data::derive_seed(static_cast<std::uint64_t>(d.run.seed), "chat");
   out << "hermes chat: " << m->header.model.preset << " from " << m->checkpoint.string() << " (step "
-      << m->header.state.step << "), temperature " << g.temperature << ", top_k " << g.top_k << ", top_p "
-      << g.top_p << (conv.tools_json.empty() ? "" : ", tools on") << "\n/reset starts over, /exit quits";
+      << m->header.state.step << "), temperature " << g.temperature << ", top_k " << g.top_k << ", top_p " << g.top_p
+      << (conv.tools_json.empty() ? "" : ", tools on") << "\n/reset starts over, /exit quits";
   LineInput input(in, out);
   out << (input.editing() ? "; arrow keys edit, up/down and Ctrl-R recall earlier lines\n" : "\n");
   for (;;) {
@@ -70,8 +70,10 @@ int run_chat(const deck::Deck& d, const ChatOptions& options, std::istream& in, 
     // An assistant turn, then (when it calls a known tool) the tool's answer and another turn.
     for (int round = 0; round < 4; ++round) {
       Request r;
-      for (auto t : m->tok.encode_chat(tokenizer::render_generation_prompt(conv))) r.prompt.push_back(static_cast<std::int32_t>(t));
-      if (gen.fit_prompt(r.prompt, g.max_tokens) > 0) out << "(the conversation is longer than the context; its start is dropped)\n";
+      for (auto t : m->tok.encode_chat(tokenizer::render_generation_prompt(conv)))
+        r.prompt.push_back(static_cast<std::int32_t>(t));
+      if (gen.fit_prompt(r.prompt, g.max_tokens) > 0)
+        out << "(the conversation is longer than the context; its start is dropped)\n";
       r.max_tokens = g.max_tokens;
       r.sampling = {g.temperature, g.top_k, g.top_p};
       r.seed = seed = data::derive_seed(seed, "turn");

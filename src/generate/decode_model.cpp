@@ -31,7 +31,9 @@ class Adapter final : public DecodeModel {
                        bool last_only) override {
     return d_.forward(slots, tokens, last_only);
   }
-  const float* prefill(Index slot, const std::vector<std::int32_t>& tokens) override { return d_.prefill(slot, tokens); }
+  const float* prefill(Index slot, const std::vector<std::int32_t>& tokens) override {
+    return d_.prefill(slot, tokens);
+  }
   backend::Kind backend() const override { return K; }
 
  private:
@@ -47,8 +49,9 @@ std::unique_ptr<DecodeModel> make_decode_model(backend::Kind kind, const model::
   return std::make_unique<Adapter<backend::cuda::Decoder, backend::Kind::cuda>>(config, max_slots, max_rows, device);
 #else
   (void)device;
-  fail("parallel.backend selects the CUDA backend but this hermes was built without CUDA: rebuild with the cuda "
-       "preset or set parallel.backend = \"host\"");
+  fail(
+      "parallel.backend selects the CUDA backend but this hermes was built without CUDA: rebuild with the cuda "
+      "preset or set parallel.backend = \"host\"");
 #endif
 }
 

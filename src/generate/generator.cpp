@@ -31,7 +31,8 @@ std::int32_t sample_impl(const T* logits, std::int64_t V, const Sampling& s, std
   std::vector<double> prob(static_cast<std::size_t>(keep));
   const double mx = static_cast<double>(logits[ids[0]]);
   double sum = 0;
-  for (std::int64_t i = 0; i < keep; ++i) sum += prob[i] = std::exp((static_cast<double>(logits[ids[i]]) - mx) / s.temperature);
+  for (std::int64_t i = 0; i < keep; ++i)
+    sum += prob[i] = std::exp((static_cast<double>(logits[ids[i]]) - mx) / s.temperature);
   if (s.top_p < 1.0) {
     double mass = 0;
     std::int64_t n = 0;
@@ -70,8 +71,8 @@ std::int32_t sample_token(const double* logits, std::int64_t V, const Sampling& 
 
 Generator::Generator(const model::ModelConfig& config, const tokenizer::Tokenizer& tok, std::int64_t max_batch,
                      backend::Kind kind, int device)
-    : decoder_(make_decode_model(kind, config, max_batch, std::max<std::int64_t>(config.context_length, max_batch),
-                                 device)),
+    : decoder_(
+          make_decode_model(kind, config, max_batch, std::max<std::int64_t>(config.context_length, max_batch), device)),
       tok_(tok),
       end_id_(static_cast<std::int32_t>(tok.special_id("<|endoftext|>"))) {}
 

@@ -11,8 +11,10 @@ std::unique_ptr<LoadedModel> load_model(const deck::Deck& d, std::int64_t max_ba
   const std::filesystem::path tok_path = d.expand(d.tokenizer.path);
   m->checkpoint = io::checkpoint_to_use(d);
   if (!std::filesystem::exists(m->checkpoint))
-    fail("{}: checkpoint {} does not exist; pass --checkpoint or set generate.checkpoint to a .h5 "
-         "written by pretrain", d.where("generate.checkpoint"), m->checkpoint.string());
+    fail(
+        "{}: checkpoint {} does not exist; pass --checkpoint or set generate.checkpoint to a .h5 "
+        "written by pretrain",
+        d.where("generate.checkpoint"), m->checkpoint.string());
   m->header = io::read_checkpoint_header(m->checkpoint);
   // Without --tokenizer (tokenizer.path unset) a checkpoint decodes with the tokenizer it holds.
   if (!d.is_set("tokenizer.path") && !std::filesystem::exists(tok_path)) {
@@ -23,9 +25,10 @@ std::unique_ptr<LoadedModel> load_model(const deck::Deck& d, std::int64_t max_ba
     log::info("generate: the tokenizer stored in {}", m->checkpoint.string());
   } else {
     if (!std::filesystem::exists(tok_path))
-      fail("{}: tokenizer {} does not exist; pass --tokenizer with the tokenizer.json the checkpoint "
-           "{} was trained with, or leave it out to use the one the checkpoint holds",
-           d.where("tokenizer.path"), tok_path.string(), m->checkpoint.string());
+      fail(
+          "{}: tokenizer {} does not exist; pass --tokenizer with the tokenizer.json the checkpoint "
+          "{} was trained with, or leave it out to use the one the checkpoint holds",
+          d.where("tokenizer.path"), tok_path.string(), m->checkpoint.string());
     m->tok = tokenizer::Tokenizer::load(tok_path);
   }
   if (const auto roles = tokenizer::describe_role_aliases(m->tok); !roles.empty())
@@ -33,8 +36,7 @@ std::unique_ptr<LoadedModel> load_model(const deck::Deck& d, std::int64_t max_ba
   const backend::Kind kind = backend::resolve(d.parallel.backend);
   const int device = kind == backend::Kind::cuda ? local_rank % backend::visible_gpus() : 0;
   if (kind == backend::Kind::cuda)
-    log::info("generate: decoding on the cuda backend (GPU {}), parallel.backend = \"{}\"", device,
-              d.parallel.backend);
+    log::info("generate: decoding on the cuda backend (GPU {}), parallel.backend = \"{}\"", device, d.parallel.backend);
   m->generator = std::make_unique<Generator>(m->header.model, m->tok, max_batch, kind, device);
   auto& dec = m->generator->decoder();
   io::CheckpointData into;

@@ -5,7 +5,7 @@
 namespace hermes::generate {
 
 const char* outcome_name(ToolOutcome o) {
-  static const char* names[] = {"correct", "wrong_arguments", "wrong_tool", "malformed",
+  static const char* names[] = {"correct", "wrong_arguments", "wrong_tool",   "malformed",
                                 "no_call", "no_call_correct", "spurious_call"};
   return names[static_cast<std::size_t>(o)];
 }
@@ -46,14 +46,16 @@ std::uint64_t ToolTally::call_turns() const { return n[0] + n[1] + n[2] + n[3] +
 std::uint64_t ToolTally::plain_turns() const { return n[5] + n[6]; }
 
 namespace {
-double pct(std::uint64_t a, std::uint64_t b) { return b == 0 ? 0.0 : 100.0 * static_cast<double>(a) / static_cast<double>(b); }
+double pct(std::uint64_t a, std::uint64_t b) {
+  return b == 0 ? 0.0 : 100.0 * static_cast<double>(a) / static_cast<double>(b);
+}
 }  // namespace
 
 std::string format_tool_table(const ToolReport& report) {
   // Rates over turns whose reference calls a tool: well-formed (tag closed, JSON parses with a
   // name), right tool, exact arguments; over the other turns: correctly no call.
-  std::string s = fmt::format("{:<12} {:>6} {:>10} {:>10} {:>10} {:>10} {:>6} {:>10}\n", "category", "calls",
-                              "formed%", "tool%", "args%", "no_call%", "plain", "no_call_ok%");
+  std::string s = fmt::format("{:<12} {:>6} {:>10} {:>10} {:>10} {:>10} {:>6} {:>10}\n", "category", "calls", "formed%",
+                              "tool%", "args%", "no_call%", "plain", "no_call_ok%");
   for (const auto& [cat, t] : report) {
     const auto calls = t.call_turns();
     const auto formed = t.n[0] + t.n[1] + t.n[2];

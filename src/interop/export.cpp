@@ -38,7 +38,8 @@ ExportSummary export_model(const ExportRequest& request) {
   const auto start = std::chrono::steady_clock::now();
   ExportRequest r = request;
   if (r.format != "hf" && r.format != "gguf")
-    fail("export format '{}' is unknown; use \"hf\" (HuggingFace safetensors directory) or \"gguf\" (llama.cpp)", r.format);
+    fail("export format '{}' is unknown; use \"hf\" (HuggingFace safetensors directory) or \"gguf\" (llama.cpp)",
+         r.format);
   if (r.output.empty()) fail("export: no output given; pass --output (a directory for hf, a .gguf file for gguf)");
   if (!fs::exists(r.checkpoint))
     fail("checkpoint {} does not exist; pass --checkpoint with a .h5 written by pretrain", r.checkpoint.string());
@@ -52,7 +53,8 @@ ExportSummary export_model(const ExportRequest& request) {
     fail("export dtype '{}' is not available for format {}; use {}", request.dtype, r.format,
          hf ? "fp32, fp16 or bf16" : "f32, f16, bf16 or q8_0");
   if (hf && fs::exists(r.output) && !fs::is_directory(r.output))
-    fail("{}: exists and is not a directory; the hf format writes a directory, pass another --output", r.output.string());
+    fail("{}: exists and is not a directory; the hf format writes a directory, pass another --output",
+         r.output.string());
   if (!hf && fs::is_directory(r.output))
     fail("{}: is a directory; the gguf format writes one file, pass e.g. --output model.gguf", r.output.string());
   if (!hf && !r.output.parent_path().empty()) fs::create_directories(r.output.parent_path());

@@ -15,7 +15,8 @@ namespace {
 // GGUF metadata value types.
 enum : std::uint32_t { kU32 = 4, kI32 = 5, kF32 = 6, kBool = 7, kString = 8, kArray = 9 };
 
-template <class T> void put(std::vector<std::uint8_t>& out, T v) {
+template <class T>
+void put(std::vector<std::uint8_t>& out, T v) {
   const auto* p = reinterpret_cast<const std::uint8_t*>(&v);
   out.insert(out.end(), p, p + sizeof(T));  // hosts hermes runs on are little-endian
 }
@@ -89,7 +90,8 @@ std::uint64_t GgufWriter::write(const std::filesystem::path& path) const {
   for (const auto& t : tensors_) {
     put_string(head, t.name);
     put<std::uint32_t>(head, static_cast<std::uint32_t>(t.shape.size()));
-    for (auto it = t.shape.rbegin(); it != t.shape.rend(); ++it) put<std::uint64_t>(head, static_cast<std::uint64_t>(*it));
+    for (auto it = t.shape.rbegin(); it != t.shape.rend(); ++it)
+      put<std::uint64_t>(head, static_cast<std::uint64_t>(*it));
     put<std::uint32_t>(head, static_cast<std::uint32_t>(t.type));
     put<std::uint64_t>(head, offset);
     offset = align(offset + t.data.size());
@@ -99,7 +101,9 @@ std::uint64_t GgufWriter::write(const std::filesystem::path& path) const {
   std::uint64_t written = 0;
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) fail_environment("{}: cannot write ({}); check the folder exists and is writable", tmp.string(), std::strerror(errno));
+    if (!out)
+      fail_environment("{}: cannot write ({}); check the folder exists and is writable", tmp.string(),
+                       std::strerror(errno));
     out.write(reinterpret_cast<const char*>(head.data()), static_cast<std::streamsize>(head.size()));
     written = head.size();
     const std::vector<char> zeros(alignment_, 0);

@@ -49,14 +49,16 @@ ExportSummary export_gguf(const ExportRequest& r) {
   const auto& c = w.header.model;
   const VocabInfo v = vocab_info(w.header.tokenizer_json, c.vocab_size, r.checkpoint.string());
   if (v.gguf_pre.empty())
-    fail("{}: the tokenizer's pre-tokenizer ({}) matches none of llama.cpp's (gpt-2, llama-bpe, qwen2, smollm), "
-         "so llama.cpp would split text differently; train the tokenizer with tokenizer.pattern = \"gpt2\", "
-         "\"llama3\" or \"qwen2\"",
-         r.checkpoint.string(), v.pre_description);
+    fail(
+        "{}: the tokenizer's pre-tokenizer ({}) matches none of llama.cpp's (gpt-2, llama-bpe, qwen2, smollm), "
+        "so llama.cpp would split text differently; train the tokenizer with tokenizer.pattern = \"gpt2\", "
+        "\"llama3\" or \"qwen2\"",
+        r.checkpoint.string(), v.pre_description);
   require_end_of_text(v, r.checkpoint.string());
   if (v.nfc)
-    log::warn("export: the tokenizer normalizes text to NFC and llama.cpp does not; text that is not already "
-              "NFC may tokenize differently there");
+    log::warn(
+        "export: the tokenizer normalizes text to NFC and llama.cpp does not; text that is not already "
+        "NFC may tokenize differently there");
 
   GgufWriter g;
   g.add_string("general.architecture", "llama");

@@ -56,10 +56,12 @@ ojson tokenizer_config_json(const std::string& tokenizer_json, const model::Mode
   j["add_eos_token"] = false;
   ojson decoder = ojson::object();
   for (const auto& a : tok.value("added_tokens", nlohmann::json::array())) {
-    decoder[std::to_string(a.at("id").get<std::int64_t>())] = {
-        {"content", a.at("content")}, {"lstrip", a.value("lstrip", false)}, {"normalized", a.value("normalized", false)},
-        {"rstrip", a.value("rstrip", false)}, {"single_word", a.value("single_word", false)},
-        {"special", a.value("special", false)}};
+    decoder[std::to_string(a.at("id").get<std::int64_t>())] = {{"content", a.at("content")},
+                                                               {"lstrip", a.value("lstrip", false)},
+                                                               {"normalized", a.value("normalized", false)},
+                                                               {"rstrip", a.value("rstrip", false)},
+                                                               {"single_word", a.value("single_word", false)},
+                                                               {"special", a.value("special", false)}};
   }
   j["added_tokens_decoder"] = decoder;
   const std::string end = v.tokens[v.end_id];

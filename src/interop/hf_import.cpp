@@ -83,14 +83,15 @@ model::ModelConfig config_from_hf_json(const fs::path& path) {
   if (j.contains("architectures") && j["architectures"].is_array())
     for (const auto& a : j["architectures"]) llama = llama || a == "LlamaForCausalLM";
   if (!llama)
-    fail("{}: model_type {} / architectures {} is not a Llama model; hermes imports LlamaForCausalLM "
-         "(SmolLM, TinyLlama, Llama layouts)",
-         file, j.value("model_type", json()).dump(), j.value("architectures", json()).dump());
+    fail(
+        "{}: model_type {} / architectures {} is not a Llama model; hermes imports LlamaForCausalLM "
+        "(SmolLM, TinyLlama, Llama layouts)",
+        file, j.value("model_type", json()).dump(), j.value("architectures", json()).dump());
   if (j.value("hidden_act", std::string("silu")) != "silu")
     fail("{}: hidden_act = {} is not silu; hermes's SwiGLU computes silu only", file, j["hidden_act"].dump());
   if (j.contains("rope_scaling") && !j["rope_scaling"].is_null())
-    fail("{}: rope_scaling = {} is set; hermes computes plain RoPE, so this model would run differently",
-         file, j["rope_scaling"].dump());
+    fail("{}: rope_scaling = {} is set; hermes computes plain RoPE, so this model would run differently", file,
+         j["rope_scaling"].dump());
   model::ModelConfig c = model::preset(kBasePreset);
   c.vocab_size = int_key(j, "vocab_size", file);
   c.n_embd = int_key(j, "hidden_size", file);
@@ -106,9 +107,10 @@ model::ModelConfig config_from_hf_json(const fs::path& path) {
   if (c.n_embd % c.n_head != 0)
     fail("{}: hidden_size {} is not a multiple of num_attention_heads {}", file, c.n_embd, c.n_head);
   if (j.contains("head_dim") && !j["head_dim"].is_null() && int_key(j, "head_dim", file) != c.n_embd / c.n_head)
-    fail("{}: head_dim = {} differs from hidden_size / num_attention_heads = {}; hermes derives the head size "
-         "from the width",
-         file, j["head_dim"].dump(), c.n_embd / c.n_head);
+    fail(
+        "{}: head_dim = {} differs from hidden_size / num_attention_heads = {}; hermes derives the head size "
+        "from the width",
+        file, j["head_dim"].dump(), c.n_embd / c.n_head);
   const bool attn_bias = bool_key(j, "attention_bias", file, false), mlp_bias = bool_key(j, "mlp_bias", file, false);
   if (attn_bias != mlp_bias)
     fail("{}: attention_bias = {} but mlp_bias = {}; hermes has biases on every linear layer or on none", file,
@@ -116,9 +118,10 @@ model::ModelConfig config_from_hf_json(const fs::path& path) {
   c.bias = attn_bias;
   // transformers' LlamaConfig unties by default.
   if (!bool_key(j, "tie_word_embeddings", file, false))
-    fail("{}: tie_word_embeddings is false; hermes ties the output projection to the embedding, so a separate "
-         "lm_head cannot be imported",
-         file);
+    fail(
+        "{}: tie_word_embeddings is false; hermes ties the output projection to the embedding, so a separate "
+        "lm_head cannot be imported",
+        file);
   try {
     model::validate(c);
   } catch (const Error& e) {
@@ -128,7 +131,8 @@ model::ModelConfig config_from_hf_json(const fs::path& path) {
 }
 
 ImportSummary import_hf(const fs::path& from, const fs::path& output) {
-  if (!fs::is_directory(from)) fail("{}: not a directory; point --from at a HuggingFace model directory", from.string());
+  if (!fs::is_directory(from))
+    fail("{}: not a directory; point --from at a HuggingFace model directory", from.string());
   ImportSummary s;
   s.config = config_from_hf(from / "config.json");
   const auto& c = s.config;
@@ -143,9 +147,11 @@ ImportSummary import_hf(const fs::path& from, const fs::path& output) {
 
   auto tensors = read_safetensors_dir(from);
   const std::string where = (from / (fs::exists(from / "model.safetensors.index.json") ? "model.safetensors.index.json"
-                                                                                         : "model.safetensors")).string();
+                                                                                       : "model.safetensors"))
+                                .string();
   std::map<std::string, std::vector<float>> weights;
-  for (const auto& spec : model::parameter_layout(c)) weights[spec.name].assign(static_cast<std::size_t>(spec.numel()), 0.0f);
+  for (const auto& spec : model::parameter_layout(c))
+    weights[spec.name].assign(static_cast<std::size_t>(spec.numel()), 0.0f);
   std::set<std::string> used;
   std::set<std::string> dtypes;
   for (const auto& p : tensor_pieces(c)) {
@@ -169,8 +175,10 @@ ImportSummary import_hf(const fs::path& from, const fs::path& output) {
     if (name == "lm_head.weight") {
       // Tied models sometimes store the head anyway: accept it only if it is the embedding.
       if (t.to_float() != weights.at("tok_emb.weight"))
-        fail("{}: lm_head.weight differs from model.embed_tokens.weight although tie_word_embeddings is true; "
-             "the model is inconsistent", where);
+        fail(
+            "{}: lm_head.weight differs from model.embed_tokens.weight although tie_word_embeddings is true; "
+            "the model is inconsistent",
+            where);
       continue;
     }
     if (name.size() > 20 && name.rfind("rotary_emb.inv_freq") == name.size() - 19) continue;  // recomputed
@@ -208,7 +216,8 @@ ImportSummary import_hf(const fs::path& from, const fs::path& output) {
   std::ostringstream rng;
   rng << std::mt19937_64(0);
   d.state.rng = rng.str();
-  for (const auto& spec : model::parameter_layout(c)) d.weights.push_back({spec.name, spec.shape, weights.at(spec.name).data()});
+  for (const auto& spec : model::parameter_layout(c))
+    d.weights.push_back({spec.name, spec.shape, weights.at(spec.name).data()});
   io::save_checkpoint(s.checkpoint, d);
   write_file_durably(s.deck, deck.str());
   return s;

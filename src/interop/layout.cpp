@@ -25,17 +25,26 @@ std::vector<TensorPiece> tensor_pieces(const model::ModelConfig& c) {
     const char* gguf_names[3] = {"attn_q", "attn_k", "attn_v"};
     std::int64_t row0 = 0;
     for (int k = 0; k < 3; ++k) {
-      p.push_back({fmt::format("{}self_attn.{}.weight", hf, hf_names[k]), fmt::format("{}{}.weight", g, gguf_names[k]),
-                   h + "attn.qkv.weight", row0, {rows[k], C}, heads[k]});
+      p.push_back({fmt::format("{}self_attn.{}.weight", hf, hf_names[k]),
+                   fmt::format("{}{}.weight", g, gguf_names[k]),
+                   h + "attn.qkv.weight",
+                   row0,
+                   {rows[k], C},
+                   heads[k]});
       if (c.bias)
-        p.push_back({fmt::format("{}self_attn.{}.bias", hf, hf_names[k]), fmt::format("{}{}.bias", g, gguf_names[k]),
-                     h + "attn.qkv.bias", row0, {rows[k]}, heads[k]});
+        p.push_back({fmt::format("{}self_attn.{}.bias", hf, hf_names[k]),
+                     fmt::format("{}{}.bias", g, gguf_names[k]),
+                     h + "attn.qkv.bias",
+                     row0,
+                     {rows[k]},
+                     heads[k]});
       row0 += rows[k];
     }
     auto linear = [&](const std::string& hf_name, const std::string& gguf_name, const std::string& hermes_name,
                       std::int64_t out, std::int64_t in) {
       p.push_back({hf + hf_name + ".weight", g + gguf_name + ".weight", h + hermes_name + ".weight", 0, {out, in}, 0});
-      if (c.bias) p.push_back({hf + hf_name + ".bias", g + gguf_name + ".bias", h + hermes_name + ".bias", 0, {out}, 0});
+      if (c.bias)
+        p.push_back({hf + hf_name + ".bias", g + gguf_name + ".bias", h + hermes_name + ".bias", 0, {out}, 0});
     };
     linear("self_attn.o_proj", "attn_output", "attn.proj", C, C);
     p.push_back({hf + "post_attention_layernorm.weight", g + "ffn_norm.weight", h + "ffn_norm.weight", 0, {C}, 0});
@@ -49,21 +58,24 @@ std::vector<TensorPiece> tensor_pieces(const model::ModelConfig& c) {
 
 void check_exportable(const model::ModelConfig& c, const std::string& source) {
   if (c.ffn != model::Ffn::swiglu)
-    fail("{}: model.ffn = \"gelu\" (RMSNorm + non-gated GELU + RoPE) matches no transformers or llama.cpp "
-         "architecture, so no exported file would compute this model; train an exportable model with "
-         "model.ffn = \"swiglu\" (presets llama-small, agentic-50m)",
-         source);
+    fail(
+        "{}: model.ffn = \"gelu\" (RMSNorm + non-gated GELU + RoPE) matches no transformers or llama.cpp "
+        "architecture, so no exported file would compute this model; train an exportable model with "
+        "model.ffn = \"swiglu\" (presets llama-small, agentic-50m)",
+        source);
   if (c.smear)
-    fail("{}: model.smear (the token shift) is in no transformers or llama.cpp architecture, so no exported file "
-         "would compute this model; export a model trained with model.smear = false",
-         source);
+    fail(
+        "{}: model.smear (the token shift) is in no transformers or llama.cpp architecture, so no exported file "
+        "would compute this model; export a model trained with model.smear = false",
+        source);
 }
 
 void require_end_of_text(const VocabInfo& v, const std::string& source) {
   if (v.end_id < 0)
-    fail("{}: the checkpoint's tokenizer has no <|endoftext|> token nor one that plays it ({}), and exports "
-         "need an end of text; train with hermes's default tokenizer.special_tokens",
-         source, fmt::join(tokenizer::kForeignEndOfText, ", "));
+    fail(
+        "{}: the checkpoint's tokenizer has no <|endoftext|> token nor one that plays it ({}), and exports "
+        "need an end of text; train with hermes's default tokenizer.special_tokens",
+        source, fmt::join(tokenizer::kForeignEndOfText, ", "));
 }
 
 CheckpointWeights read_checkpoint_weights(const fs::path& checkpoint) {
@@ -87,8 +99,8 @@ std::vector<float> slice_rows(const std::vector<float>& t, std::int64_t row0, st
 }
 
 namespace {
-std::vector<float> reorder_rope_rows(const std::vector<float>& w, std::int64_t heads, std::int64_t D,
-                                     std::int64_t cols, bool forward) {
+std::vector<float> reorder_rope_rows(const std::vector<float>& w, std::int64_t heads, std::int64_t D, std::int64_t cols,
+                                     bool forward) {
   HERMES_ASSERT(static_cast<std::int64_t>(w.size()) == heads * D * cols && D % 2 == 0);
   std::vector<float> out(w.size());
   const std::int64_t half = D / 2;
@@ -103,10 +115,12 @@ std::vector<float> reorder_rope_rows(const std::vector<float>& w, std::int64_t h
 }
 }  // namespace
 
-std::vector<float> permute_rope_rows(const std::vector<float>& w, std::int64_t heads, std::int64_t D, std::int64_t cols) {
+std::vector<float> permute_rope_rows(const std::vector<float>& w, std::int64_t heads, std::int64_t D,
+                                     std::int64_t cols) {
   return reorder_rope_rows(w, heads, D, cols, true);
 }
-std::vector<float> unpermute_rope_rows(const std::vector<float>& w, std::int64_t heads, std::int64_t D, std::int64_t cols) {
+std::vector<float> unpermute_rope_rows(const std::vector<float>& w, std::int64_t heads, std::int64_t D,
+                                       std::int64_t cols) {
   return reorder_rope_rows(w, heads, D, cols, false);
 }
 
@@ -156,7 +170,9 @@ std::string describe(const std::vector<Step>& steps) {
 // llama.cpp knows each pre-tokenizer by name and runs its own copy of the regexes; these are the
 // names whose regexes equal a HuggingFace pre-tokenizer hermes can write or load.
 std::string gguf_pre_name(const std::vector<Step>& s) {
-  auto byte_level = [](const Step& x, bool regex) { return x.type == "ByteLevel" && x.use_regex == regex && !x.prefix_space; };
+  auto byte_level = [](const Step& x, bool regex) {
+    return x.type == "ByteLevel" && x.use_regex == regex && !x.prefix_space;
+  };
   auto split = [](const Step& x, std::string_view pattern) {
     return x.type == "Split" && x.isolated && !x.invert && x.regex == pattern;
   };
@@ -192,21 +208,26 @@ VocabInfo vocab_info(const std::string& tokenizer_json, std::int64_t vocab, cons
   const json& model = j.at("model");
   for (auto it = model.at("vocab").begin(); it != model.at("vocab").end(); ++it) {
     const auto id = it.value().get<std::int64_t>();
-    if (id < 0 || id >= vocab) fail("{}: tokenizer token '{}' has id {} outside the model's vocabulary of {}", source, it.key(), id, vocab);
+    if (id < 0 || id >= vocab)
+      fail("{}: tokenizer token '{}' has id {} outside the model's vocabulary of {}", source, it.key(), id, vocab);
     v.tokens[id] = it.key();
     v.gguf_types[id] = 1;
   }
   for (const auto& a : j.value("added_tokens", json::array())) {
     const auto id = a.at("id").get<std::int64_t>();
-    if (id < 0 || id >= vocab) fail("{}: added token {} has id {} outside the model's vocabulary of {}", source, a.at("content").dump(), id, vocab);
+    if (id < 0 || id >= vocab)
+      fail("{}: added token {} has id {} outside the model's vocabulary of {}", source, a.at("content").dump(), id,
+           vocab);
     v.tokens[id] = a.at("content").get<std::string>();
     v.gguf_types[id] = a.value("special", false) ? 3 : 4;
   }
   for (std::int64_t id = 0; id < vocab; ++id)
     if (v.gguf_types[id] == 5) v.tokens[id] = fmt::format("[PAD{}]", id);
   for (const auto& m : model.value("merges", json::array())) {
-    if (m.is_string()) v.merges.push_back(m.get<std::string>());
-    else v.merges.push_back(m.at(0).get<std::string>() + " " + m.at(1).get<std::string>());
+    if (m.is_string())
+      v.merges.push_back(m.get<std::string>());
+    else
+      v.merges.push_back(m.at(0).get<std::string>() + " " + m.at(1).get<std::string>());
   }
   auto find = [&](std::string_view t) -> std::int64_t {
     for (std::int64_t id = 0; id < vocab; ++id)
@@ -223,7 +244,8 @@ VocabInfo vocab_info(const std::string& tokenizer_json, std::int64_t vocab, cons
   v.end_id = role("<|endoftext|>");
   v.pad_id = find("<|pad|>");
   if (v.pad_id < 0) v.pad_id = v.end_id;
-  v.hermes_chat_roles = role("<|system|>") >= 0 && role("<|user|>") >= 0 && role("<|assistant|>") >= 0 && role("<|tool|>") >= 0;
+  v.hermes_chat_roles =
+      role("<|system|>") >= 0 && role("<|user|>") >= 0 && role("<|assistant|>") >= 0 && role("<|tool|>") >= 0;
   std::vector<Step> steps;
   flatten(j.value("pre_tokenizer", json()), steps);
   v.gguf_pre = gguf_pre_name(steps);

@@ -69,7 +69,8 @@ void write_safetensors(const fs::path& path, const std::vector<StTensor>& tensor
   std::uint64_t offset = 0;
   for (const auto& t : tensors) {
     HERMES_ASSERT(t.bytes.size() == static_cast<std::size_t>(t.numel()) * element_size(t.dtype));
-    header[t.name] = {{"dtype", to_string(t.dtype)}, {"shape", t.shape}, {"data_offsets", {offset, offset + t.bytes.size()}}};
+    header[t.name] = {
+        {"dtype", to_string(t.dtype)}, {"shape", t.shape}, {"data_offsets", {offset, offset + t.bytes.size()}}};
     offset += t.bytes.size();
   }
   std::string text = header.dump();
@@ -77,13 +78,16 @@ void write_safetensors(const fs::path& path, const std::vector<StTensor>& tensor
   const fs::path tmp = path.string() + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) fail_environment("{}: cannot write ({}); check the folder exists and is writable", tmp.string(), std::strerror(errno));
+    if (!out)
+      fail_environment("{}: cannot write ({}); check the folder exists and is writable", tmp.string(),
+                       std::strerror(errno));
     const std::uint64_t n = text.size();
     unsigned char len[8];
     for (int i = 0; i < 8; ++i) len[i] = static_cast<unsigned char>(n >> (8 * i));
     out.write(reinterpret_cast<const char*>(len), 8);
     out.write(text.data(), static_cast<std::streamsize>(text.size()));
-    for (const auto& t : tensors) out.write(reinterpret_cast<const char*>(t.bytes.data()), static_cast<std::streamsize>(t.bytes.size()));
+    for (const auto& t : tensors)
+      out.write(reinterpret_cast<const char*>(t.bytes.data()), static_cast<std::streamsize>(t.bytes.size()));
     out.flush();
     if (!out) fail_environment("{}: write failed (disk full?); nothing was replaced", tmp.string());
   }
@@ -112,7 +116,8 @@ std::map<std::string, StTensor> read_safetensors(const fs::path& path) {
   std::uint64_t n = 0;
   for (int i = 0; i < 8; ++i) n |= static_cast<std::uint64_t>(len[i]) << (8 * i);
   if (n > size - 8 || n > (std::uint64_t{100} << 20))
-    fail("{}: header length {} does not fit the file of {} bytes; the file is truncated or not safetensors", file, n, size);
+    fail("{}: header length {} does not fit the file of {} bytes; the file is truncated or not safetensors", file, n,
+         size);
   std::string text(n, '\0');
   in.read(text.data(), static_cast<std::streamsize>(n));
   json header;
@@ -142,7 +147,8 @@ std::map<std::string, StTensor> read_safetensors(const fs::path& path) {
         fail("{}: shape {} is not a list of sizes; the header is damaged", where, e["shape"].dump());
       t.shape.push_back(d.get<std::int64_t>());
       count *= d.get<std::uint64_t>();
-      if (count > (std::uint64_t{1} << 40)) fail("{}: shape {} is implausibly large; the header is damaged", where, e["shape"].dump());
+      if (count > (std::uint64_t{1} << 40))
+        fail("{}: shape {} is implausibly large; the header is damaged", where, e["shape"].dump());
     }
     const auto begin = e["data_offsets"][0].get<std::uint64_t>(), end = e["data_offsets"][1].get<std::uint64_t>();
     if (begin > end || end > data_size)
@@ -186,16 +192,17 @@ std::map<std::string, StTensor> read_safetensors_dir(const fs::path& dir) {
       for (const auto& name : names) {
         auto t = shard.find(name);
         if (t == shard.end())
-          fail("{}: tensor '{}' is missing although {} places it there; the download is incomplete",
-               (dir / f).string(), name, index.string());
+          fail("{}: tensor '{}' is missing although {} places it there; the download is incomplete", (dir / f).string(),
+               name, index.string());
         out.emplace(name, std::move(t->second));
       }
     }
     return out;
   }
   if (!fs::exists(single))
-    fail("{}: neither model.safetensors nor model.safetensors.index.json; point --from at a HuggingFace model directory",
-         dir.string());
+    fail(
+        "{}: neither model.safetensors nor model.safetensors.index.json; point --from at a HuggingFace model directory",
+        dir.string());
   return read_safetensors(single);
 }
 

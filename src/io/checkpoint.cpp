@@ -40,9 +40,10 @@ using hdf5::check_write;
 hid_t open_checkpoint(const fs::path& path) {
   const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   if (f < 0)
-    fail("cannot open checkpoint {} as HDF5 ({}); the file is damaged or incomplete: use another checkpoint "
-         "(run.resume falls back to the newest readable one)",
-         path.string(), hdf5::message());
+    fail(
+        "cannot open checkpoint {} as HDF5 ({}); the file is damaged or incomplete: use another checkpoint "
+        "(run.resume falls back to the newest readable one)",
+        path.string(), hdf5::message());
   return f;
 }
 
@@ -56,14 +57,16 @@ void write_attr_string(hid_t obj, const char* name, const std::string& value, co
   check_write(H5Awrite(attr, type, v.data()), "H5Awrite", path);
 }
 
-template <class T> void write_attr(hid_t obj, const char* name, T value, hid_t type, const fs::path& path) {
+template <class T>
+void write_attr(hid_t obj, const char* name, T value, hid_t type, const fs::path& path) {
   H5 space(H5Screate(H5S_SCALAR), H5Sclose, "H5Screate");
   H5 attr(H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, "H5Acreate2");
   check_write(H5Awrite(attr, type, &value), "H5Awrite", path);
 }
 
 std::string read_attr_string(hid_t obj, const char* name, const fs::path& path) {
-  if (H5Aexists(obj, name) <= 0) fail("checkpoint {} lacks attribute '{}'; it is not a hermes checkpoint", path.string(), name);
+  if (H5Aexists(obj, name) <= 0)
+    fail("checkpoint {} lacks attribute '{}'; it is not a hermes checkpoint", path.string(), name);
   H5 attr(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose, "H5Aopen");
   H5 type(H5Aget_type(attr), H5Tclose, "H5Aget_type");
   const std::size_t n = H5Tget_size(type);
@@ -76,7 +79,8 @@ std::string read_attr_string(hid_t obj, const char* name, const fs::path& path) 
   return s;
 }
 
-template <class T> T read_attr(hid_t obj, const char* name, hid_t type, const fs::path& path) {
+template <class T>
+T read_attr(hid_t obj, const char* name, hid_t type, const fs::path& path) {
   if (H5Aexists(obj, name) <= 0) fail("checkpoint {} lacks attribute '{}' in /state", path.string(), name);
   H5 attr(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose, "H5Aopen");
   T v{};
@@ -93,8 +97,8 @@ void write_tensor(hid_t parent, const std::string& name, const std::vector<std::
   H5 space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose, "H5Screate_simple");
   H5 lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose, "H5Pcreate");
   check(H5Pset_create_intermediate_group(lcpl, 1), "H5Pset_create_intermediate_group", path);
-  const auto dcpl = hdf5::checksummed_layout(static_cast<int>(dims.size()), dims.data(), sizeof(float),
-                                             kTensorChunkBytes, path);
+  const auto dcpl =
+      hdf5::checksummed_layout(static_cast<int>(dims.size()), dims.data(), sizeof(float), kTensorChunkBytes, path);
   H5 ds(H5Dcreate2(parent, name.c_str(), H5T_IEEE_F32LE, space, lcpl, dcpl, H5P_DEFAULT), H5Dclose, "H5Dcreate2");
   check_write(H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "H5Dwrite", path);
 }
@@ -121,13 +125,15 @@ void read_tensor(hid_t parent, const std::string& group, const TensorRef& t, con
          path.string(), where, fmt::join(dims, ", "), fmt::join(t.shape, ", "));
   hdf5::warn_if_unchecked(ds, path, "a checkpoint saved by this hermes has them");
   if (!hdf5::chunks_within_file(ds, path))
-    fail("checkpoint {}: tensor '{}' records a chunk outside the file; the file is damaged: resume falls back to an "
-         "earlier checkpoint, or restore this one from a copy",
-         path.string(), where);
+    fail(
+        "checkpoint {}: tensor '{}' records a chunk outside the file; the file is damaged: resume falls back to an "
+        "earlier checkpoint, or restore this one from a copy",
+        path.string(), where);
   if (H5Dread(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data) < 0)
-    fail("checkpoint {}: tensor '{}' cannot be read ({}); the file is damaged: resume falls back to an earlier "
-         "checkpoint, or restore this one from a copy",
-         path.string(), where, hdf5::message());
+    fail(
+        "checkpoint {}: tensor '{}' cannot be read ({}); the file is damaged: resume falls back to an earlier "
+        "checkpoint, or restore this one from a copy",
+        path.string(), where, hdf5::message());
 }
 
 }  // namespace
@@ -174,10 +180,11 @@ void check_free_space(const fs::path& path, const CheckpointData& d) {
   std::error_code ec;
   const auto space = fs::space(path.parent_path().empty() ? fs::path(".") : path.parent_path(), ec);
   if (!ec && space.available < need)
-    fail_environment("checkpoint {} needs about {:.1f} MiB but {} has {:.1f} MiB free; free space or set checkpoint.dir "
-         "elsewhere (the earlier checkpoints and `latest` are untouched)",
-         path.string(), static_cast<double>(need) / (1 << 20), path.parent_path().string(),
-         static_cast<double>(space.available) / (1 << 20));
+    fail_environment(
+        "checkpoint {} needs about {:.1f} MiB but {} has {:.1f} MiB free; free space or set checkpoint.dir "
+        "elsewhere (the earlier checkpoints and `latest` are untouched)",
+        path.string(), static_cast<double>(need) / (1 << 20), path.parent_path().string(),
+        static_cast<double>(space.available) / (1 << 20));
 }
 }  // namespace
 
@@ -252,8 +259,10 @@ model::ModelConfig model_from_json(const std::string& text, const fs::path& path
 // number, and a random-number state the generator accepts (or none).
 void check_state(const TrainState& s, const fs::path& path) {
   if (s.step < 0 || s.tokens_seen < 0)
-    fail("checkpoint {}: /state holds step {} and tokens_seen {}; they cannot be negative: the checkpoint is "
-         "damaged, use another", path.string(), s.step, s.tokens_seen);
+    fail(
+        "checkpoint {}: /state holds step {} and tokens_seen {}; they cannot be negative: the checkpoint is "
+        "damaged, use another",
+        path.string(), s.step, s.tokens_seen);
   if (std::isnan(s.best_val_loss))
     fail("checkpoint {}: /state best_val_loss is not a number; the checkpoint is damaged, use another", path.string());
   if (s.rng.empty()) return;  // written without training (an import, a test model): no state
@@ -300,21 +309,25 @@ void check_checkpoint(const fs::path& path, const CheckpointData& into, bool loa
   const auto h = read_checkpoint_header(path);
   // The shape must match field by field; name the first difference.
   const auto a = nlohmann::json::parse(model_json(h.model)), b = nlohmann::json::parse(model_json(into.model));
-  for (const char* key : {"vocab_size", "n_layer", "n_embd", "n_head", "n_kv_head", "ffn_hidden", "ffn", "bias", "smear"}) {
+  for (const char* key :
+       {"vocab_size", "n_layer", "n_embd", "n_head", "n_kv_head", "ffn_hidden", "ffn", "bias", "smear"}) {
     if (a.at(key) != b.at(key))
-      fail("checkpoint {} was trained with model.{} = {}, but the deck's model has {} = {}; use the "
-           "checkpoint's deck or start a new run",
-           path.string(), key, a.at(key).dump(), key, b.at(key).dump());
+      fail(
+          "checkpoint {} was trained with model.{} = {}, but the deck's model has {} = {}; use the "
+          "checkpoint's deck or start a new run",
+          path.string(), key, a.at(key).dump(), key, b.at(key).dump());
   }
   if (!into.tokenizer_fingerprint.empty() && !h.tokenizer_fingerprint.empty() &&
       h.tokenizer_fingerprint != into.tokenizer_fingerprint)
-    fail("checkpoint {} was trained with tokenizer fingerprint {}, but {} has fingerprint {}; use the "
-         "tokenizer the checkpoint was trained with",
-         path.string(), h.tokenizer_fingerprint, "the deck's tokenizer", into.tokenizer_fingerprint);
+    fail(
+        "checkpoint {} was trained with tokenizer fingerprint {}, but {} has fingerprint {}; use the "
+        "tokenizer the checkpoint was trained with",
+        path.string(), h.tokenizer_fingerprint, "the deck's tokenizer", into.tokenizer_fingerprint);
   if (load_optim && h.optimizer != into.optimizer)
-    fail("checkpoint {} holds {} optimizer state, but the deck asks for optim.name = {}; resume with "
-         "the same optimizer",
-         path.string(), h.optimizer, into.optimizer);
+    fail(
+        "checkpoint {} holds {} optimizer state, but the deck asks for optim.name = {}; resume with "
+        "the same optimizer",
+        path.string(), h.optimizer, into.optimizer);
 }
 
 void load_checkpoint(const fs::path& path, CheckpointData& into, bool load_optim) {
@@ -370,12 +383,14 @@ std::filesystem::path checkpoint_to_use(const deck::Deck& d) {
     std::ifstream(dir / "latest") >> name;
     // `latest` names a file of its folder; anything else is damage.
     if (name.empty() || name.size() > 255 || name.find('/') != std::string::npos || name == "." || name == "..")
-      fail("{}: {} does not name a checkpoint file of that folder; set generate.checkpoint to the checkpoint to "
-           "use", d.where("checkpoint.dir"), (dir / "latest").string());
+      fail(
+          "{}: {} does not name a checkpoint file of that folder; set generate.checkpoint to the checkpoint to "
+          "use",
+          d.where("checkpoint.dir"), (dir / "latest").string());
     return dir / name;
   }
-  fail("{}: no checkpoint in {} (neither final.h5 nor latest); run the pretrain stage first",
-       d.where("checkpoint.dir"), dir.string());
+  fail("{}: no checkpoint in {} (neither final.h5 nor latest); run the pretrain stage first", d.where("checkpoint.dir"),
+       dir.string());
 }
 
 }  // namespace hermes::io

@@ -16,9 +16,8 @@ struct PresetEntry {
   std::int64_t reference_vocab;
 };
 
-ModelConfig make(const char* name, std::int64_t layers, std::int64_t width, std::int64_t heads,
-                 std::int64_t kv_heads, std::int64_t ffn_hidden, std::int64_t context, Ffn ffn,
-                 bool bias) {
+ModelConfig make(const char* name, std::int64_t layers, std::int64_t width, std::int64_t heads, std::int64_t kv_heads,
+                 std::int64_t ffn_hidden, std::int64_t context, Ffn ffn, bool bias) {
   ModelConfig c;
   c.preset = name;
   c.n_layer = layers;
@@ -52,8 +51,8 @@ const PresetEntry& find(const std::string& name) {
     if (n == name) return e;
   const auto& names = preset_names();
   const std::string hint = closest_match(name, names);
-  fail("unknown model preset '{}'{}; presets: {}", name,
-       hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint), join(names, ", "));
+  fail("unknown model preset '{}'{}; presets: {}", name, hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint),
+       join(names, ", "));
 }
 
 }  // namespace
@@ -95,19 +94,21 @@ void validate(const ModelConfig& c) {
   within("n_kv_head", c.n_kv_head, 1, 1024);
   within("ffn_hidden", c.ffn_hidden, 1, std::int64_t{1} << 20);
   within("context_length", c.context_length, 1, std::int64_t{1} << 24);
-  if (!(c.rope_theta > 0) || !std::isfinite(c.rope_theta)) fail("model: rope_theta = {} must be a positive number", c.rope_theta);
-  if (!(c.norm_eps > 0) || !std::isfinite(c.norm_eps)) fail("model: norm_eps = {} must be a positive number", c.norm_eps);
-  if (!(c.init_std >= 0) || !std::isfinite(c.init_std)) fail("model: init_std = {} must be a non-negative number", c.init_std);
+  if (!(c.rope_theta > 0) || !std::isfinite(c.rope_theta))
+    fail("model: rope_theta = {} must be a positive number", c.rope_theta);
+  if (!(c.norm_eps > 0) || !std::isfinite(c.norm_eps))
+    fail("model: norm_eps = {} must be a positive number", c.norm_eps);
+  if (!(c.init_std >= 0) || !std::isfinite(c.init_std))
+    fail("model: init_std = {} must be a non-negative number", c.init_std);
   if (c.n_embd % c.n_head != 0)
-    fail("model: n_embd = {} is not divisible by n_head = {}; choose n_head dividing the width",
-         c.n_embd, c.n_head);
+    fail("model: n_embd = {} is not divisible by n_head = {}; choose n_head dividing the width", c.n_embd, c.n_head);
   if (c.head_dim() % 2 != 0)
-    fail("model: head dimension n_embd / n_head = {} is odd; RoPE rotates pairs, so it must be even",
-         c.head_dim());
+    fail("model: head dimension n_embd / n_head = {} is odd; RoPE rotates pairs, so it must be even", c.head_dim());
   if (c.n_kv_head > c.n_head || c.n_head % c.n_kv_head != 0)
-    fail("model: n_kv_head = {} must divide n_head = {} (grouped-query attention shares each KV head "
-         "among n_head / n_kv_head query heads)",
-         c.n_kv_head, c.n_head);
+    fail(
+        "model: n_kv_head = {} must divide n_head = {} (grouped-query attention shares each KV head "
+        "among n_head / n_kv_head query heads)",
+        c.n_kv_head, c.n_head);
   if (c.vocab_size < 256) fail("model: vocab_size = {} is below the 256 byte tokens", c.vocab_size);
 }
 
@@ -185,8 +186,8 @@ Precision parse_precision(const std::string& name) {
 
 std::string to_string(Precision p) { return p == Precision::fp32 ? "fp32" : "bf16"; }
 
-MemoryEstimate training_memory(const ModelConfig& c, std::int64_t batch, std::int64_t seq_len,
-                               Precision precision, bool muon) {
+MemoryEstimate training_memory(const ModelConfig& c, std::int64_t batch, std::int64_t seq_len, Precision precision,
+                               bool muon) {
   const double e = precision == Precision::fp32 ? 4.0 : 2.0;  // activation/weight element bytes
   MemoryEstimate m;
   const auto layout = parameter_layout(c);
@@ -226,9 +227,10 @@ MemoryEstimate training_memory(const ModelConfig& c, std::int64_t batch, std::in
 void check_token_ids(const std::int32_t* inputs, const std::int32_t* targets, std::int64_t n, std::int64_t vocab) {
   for (std::int64_t i = 0; i < n; ++i)
     if (inputs[i] < 0 || inputs[i] >= vocab || targets[i] < 0 || targets[i] >= vocab)
-      fail("token id {} at position {} is outside the model's vocabulary of {}; the data was "
-           "prepared with another tokenizer or model.vocab_size is too small",
-           inputs[i] < 0 || inputs[i] >= vocab ? inputs[i] : targets[i], i, vocab);
+      fail(
+          "token id {} at position {} is outside the model's vocabulary of {}; the data was "
+          "prepared with another tokenizer or model.vocab_size is too small",
+          inputs[i] < 0 || inputs[i] >= vocab ? inputs[i] : targets[i], i, vocab);
 }
 
 void check_doc_starts(const std::int32_t* doc_start, std::int64_t batch, std::int64_t seq_len) {
@@ -236,9 +238,10 @@ void check_doc_starts(const std::int32_t* doc_start, std::int64_t batch, std::in
     for (std::int64_t t = 0; t < seq_len; ++t) {
       const std::int32_t s = doc_start[b * seq_len + t];
       if (s < 0 || s > t || (t > 0 && s < doc_start[b * seq_len + t - 1]))
-        fail("document start {} at position {} of window {} is outside [previous start, {}]; the batch's document "
-             "starts are damaged",
-             s, t, b, t);
+        fail(
+            "document start {} at position {} of window {} is outside [previous start, {}]; the batch's document "
+            "starts are damaged",
+            s, t, b, t);
     }
 }
 

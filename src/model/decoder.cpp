@@ -26,7 +26,11 @@ void assign_positions(const ModelConfig& c, const std::vector<std::int32_t>& slo
 
 template <class T>
 Decoder<T>::Decoder(const ModelConfig& c, Index max_slots, Index max_rows)
-    : config_(c), S_(max_slots), max_rows_(max_rows), L_(c.context_length), len_(max_slots, 0),
+    : config_(c),
+      S_(max_slots),
+      max_rows_(max_rows),
+      L_(c.context_length),
+      len_(max_slots, 0),
       last_token_(max_slots, 0) {
   validate(c);
   for (const auto& spec : parameter_layout(c)) {
@@ -46,7 +50,8 @@ Decoder<T>::Decoder(const ModelConfig& c, Index max_slots, Index max_rows)
   ops::rope_table(rope_cos_.data(), rope_sin_.data(), L_, c.head_dim(), c.rope_theta);
 }
 
-template <class T> std::int64_t Decoder<T>::param_offset(const std::string& name) const {
+template <class T>
+std::int64_t Decoder<T>::param_offset(const std::string& name) const {
   for (const auto& [n, o] : offsets_)
     if (n == name) return o;
   return -1;
@@ -59,8 +64,8 @@ const T* Decoder<T>::forward(const std::vector<std::int32_t>& slots, const std::
   const Index R = static_cast<Index>(tokens.size());
   pos_.resize(R);
   assign_positions(c, slots, tokens, last_only, max_rows_, len_, pos_.data());
-  const Index C = c.n_embd, F = c.ffn_hidden, Q = c.qkv_dim(), H = c.n_head, KVH = c.n_kv_head,
-              D = c.head_dim(), V = c.vocab_size, layer_cache = S_ * L_ * KVH * D;
+  const Index C = c.n_embd, F = c.ffn_hidden, Q = c.qkv_dim(), H = c.n_head, KVH = c.n_kv_head, D = c.head_dim(),
+              V = c.vocab_size, layer_cache = S_ * L_ * KVH * D;
   T* w = work_.data();
   T* x = w;
   T* h = x + max_rows_ * C;
@@ -124,7 +129,8 @@ const T* Decoder<T>::forward(const std::vector<std::int32_t>& slots, const std::
   return logits;
 }
 
-template <class T> const T* Decoder<T>::prefill(Index slot, const std::vector<std::int32_t>& tokens) {
+template <class T>
+const T* Decoder<T>::prefill(Index slot, const std::vector<std::int32_t>& tokens) {
   const std::vector<std::int32_t> slots(tokens.size(), static_cast<std::int32_t>(slot));
   return forward(slots, tokens, true);
 }

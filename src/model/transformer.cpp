@@ -15,8 +15,8 @@ Transformer<T>::Transformer(const ModelConfig& c, Index batch, Index seq_len)
     : config_(c), B_(batch), T_(seq_len), N_(batch * seq_len) {
   validate(c);
   if (seq_len > c.context_length)
-    fail("train.seq_len = {} exceeds model.context_length = {}; lower seq_len or raise context_length",
-         seq_len, c.context_length);
+    fail("train.seq_len = {} exceeds model.context_length = {}; lower seq_len or raise context_length", seq_len,
+         c.context_length);
   slots_ = contiguous_slots(c);
   n_params_ = contiguous_size(slots_);
   {
@@ -84,13 +84,15 @@ Transformer<T>::Transformer(const ModelConfig& c, Index batch, Index seq_len)
   ops::rope_table(act(rope_cos_), act(rope_sin_), T_, c.head_dim(), c.rope_theta);
 }
 
-template <class T> const ParamSlot& Transformer<T>::slot(const std::string& name) const {
+template <class T>
+const ParamSlot& Transformer<T>::slot(const std::string& name) const {
   for (const auto& s : slots_)
     if (s.spec.name == name) return s;
   fail("internal: no parameter named '{}'", name);
 }
 
-template <class T> std::size_t Transformer<T>::activation_bytes() const {
+template <class T>
+std::size_t Transformer<T>::activation_bytes() const {
   return static_cast<std::size_t>(act_elems_) * sizeof(T) + static_cast<std::size_t>(2 * N_) * 4;
 }
 
@@ -125,8 +127,8 @@ void init_parameters(const ModelConfig& config, const std::vector<ParamSlot>& sl
     // A zero gate vector starts the token shift at sigmoid(0) = 1/2 for every token.
     const bool zero = name == "smear.weight";
     const bool bias = name.size() > 5 && name.compare(name.size() - 5, 5, ".bias") == 0;
-    const bool resid = name.find("attn.proj.weight") != std::string::npos ||
-                       name.find("ffn.down.weight") != std::string::npos;
+    const bool resid =
+        name.find("attn.proj.weight") != std::string::npos || name.find("ffn.down.weight") != std::string::npos;
     std::normal_distribution<double> dist(0.0, resid ? std_res : std0);
     for (std::int64_t i = 0; i < s.spec.numel(); ++i)
       p[s.offset + i] = norm ? T(1) : (bias || zero) ? T(0) : static_cast<T>(dist(rng));
@@ -135,16 +137,18 @@ void init_parameters(const ModelConfig& config, const std::vector<ParamSlot>& sl
 template void init_parameters<float>(const ModelConfig&, const std::vector<ParamSlot>&, std::uint64_t, float*);
 template void init_parameters<double>(const ModelConfig&, const std::vector<ParamSlot>&, std::uint64_t, double*);
 
-template <class T> void Transformer<T>::zero_grads() { Kokkos::deep_copy(grads_, T(0)); }
+template <class T>
+void Transformer<T>::zero_grads() {
+  Kokkos::deep_copy(grads_, T(0));
+}
 
 template <class T>
-backend::host::CrossEntropyStats Transformer<T>::forward(const std::int32_t* inputs,
-                                                         const std::int32_t* targets,
+backend::host::CrossEntropyStats Transformer<T>::forward(const std::int32_t* inputs, const std::int32_t* targets,
                                                          const std::uint8_t* mask, bool want_grad,
                                                          const std::int32_t* doc_start) {
   const auto& c = config_;
-  const Index C = c.n_embd, F = c.ffn_hidden, Q = c.qkv_dim(), H = c.n_head, KVH = c.n_kv_head,
-              D = c.head_dim(), V = c.vocab_size;
+  const Index C = c.n_embd, F = c.ffn_hidden, Q = c.qkv_dim(), H = c.n_head, KVH = c.n_kv_head, D = c.head_dim(),
+              V = c.vocab_size;
   const T* p = params();
   check_token_ids(inputs, targets, N_, V);
   std::int32_t* tok = tokens_.data();
@@ -187,14 +191,15 @@ backend::host::CrossEntropyStats Transformer<T>::forward(const std::int32_t* inp
   }
   ops::rmsnorm_forward(act(lnf_), act(rstdf_), act(res_final_), p + lnf_w_, N_, C, c.norm_eps);
   ops::linear_forward(act(logits_), act(lnf_), p + wte_, static_cast<const T*>(nullptr), N_, C, V);
-  return ops::cross_entropy_forward_backward(act(logits_), act(row_loss_), row_correct_.data(), targets,
-                                             mask, N_, V, T(1), want_grad);
+  return ops::cross_entropy_forward_backward(act(logits_), act(row_loss_), row_correct_.data(), targets, mask, N_, V,
+                                             T(1), want_grad);
 }
 
-template <class T> void Transformer<T>::backward(const GradReady& ready) {
+template <class T>
+void Transformer<T>::backward(const GradReady& ready) {
   const auto& c = config_;
-  const Index C = c.n_embd, F = c.ffn_hidden, Q = c.qkv_dim(), H = c.n_head, KVH = c.n_kv_head,
-              D = c.head_dim(), V = c.vocab_size;
+  const Index C = c.n_embd, F = c.ffn_hidden, Q = c.qkv_dim(), H = c.n_head, KVH = c.n_kv_head, D = c.head_dim(),
+              V = c.vocab_size;
   const T* p = params();
   T* g = grads();
   auto gb = [&](Index o) { return o < 0 ? nullptr : g + o; };

@@ -7,8 +7,8 @@
 
 namespace hermes::optim {
 
-using backend::host::Range;
 using backend::host::k_sqrt;
+using backend::host::Range;
 
 double lr_factor(std::int64_t step, std::int64_t total, std::int64_t warmup, double min_ratio, bool cosine) {
   if (warmup > 0 && step < warmup) return static_cast<double>(step + 1) / static_cast<double>(warmup);
@@ -19,26 +19,29 @@ double lr_factor(std::int64_t step, std::int64_t total, std::int64_t warmup, dou
 
 double global_norm(const float* g, std::int64_t n) {
   double sum = 0;
-  Kokkos::parallel_reduce("optim::grad_norm", Range(0, n),
-                          KOKKOS_LAMBDA(const std::int64_t i, double& acc) {
-                            acc += static_cast<double>(g[i]) * static_cast<double>(g[i]);
-                          },
-                          sum);
+  Kokkos::parallel_reduce(
+      "optim::grad_norm", Range(0, n),
+      KOKKOS_LAMBDA(const std::int64_t i, double& acc) {
+        acc += static_cast<double>(g[i]) * static_cast<double>(g[i]);
+      },
+      sum);
   return std::sqrt(sum);
 }
 
 void scale(float* v, std::int64_t n, float f) {
-  Kokkos::parallel_for("optim::scale", Range(0, n), KOKKOS_LAMBDA(const std::int64_t i) { v[i] *= f; });
+  Kokkos::parallel_for(
+      "optim::scale", Range(0, n), KOKKOS_LAMBDA(const std::int64_t i) { v[i] *= f; });
 }
 
 bool all_finite(const float* v, std::int64_t n) {
   std::int64_t bad = 0;
-  Kokkos::parallel_reduce("optim::finite_check", Range(0, n),
-                          KOKKOS_LAMBDA(const std::int64_t i, std::int64_t& acc) {
-                            const float x = v[i];
-                            acc += (x - x != 0.0f) ? 1 : 0;  // NaN and Inf give NaN here
-                          },
-                          bad);
+  Kokkos::parallel_reduce(
+      "optim::finite_check", Range(0, n),
+      KOKKOS_LAMBDA(const std::int64_t i, std::int64_t& acc) {
+        const float x = v[i];
+        acc += (x - x != 0.0f) ? 1 : 0;  // NaN and Inf give NaN here
+      },
+      bad);
   return bad == 0;
 }
 
@@ -93,21 +96,21 @@ void Optimizer::update(float* params, const float* grads, std::int64_t step, dou
     const float* g = grads + off;
     float* m = m_.data() + e.m_off;
     if (e.muon) {
-      muon_update(p, g, m, e.slot->spec.shape[0], e.slot->spec.shape[1], s_.muon_lr * lr_factor,
-                  e.slot->spec.decays);
+      muon_update(p, g, m, e.slot->spec.shape[0], e.slot->spec.shape[1], s_.muon_lr * lr_factor, e.slot->spec.decays);
       continue;
     }
     float* v = v_.data() + e.v_off;
     const float lrf = static_cast<float>(lr);
     const float decay = e.slot->spec.decays ? static_cast<float>(1.0 - lr * s_.weight_decay) : 1.0f;
-    Kokkos::parallel_for("adamw::update", Range(0, n), KOKKOS_LAMBDA(const Index i) {
-      const float gi = g[i];
-      const float mi = b1 * m[i] + (1.0f - b1) * gi;
-      const float vi = b2 * v[i] + (1.0f - b2) * gi * gi;
-      m[i] = mi;
-      v[i] = vi;
-      p[i] = p[i] * decay - lrf * (mi / c1) / (k_sqrt(vi / c2) + eps);
-    });
+    Kokkos::parallel_for(
+        "adamw::update", Range(0, n), KOKKOS_LAMBDA(const Index i) {
+          const float gi = g[i];
+          const float mi = b1 * m[i] + (1.0f - b1) * gi;
+          const float vi = b2 * v[i] + (1.0f - b2) * gi * gi;
+          m[i] = mi;
+          v[i] = vi;
+          p[i] = p[i] * decay - lrf * (mi / c1) / (k_sqrt(vi / c2) + eps);
+        });
   }
 }
 
@@ -121,40 +124,49 @@ void Optimizer::muon_update(float* p, const float* g, float* mom, Index rows, In
   float* x2 = x2_.data();
   float* A = a_.data();
   float* Bm = b_.data();
-  Kokkos::parallel_for("muon::nesterov", Range(0, n), KOKKOS_LAMBDA(const Index i) {
-    const float mi = mu * mom[i] + g[i];
-    mom[i] = mi;
-    x2[i] = g[i] + mu * mi;
-  });
+  Kokkos::parallel_for(
+      "muon::nesterov", Range(0, n), KOKKOS_LAMBDA(const Index i) {
+        const float mi = mu * mom[i] + g[i];
+        mom[i] = mi;
+        x2[i] = g[i] + mu * mi;
+      });
   const bool tall = rows > cols;
   const Index r = tall ? cols : rows, k = tall ? rows : cols;
   if (tall) {
-    Kokkos::parallel_for("muon::transpose", Range(0, rows), KOKKOS_LAMBDA(const Index i) {
-      for (Index j = 0; j < cols; ++j) x[j * rows + i] = x2[i * cols + j];
-    });
+    Kokkos::parallel_for(
+        "muon::transpose", Range(0, rows), KOKKOS_LAMBDA(const Index i) {
+          for (Index j = 0; j < cols; ++j) x[j * rows + i] = x2[i * cols + j];
+        });
   } else {
-    Kokkos::deep_copy(Kokkos::subview(x_, std::make_pair(Index{0}, n)), Kokkos::subview(x2_, std::make_pair(Index{0}, n)));
+    Kokkos::deep_copy(Kokkos::subview(x_, std::make_pair(Index{0}, n)),
+                      Kokkos::subview(x2_, std::make_pair(Index{0}, n)));
   }
   double ss = 0;
-  Kokkos::parallel_reduce("muon::norm", Range(0, n),
-                          KOKKOS_LAMBDA(const Index i, double& acc) { acc += static_cast<double>(x[i]) * x[i]; }, ss);
+  Kokkos::parallel_reduce(
+      "muon::norm", Range(0, n), KOKKOS_LAMBDA(const Index i, double& acc) { acc += static_cast<double>(x[i]) * x[i]; },
+      ss);
   const float inv = static_cast<float>(1.0 / (std::sqrt(ss) + 1e-7));
-  Kokkos::parallel_for("muon::normalize", Range(0, n), KOKKOS_LAMBDA(const Index i) { x[i] *= inv; });
+  Kokkos::parallel_for(
+      "muon::normalize", Range(0, n), KOKKOS_LAMBDA(const Index i) { x[i] *= inv; });
   const float qa = 3.4445f, qb = -4.7750f, qc = 2.0315f;
   for (std::int64_t it = 0; it < s_.ns_steps; ++it) {
-    h::gemm<float>(false, true, r, r, k, 1.0f, x, k, x, k, 0.0f, A, r);   // A = X X^T
-    h::gemm<float>(false, false, r, r, r, qc, A, r, A, r, 0.0f, Bm, r);   // B = c A A
-    Kokkos::parallel_for("muon::poly", Range(0, r * r), KOKKOS_LAMBDA(const Index i) { Bm[i] += qb * A[i]; });
-    Kokkos::deep_copy(Kokkos::subview(x2_, std::make_pair(Index{0}, n)), Kokkos::subview(x_, std::make_pair(Index{0}, n)));
+    h::gemm<float>(false, true, r, r, k, 1.0f, x, k, x, k, 0.0f, A, r);  // A = X X^T
+    h::gemm<float>(false, false, r, r, r, qc, A, r, A, r, 0.0f, Bm, r);  // B = c A A
+    Kokkos::parallel_for(
+        "muon::poly", Range(0, r * r), KOKKOS_LAMBDA(const Index i) { Bm[i] += qb * A[i]; });
+    Kokkos::deep_copy(Kokkos::subview(x2_, std::make_pair(Index{0}, n)),
+                      Kokkos::subview(x_, std::make_pair(Index{0}, n)));
     h::gemm<float>(false, false, r, k, r, 1.0f, Bm, r, x2, k, qa, x, k);  // X = a X + B X
   }
-  const float step = static_cast<float>(lr * std::sqrt(std::max(1.0, static_cast<double>(rows) / static_cast<double>(cols))));
+  const float step =
+      static_cast<float>(lr * std::sqrt(std::max(1.0, static_cast<double>(rows) / static_cast<double>(cols))));
   const float d = decay ? static_cast<float>(1.0 - lr * s_.weight_decay) : 1.0f;
-  Kokkos::parallel_for("muon::apply", Range(0, n), KOKKOS_LAMBDA(const Index i) {
-    const Index row = i / cols, col = i % cols;
-    const float o = tall ? x[col * rows + row] : x[i];
-    p[i] = p[i] * d - step * o;
-  });
+  Kokkos::parallel_for(
+      "muon::apply", Range(0, n), KOKKOS_LAMBDA(const Index i) {
+        const Index row = i / cols, col = i % cols;
+        const float o = tall ? x[col * rows + row] : x[i];
+        p[i] = p[i] * d - step * o;
+      });
 }
 
 }  // namespace hermes::optim

@@ -37,7 +37,8 @@ std::vector<EvalConversation> tool_eval_set(const deck::Deck& d, bool paraphrase
   if (d.eval.tool_eval_file.empty() || paraphrased) {
     const auto seed = data::derive_seed(static_cast<std::uint64_t>(d.run.seed), "synth");
     for (std::size_t i = 0; i < max; ++i) {
-      const auto j = paraphrased ? data::synth_paraphrased_conversation(seed, i) : data::synth_heldout_conversation(seed, i);
+      const auto j =
+          paraphrased ? data::synth_paraphrased_conversation(seed, i) : data::synth_heldout_conversation(seed, i);
       out.push_back({tokenizer::conversation_from_sharegpt(j.dump(), "held-out " + std::to_string(i)),
                      j.value("scenario_category", "unlabelled")});
     }
@@ -47,8 +48,10 @@ std::vector<EvalConversation> tool_eval_set(const deck::Deck& d, bool paraphrase
   reject_special_file(path, "give a ShareGPT JSONL file to eval.tool_eval_file");
   std::ifstream in(path, std::ios::binary);
   if (!in)
-    fail("{}: {} cannot be read; give a ShareGPT JSONL file or leave eval.tool_eval_file empty for the "
-         "synthetic held-out set", d.where("eval.tool_eval_file"), path.string());
+    fail(
+        "{}: {} cannot be read; give a ShareGPT JSONL file or leave eval.tool_eval_file empty for the "
+        "synthetic held-out set",
+        d.where("eval.tool_eval_file"), path.string());
   std::string line;
   for (std::int64_t no = 1; out.size() < max && std::getline(in, line); ++no) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
@@ -100,7 +103,8 @@ nlohmann::json agent_eval(StageContext& ctx, const std::vector<EvalConversation>
   const auto& d = ctx.deck;
   const auto& comm = ctx.comm;
   std::vector<generate::AgentCase> mine;
-  for (std::size_t i = static_cast<std::size_t>(comm.rank()); i < set.size(); i += static_cast<std::size_t>(comm.size()))
+  for (std::size_t i = static_cast<std::size_t>(comm.rank()); i < set.size();
+       i += static_cast<std::size_t>(comm.size()))
     mine.push_back({set[i].conv, set[i].category});
   std::uint64_t truncated = 0;
   std::vector<nlohmann::json> transcripts;
@@ -124,15 +128,18 @@ nlohmann::json agent_eval(StageContext& ctx, const std::vector<EvalConversation>
     report[cats[c]] = {n[0], n[1], n[2], n[3], n[4], n[5]};
   }
   for (auto& t : transcripts)  // rank r holds cases r, r + R, r + 2R, ...
-    t["case"] = static_cast<std::size_t>(comm.rank()) + t["case"].get<std::size_t>() * static_cast<std::size_t>(comm.size());
-  log::info("agent evaluation ({}): each conversation replayed with the model's own turns and tool calls executed by the "
-            "synthetic backends (at most {} turns per request; solved = the answer states every fact the reference "
-            "took from a tool, or no call where none fits){}\n{}",
-            label, d.eval.agent_max_rounds,
-            counts.back() ? fmt::format("; {} prompts truncated to the context", counts.back()) : std::string(),
-            generate::format_agent_table(report));
-  write_transcripts(d.expand(label == "paraphrased" ? "{run_dir}/agent_eval_paraphrased.jsonl" : "{run_dir}/agent_eval.jsonl"),
-                    transcripts, comm);
+    t["case"] =
+        static_cast<std::size_t>(comm.rank()) + t["case"].get<std::size_t>() * static_cast<std::size_t>(comm.size());
+  log::info(
+      "agent evaluation ({}): each conversation replayed with the model's own turns and tool calls executed by the "
+      "synthetic backends (at most {} turns per request; solved = the answer states every fact the reference "
+      "took from a tool, or no call where none fits){}\n{}",
+      label, d.eval.agent_max_rounds,
+      counts.back() ? fmt::format("; {} prompts truncated to the context", counts.back()) : std::string(),
+      generate::format_agent_table(report));
+  write_transcripts(
+      d.expand(label == "paraphrased" ? "{run_dir}/agent_eval_paraphrased.jsonl" : "{run_dir}/agent_eval.jsonl"),
+      transcripts, comm);
   auto j = generate::agent_report_json(report);
   j["prompts_truncated"] = counts.back();
   j["max_rounds"] = d.eval.agent_max_rounds;
@@ -151,7 +158,8 @@ nlohmann::json tool_eval(StageContext& ctx, generate::LoadedModel& model, const 
   std::vector<std::size_t> conv_of;
   std::vector<const std::string*> reference;
   std::vector<tokenizer::Conversation> before;
-  for (std::size_t i = static_cast<std::size_t>(comm.rank()); i < set.size(); i += static_cast<std::size_t>(comm.size())) {
+  for (std::size_t i = static_cast<std::size_t>(comm.rank()); i < set.size();
+       i += static_cast<std::size_t>(comm.size())) {
     const auto& msgs = set[i].conv.messages;
     for (std::size_t j = 0; j < msgs.size(); ++j) {
       if (tokenizer::parse_role(msgs[j].role) != tokenizer::Role::assistant) continue;
@@ -164,7 +172,8 @@ nlohmann::json tool_eval(StageContext& ctx, generate::LoadedModel& model, const 
   for (const auto& b : before) prompts.push_back(&b);
   std::uint64_t truncated = 0;
   Progress progress("tool-call evaluation (" + label + ")", "turns", static_cast<std::int64_t>(prompts.size()));
-  const auto texts = generate::greedy_turn_writer(gen, model.tok, d.generate.max_tokens, &truncated, &progress)(prompts);
+  const auto texts =
+      generate::greedy_turn_writer(gen, model.tok, d.generate.max_tokens, &truncated, &progress)(prompts);
   std::vector<std::uint64_t> counts(cats.size() * generate::kToolOutcomes, 0);
   for (std::size_t t = 0; t < texts.size(); ++t) {
     const auto o = static_cast<std::size_t>(generate::score_turn(*reference[t], texts[t]));
@@ -178,11 +187,13 @@ nlohmann::json tool_eval(StageContext& ctx, generate::LoadedModel& model, const 
   for (std::size_t c = 0; c < cats.size(); ++c)
     for (std::size_t o = 0; o < generate::kToolOutcomes; ++o)
       report[cats[c]].n[o] = counts[c * generate::kToolOutcomes + o];
-  log::info("tool-call evaluation: {} conversations ({}), {} assistant turns, greedy, max_tokens {}{}", set.size(), label,
-            report["all"].call_turns() + report["all"].plain_turns(), d.generate.max_tokens,
+  log::info("tool-call evaluation: {} conversations ({}), {} assistant turns, greedy, max_tokens {}{}", set.size(),
+            label, report["all"].call_turns() + report["all"].plain_turns(), d.generate.max_tokens,
             counts.back() ? fmt::format(", {} prompts truncated to the context", counts.back()) : std::string());
-  log::info("tool calls (rates in %: formed = <tool_call> closed with JSON naming a tool; calls/plain = turns "
-            "whose reference makes a call / none)\n{}", generate::format_tool_table(report));
+  log::info(
+      "tool calls (rates in %: formed = <tool_call> closed with JSON naming a tool; calls/plain = turns "
+      "whose reference makes a call / none)\n{}",
+      generate::format_tool_table(report));
   nlohmann::json j = generate::tool_report_json(report);
   j["conversations"] = set.size();
   j["max_tokens"] = d.generate.max_tokens;
@@ -195,7 +206,8 @@ nlohmann::json tool_eval(StageContext& ctx, generate::LoadedModel& model, const 
 void tool_evals(StageContext& ctx) {
   const auto& d = ctx.deck;
   auto m = generate::load_model(d, 8, ctx.comm.local_rank());
-  const std::string label = d.eval.tool_eval_file.empty() ? std::string("synthetic held-out") : d.expand(d.eval.tool_eval_file);
+  const std::string label =
+      d.eval.tool_eval_file.empty() ? std::string("synthetic held-out") : d.expand(d.eval.tool_eval_file);
   nlohmann::json j = tool_eval(ctx, *m, tool_eval_set(d, false), label);
   j["checkpoint"] = m->checkpoint.string();
   if (d.eval.paraphrased) j["paraphrased"] = tool_eval(ctx, *m, tool_eval_set(d, true), "paraphrased");
@@ -216,10 +228,11 @@ void run_evaluate(StageContext& ctx) {
   std::string fp = header.tokenizer_fingerprint;
   if (std::filesystem::exists(tok_path)) fp = tokenizer::Tokenizer::load(tok_path).fingerprint();
   const auto model_cfg = header.model;
-  const std::int64_t seq = d.train.seq_len > 0 ? std::min(d.train.seq_len, model_cfg.context_length) : model_cfg.context_length;
+  const std::int64_t seq =
+      d.train.seq_len > 0 ? std::min(d.train.seq_len, model_cfg.context_length) : model_cfg.context_length;
   // The training engine of parallel.backend (host or CUDA), holding the checkpoint's weights.
-  auto engine = train::make_engine(backend::resolve(d.parallel.backend), d, ctx.comm, model_cfg,
-                                   d.train.batch_size, seq);
+  auto engine =
+      train::make_engine(backend::resolve(d.parallel.backend), d, ctx.comm, model_cfg, d.train.batch_size, seq);
   io::CheckpointData into;
   into.model = model_cfg;
   into.tokenizer_fingerprint = fp;
@@ -232,8 +245,8 @@ void run_evaluate(StageContext& ctx) {
     auto src = train::open_split(d, ctx.comm, split, seq, fp);
     if (!src) continue;
     const auto r = train::evaluate(*engine, *src, d.eval.batches, ctx.comm);
-    log::info("{:<4} loss {:.4f} | accuracy {:.2f}% | perplexity {:.2f} | {} tokens", split, r.loss,
-              100.0 * r.accuracy, r.perplexity, r.tokens);
+    log::info("{:<4} loss {:.4f} | accuracy {:.2f}% | perplexity {:.2f} | {} tokens", split, r.loss, 100.0 * r.accuracy,
+              r.perplexity, r.tokens);
   }
   if (d.eval.tool_eval) tool_evals(ctx);
 }

@@ -36,7 +36,6 @@ struct Item {
   std::int64_t dropped = 0;
 };
 
-
 std::vector<Item> read_items(const deck::Deck& d) {
   std::vector<Item> items;
   const auto& g = d.generate;
@@ -56,8 +55,12 @@ std::vector<Item> read_items(const deck::Deck& d) {
           c.messages.resize(m);
           break;
         }
-      items.push_back({"heldout-" + std::to_string(i), "held-out " + std::to_string(i),
-                       tokenizer::render_generation_prompt(c), "", {}, 0});
+      items.push_back({"heldout-" + std::to_string(i),
+                       "held-out " + std::to_string(i),
+                       tokenizer::render_generation_prompt(c),
+                       "",
+                       {},
+                       0});
     }
     return items;
   }
@@ -65,8 +68,10 @@ std::vector<Item> read_items(const deck::Deck& d) {
   reject_special_file(path, "give a JSONL prompts file (generate.prompts_file or --prompts-file)");
   std::ifstream in(path, std::ios::binary);
   if (!in)
-    fail("{}: prompts file {} cannot be read; give a JSONL file with one {{\"prompt\": ...}} or ShareGPT "
-         "record per line", d.where("generate.prompts_file"), path.string());
+    fail(
+        "{}: prompts file {} cannot be read; give a JSONL file with one {{\"prompt\": ...}} or ShareGPT "
+        "record per line",
+        d.where("generate.prompts_file"), path.string());
   std::string line;
   for (std::int64_t no = 1; std::getline(in, line); ++no) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
@@ -116,7 +121,8 @@ void run_generate(StageContext& ctx) {
   const std::int64_t ctx_len = m->header.model.context_length;
   for (auto& it : items) {
     if (!it.error.empty()) {
-      if (comm.is_root()) log::warn("{}; the line is skipped (an error record keeps its place in the output)", it.error);
+      if (comm.is_root())
+        log::warn("{}; the line is skipped (an error record keeps its place in the output)", it.error);
       continue;
     }
     for (auto t : m->tok.encode_chat(it.prompt)) it.ids.push_back(static_cast<std::int32_t>(t));
@@ -125,11 +131,13 @@ void run_generate(StageContext& ctx) {
     it.dropped = gen.fit_prompt(it.ids, g.max_tokens);
     if (it.dropped > 0) {
       if (g.prompt_overflow == "error")
-        fail("{}: prompt of {} tokens does not fit the context of {} with max_tokens = {}; shorten it or set "
-             "generate.prompt_overflow = \"truncate\"", it.where, n, ctx_len, g.max_tokens);
+        fail(
+            "{}: prompt of {} tokens does not fit the context of {} with max_tokens = {}; shorten it or set "
+            "generate.prompt_overflow = \"truncate\"",
+            it.where, n, ctx_len, g.max_tokens);
       if (comm.is_root())
         log::warn("{}: prompt of {} tokens truncated from the left to {} (context {}, max_tokens {})", it.where, n,
-                it.ids.size(), ctx_len, g.max_tokens);
+                  it.ids.size(), ctx_len, g.max_tokens);
     }
   }
   const auto base_seed = g.seed > 0 ? static_cast<std::uint64_t>(g.seed)
@@ -190,8 +198,11 @@ void run_generate(StageContext& ctx) {
           j["completion_ids"] = r.tokens;
           j["prompt_tokens_dropped"] = it.dropped;
           j["finish_reason"] = r.finish_reason;
-          j["sampling"] = {{"temperature", g.temperature}, {"top_k", g.top_k}, {"top_p", g.top_p},
-                           {"max_tokens", g.max_tokens}, {"seed", reqs[k].seed}};
+          j["sampling"] = {{"temperature", g.temperature},
+                           {"top_k", g.top_k},
+                           {"top_p", g.top_p},
+                           {"max_tokens", g.max_tokens},
+                           {"seed", reqs[k].seed}};
           my_tokens += r.tokens.size();
           ++k;
         }
@@ -225,11 +236,11 @@ void run_generate(StageContext& ctx) {
     progress.set(static_cast<std::int64_t>(done + written));
     const int sig = dist::agreed_stop_signal(comm);
     if (sig != 0 && done + written < items.size())
-      throw CollectiveExit(fmt::format("stopped by {} after {} of {} records, which are in {}; run the same command "
-                                       "again to continue (exit code {})",
-                                       stop_signal_name(sig), done + written, items.size(), partial.string(),
-                                       kExitStopped),
-                           kExitStopped);
+      throw CollectiveExit(
+          fmt::format("stopped by {} after {} of {} records, which are in {}; run the same command "
+                      "again to continue (exit code {})",
+                      stop_signal_name(sig), done + written, items.size(), partial.string(), kExitStopped),
+          kExitStopped);
   }
   if (comm.is_root()) {
     std::ofstream(partial, std::ios::binary | std::ios::app).flush();  // exists even when nothing was left

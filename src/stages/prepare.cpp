@@ -26,9 +26,10 @@ void run_prepare(StageContext& ctx) {
   o.corpus.skip_bad_records = d.data.skip_bad_records;
   o.assistant_mask = d.data.loss_mask == "assistant";
   if (o.assistant_mask && d.data.format != "sharegpt")
-    log::warn("data.loss_mask = \"assistant\" with data.format = \"{}\": plain text has no assistant spans, every "
-              "token counts",
-              d.data.format);
+    log::warn(
+        "data.loss_mask = \"assistant\" with data.format = \"{}\": plain text has no assistant spans, every "
+        "token counts",
+        d.data.format);
   o.output_dir = d.expand(d.data.output_dir);
   o.shard_tokens = static_cast<std::uint64_t>(d.data.shard_tokens);
   o.val_fraction = d.data.val_fraction;
@@ -41,8 +42,8 @@ void run_prepare(StageContext& ctx) {
   const auto tok = tokenizer::Tokenizer::load(o.tokenizer_path);
   const data::Encoder encoder = data::tokenizer_encoder(tok);
   log::info("prepare: {} input{} ({}) -> {} with tokenizer {} (vocab {}, fingerprint {})", o.inputs.size(),
-            o.inputs.size() == 1 ? "" : "s", d.data.format, o.output_dir.string(), o.tokenizer_path,
-            encoder.vocab_size, encoder.fingerprint);
+            o.inputs.size() == 1 ? "" : "s", d.data.format, o.output_dir.string(), o.tokenizer_path, encoder.vocab_size,
+            encoder.fingerprint);
   if (const auto roles = tokenizer::describe_role_aliases(tok); !roles.empty())
     log::info("prepare: the tokenizer has none of hermes's special tokens it needs; its own play them: {}", roles);
   const data::PrepareResult r = data::prepare_dataset(o, encoder, ctx.comm);
@@ -52,11 +53,13 @@ void run_prepare(StageContext& ctx) {
     if (!r.rebuild_reason.empty() && r.rebuild_reason != "no earlier shards")
       log::info("prepare: rebuilt the shards because {}", r.rebuild_reason);
     const double slowest = ctx.comm.allreduce_max(r.encode_seconds);
-    log::info("prepare: {} of input in {:.2f} s ({:.2f} MB/s per rank over {} rank{}){}", format_bytes(static_cast<double>(r.input_bytes)),
-              r.total_seconds, static_cast<double>(r.input_bytes) / 1e6 / std::max(slowest, 1e-9) / ctx.comm.size(),
-              ctx.comm.size(), ctx.comm.size() == 1 ? "" : "s",
-              r.skipped_records ? fmt::format("; skipped {} bad record{}", r.skipped_records, r.skipped_records == 1 ? "" : "s")
-                                : "");
+    log::info("prepare: {} of input in {:.2f} s ({:.2f} MB/s per rank over {} rank{}){}",
+              format_bytes(static_cast<double>(r.input_bytes)), r.total_seconds,
+              static_cast<double>(r.input_bytes) / 1e6 / std::max(slowest, 1e-9) / ctx.comm.size(), ctx.comm.size(),
+              ctx.comm.size() == 1 ? "" : "s",
+              r.skipped_records
+                  ? fmt::format("; skipped {} bad record{}", r.skipped_records, r.skipped_records == 1 ? "" : "s")
+                  : "");
   }
   for (const auto& split : data::kSplits) {
     const auto& s = r.splits.at(split);

@@ -41,14 +41,15 @@ void run_pretrain(StageContext& ctx) {
   const auto fp = tok.fingerprint();
   auto train_src = train::open_split(d, ctx.comm, "train", seq, fp);
   const auto& comm = ctx.comm;
-  train::TrainerInputs in{d,
-                          comm,
-                          ctx.run_dir,
-                          model,
-                          std::move(train_src),
-                          [&d, &comm, seq, fp](const std::string& split) { return train::open_split(d, comm, split, seq, fp); },
-                          read_text(tok_path),
-                          fp};
+  train::TrainerInputs in{
+      d,
+      comm,
+      ctx.run_dir,
+      model,
+      std::move(train_src),
+      [&d, &comm, seq, fp](const std::string& split) { return train::open_split(d, comm, split, seq, fp); },
+      read_text(tok_path),
+      fp};
   train::Trainer trainer(std::move(in));
   trainer.run();
 }

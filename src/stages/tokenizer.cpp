@@ -27,7 +27,8 @@ void run_tokenizer(StageContext& ctx) {
   corpus.text_field = t.text_field;
   corpus.max_bytes = static_cast<std::uint64_t>(t.max_bytes);
   if (corpus.files.empty())
-    fail("{}: the tokenizer stage has no corpus; set [tokenizer] inputs (or [data] inputs)", d.where("tokenizer.inputs"));
+    fail("{}: the tokenizer stage has no corpus; set [tokenizer] inputs (or [data] inputs)",
+         d.where("tokenizer.inputs"));
 
   const std::filesystem::path path = d.expand(t.path);
   log::info("tokenizer: training a {}-token byte-level BPE ({} pattern) on {} file(s), {} format, {} rank(s)",
@@ -47,9 +48,11 @@ void run_tokenizer(StageContext& ctx) {
     if (!error.empty()) throw Error(error);
     fail_environment("rank 0 could not write {}", path.string());
   }
-  log::info("tokenizer: {} in {} records, {} distinct pre-tokens, {} merges; counting {:.2f} s, merging {:.2f} s ({} exchanges, {:.2f} s)",
-            format_bytes(report.bytes), report.records, report.distinct_pretokens, report.merges, report.count_seconds,
-            report.merge_seconds, report.exchanges, report.exchange_seconds);
+  log::info(
+      "tokenizer: {} in {} records, {} distinct pre-tokens, {} merges; counting {:.2f} s, merging {:.2f} s ({} "
+      "exchanges, {:.2f} s)",
+      format_bytes(report.bytes), report.records, report.distinct_pretokens, report.merges, report.count_seconds,
+      report.merge_seconds, report.exchanges, report.exchange_seconds);
   log::info("tokenizer: CPU time of the busiest rank: counting {:.2f} s, merging {:.2f} s outside exchanges",
             report.count_cpu_seconds, report.merge_cpu_seconds);
   rusage usage{};
@@ -58,8 +61,10 @@ void run_tokenizer(StageContext& ctx) {
   log::info("tokenizer: peak memory {} (largest rank)", format_bytes(peak));
   log::info("tokenizer: wrote {} (vocab {}, fingerprint {})", path.string(), tok.vocab_size(), tok.fingerprint());
   if (tok.vocab_size() < options.vocab_size)
-    log::warn("tokenizer: the corpus ran out of pairs at {} tokens (asked for {}); more text or a lower min_frequency gives more",
-              tok.vocab_size(), options.vocab_size);
+    log::warn(
+        "tokenizer: the corpus ran out of pairs at {} tokens (asked for {}); more text or a lower min_frequency gives "
+        "more",
+        tok.vocab_size(), options.vocab_size);
 }
 
 }  // namespace hermes::stages

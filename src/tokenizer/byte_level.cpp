@@ -20,7 +20,7 @@ std::size_t sequence_length(std::string_view s, std::size_t i) {
   if (b0 >= 0xF0 && b0 <= 0xF4) {
     if (!cont(1) || !cont(2) || !cont(3)) return 0;
     const auto b1 = static_cast<unsigned char>(s[i + 1]);
-    if (b0 == 0xF0 && b1 < 0x90) return 0;  // overlong
+    if (b0 == 0xF0 && b1 < 0x90) return 0;   // overlong
     if (b0 == 0xF4 && b1 >= 0x90) return 0;  // > U+10FFFF
     return 4;
   }
@@ -84,7 +84,9 @@ struct Table {
   std::array<std::string, 256> text;
   std::array<std::int16_t, 512> back{};  // code point (< 512) -> byte, -1 when none
   Table() {
-    auto printable = [](int b) { return (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF); };
+    auto printable = [](int b) {
+      return (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+    };
     int next = 256;
     back.fill(-1);
     for (int b = 0; b < 256; ++b) {

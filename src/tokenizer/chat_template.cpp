@@ -118,7 +118,8 @@ Conversation conversation_from_sharegpt(std::string_view line, const std::string
     const auto& m = list[i];
     const char* role_key = m.contains("from") ? "from" : "role";
     const char* text_key = m.contains("value") ? "value" : "content";
-    if (!m.is_object() || !m.contains(role_key) || !m[role_key].is_string() || !m.contains(text_key) || !m[text_key].is_string())
+    if (!m.is_object() || !m.contains(role_key) || !m[role_key].is_string() || !m.contains(text_key) ||
+        !m[text_key].is_string())
       fail("{}: {}[{}] needs string \"from\" and \"value\" fields", where, list_key, i);
     c.messages.push_back({m[role_key].get<std::string>(), m[text_key].get<std::string>()});
     try {

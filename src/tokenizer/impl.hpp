@@ -233,7 +233,8 @@ void Tokenizer::Impl::walk(std::string_view text, Piece&& piece, Token&& token) 
       token(seg.id);
       continue;
     }
-    const std::string_view plain = normalize(normalization, text.substr(seg.begin, seg.end - seg.begin), normalized_buffer);
+    const std::string_view plain =
+        normalize(normalization, text.substr(seg.begin, seg.end - seg.begin), normalized_buffer);
     inner.clear();
     if (normalized_matcher.empty())
       inner.push_back({0, plain.size(), kNoToken});

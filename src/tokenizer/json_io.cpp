@@ -11,7 +11,7 @@
 
 namespace hermes::tokenizer {
 
-using json = nlohmann::json;  // parsing: std::map objects (ordered_json is quadratic on 100k-entry vocabs)
+using json = nlohmann::json;           // parsing: std::map objects (ordered_json is quadratic on 100k-entry vocabs)
 using ojson = nlohmann::ordered_json;  // writing: keys in HuggingFace's order
 
 namespace {
@@ -23,7 +23,8 @@ namespace {
 const json& member(const json& obj, const std::string& key, const std::string& path, const std::string& file) {
   if (!obj.is_object()) bad(file, path, "expected a JSON object");
   auto it = obj.find(key);
-  if (it == obj.end()) bad(file, path.empty() ? key : path + "." + key, "missing; this is not a HuggingFace tokenizer.json");
+  if (it == obj.end())
+    bad(file, path.empty() ? key : path + "." + key, "missing; this is not a HuggingFace tokenizer.json");
   return *it;
 }
 
@@ -80,7 +81,8 @@ void add_steps(const json& j, const std::string& path, const std::string& file, 
     if (!behavior.is_string() || !parse_split_behavior(behavior.get<std::string>(), s.behavior))
       bad(file, join_path(path, "behavior"),
           fmt::format("{} is not a Split behavior; use Isolated, Removed, MergedWithPrevious, MergedWithNext or "
-                      "Contiguous", behavior.dump()));
+                      "Contiguous",
+                      behavior.dump()));
     s.invert = flag(j, "invert", false, path, file);
     try {
       s.regex = std::make_shared<const Regex>(regex);
@@ -97,7 +99,8 @@ void add_steps(const json& j, const std::string& path, const std::string& file, 
     steps.push_back(std::move(s));
   } else {
     bad(file, join_path(path, "type"),
-        fmt::format("pre-tokenizer \"{}\" is not supported; hermes supports ByteLevel, Split, Digits and Sequence", type));
+        fmt::format("pre-tokenizer \"{}\" is not supported; hermes supports ByteLevel, Split, Digits and Sequence",
+                    type));
   }
 }
 
@@ -136,10 +139,14 @@ void load_json(Tokenizer::Impl& impl, const json& root, const std::string& file)
   // ---- model
   const json& model = member(root, "model", "", file);
   if (model.contains("type") && type_of(model, "model", file) != "BPE")
-    bad(file, "model.type", fmt::format("\"{}\" is not supported; hermes supports byte-level \"BPE\"", model["type"].get<std::string>()));
-  if (model.contains("dropout") && !model["dropout"].is_null() && !(model["dropout"].is_number() && model["dropout"].get<double>() == 0.0))
+    bad(file, "model.type",
+        fmt::format("\"{}\" is not supported; hermes supports byte-level \"BPE\"", model["type"].get<std::string>()));
+  if (model.contains("dropout") && !model["dropout"].is_null() &&
+      !(model["dropout"].is_number() && model["dropout"].get<double>() == 0.0))
     bad(file, "model.dropout", "BPE dropout is not supported; set it to null");
-  if (flag(model, "byte_fallback", false, "model", file)) bad(file, "model.byte_fallback", "true is not supported (that is SentencePiece-style BPE); byte-level BPE needs false");
+  if (flag(model, "byte_fallback", false, "model", file))
+    bad(file, "model.byte_fallback",
+        "true is not supported (that is SentencePiece-style BPE); byte-level BPE needs false");
   for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix"}) {
     auto it = model.find(key);
     if (it != model.end() && !it->is_null() && !(it->is_string() && it->get<std::string>().empty()))
@@ -169,7 +176,8 @@ void load_json(Tokenizer::Impl& impl, const json& root, const std::string& file)
       const json& a = (*added_list)[i];
       const std::string path = fmt::format("added_tokens[{}]", i);
       const json& id = member(a, "id", path, file);
-      if (!id.is_number_unsigned() || id.get<std::uint64_t>() >= (1ULL << 31)) bad(file, path + ".id", "expected a non-negative integer id");
+      if (!id.is_number_unsigned() || id.get<std::uint64_t>() >= (1ULL << 31))
+        bad(file, path + ".id", "expected a non-negative integer id");
       max_id = std::max<std::size_t>(max_id, id.get<TokenId>());
     }
   }
@@ -177,8 +185,10 @@ void load_json(Tokenizer::Impl& impl, const json& root, const std::string& file)
   // file defines (damage, or an edit) would reserve gigabytes for nothing.
   const std::size_t defined = entries.size() + (added_list ? added_list->size() : 0);
   if (max_id >= defined + (std::size_t{1} << 20))
-    bad(file, "model.vocab", fmt::format("the largest id is {} but the file defines {} tokens; ids must be close to "
-                                         "0..{} (it was probably damaged)", max_id, defined, defined));
+    bad(file, "model.vocab",
+        fmt::format("the largest id is {} but the file defines {} tokens; ids must be close to "
+                    "0..{} (it was probably damaged)",
+                    max_id, defined, defined));
   const std::size_t size = (entries.empty() && !added_list) ? 0 : max_id + 1;
   impl.id_text.assign(size, {});
   impl.id_bytes.assign(size, {});
@@ -214,7 +224,8 @@ void load_json(Tokenizer::Impl& impl, const json& root, const std::string& file)
       const std::string& s = m.get_ref<const std::string&>();
       const auto space = s.find(' ');
       if (space == std::string::npos || s.find(' ', space + 1) != std::string::npos)
-        bad(file, fmt::format("model.merges[{}]", i), fmt::format("{} is not two tokens separated by one space", m.dump()));
+        bad(file, fmt::format("model.merges[{}]", i),
+            fmt::format("{} is not two tokens separated by one space", m.dump()));
       left.assign(s, 0, space);
       right.assign(s, space + 1);
     } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
@@ -243,7 +254,8 @@ void load_json(Tokenizer::Impl& impl, const json& root, const std::string& file)
       AddedToken t;
       t.id = a["id"].get<TokenId>();
       const json& content = member(a, "content", path, file);
-      if (!content.is_string() || content.get<std::string>().empty()) bad(file, path + ".content", "expected a non-empty string");
+      if (!content.is_string() || content.get<std::string>().empty())
+        bad(file, path + ".content", "expected a non-empty string");
       t.content = content.get<std::string>();
       t.special = flag(a, "special", false, path, file);
       t.single_word = flag(a, "single_word", false, path, file);
@@ -251,7 +263,9 @@ void load_json(Tokenizer::Impl& impl, const json& root, const std::string& file)
       t.rstrip = flag(a, "rstrip", false, path, file);
       t.normalized = flag(a, "normalized", !t.special, path, file);
       if (impl.id_present[t.id] && impl.id_text[t.id] != t.content)
-        bad(file, path + ".id", fmt::format("id {} is {} in model.vocab but {} here", t.id, json(impl.id_text[t.id]).dump(), json(t.content).dump()));
+        bad(file, path + ".id",
+            fmt::format("id {} is {} in model.vocab but {} here", t.id, json(impl.id_text[t.id]).dump(),
+                        json(t.content).dump()));
       impl.id_present[t.id] = true;
       impl.id_text[t.id] = t.content;
       impl.id_bytes[t.id] = bytes_of(t.content);
@@ -268,18 +282,22 @@ void load_json(Tokenizer::Impl& impl, const json& root, const std::string& file)
     const std::string type = type_of(n, path, file);
     if (type == "NFC") {
       if (!nfc_available())
-        bad(file, join_path(path, "type"), "NFC needs ICU, which this hermes build lacks; rebuild with libicu-dev installed");
+        bad(file, join_path(path, "type"),
+            "NFC needs ICU, which this hermes build lacks; rebuild with libicu-dev installed");
       impl.normalization = Normalization::nfc;
     } else {
-      bad(file, join_path(path, "type"), fmt::format("normalizer \"{}\" is not supported; hermes supports none and NFC", type));
+      bad(file, join_path(path, "type"),
+          fmt::format("normalizer \"{}\" is not supported; hermes supports none and NFC", type));
     }
   };
   if (!norm.is_null()) {
     if (type_of(norm, "normalizer", file) == "Sequence") {
       const json& list = member(norm, "normalizers", "normalizer", file);
       if (!list.is_array()) bad(file, "normalizer.normalizers", "expected an array");
-      if (list.size() > 1) bad(file, "normalizer.normalizers", "a sequence of more than one normalizer is not supported");
-      for (std::size_t i = 0; i < list.size(); ++i) accept_normalizer(list[i], fmt::format("normalizer.normalizers[{}]", i));
+      if (list.size() > 1)
+        bad(file, "normalizer.normalizers", "a sequence of more than one normalizer is not supported");
+      for (std::size_t i = 0; i < list.size(); ++i)
+        accept_normalizer(list[i], fmt::format("normalizer.normalizers[{}]", i));
     } else {
       accept_normalizer(norm, "normalizer");
     }
@@ -287,8 +305,10 @@ void load_json(Tokenizer::Impl& impl, const json& root, const std::string& file)
   impl.pre_tokenizer_json = ordered(root.value("pre_tokenizer", json()));
   impl.pretokenizer = pretokenizer_from_json(root.value("pre_tokenizer", json()), "pre_tokenizer", file);
   const auto& steps = impl.pretokenizer.steps();
-  if (std::none_of(steps.begin(), steps.end(), [](const auto& s) { return s.kind == PreTokenizerStep::Kind::byte_level; }))
-    bad(file, "pre_tokenizer", "has no ByteLevel step; hermes reads byte-level BPE tokenizers only (GPT-2, Llama-3, Qwen, SmolLM)");
+  if (std::none_of(steps.begin(), steps.end(),
+                   [](const auto& s) { return s.kind == PreTokenizerStep::Kind::byte_level; }))
+    bad(file, "pre_tokenizer",
+        "has no ByteLevel step; hermes reads byte-level BPE tokenizers only (GPT-2, Llama-3, Qwen, SmolLM)");
   impl.decoder_json = ordered(root.value("decoder", json()));
   if (!impl.decoder_json.is_null()) {
     const std::string type = type_of(root["decoder"], "decoder", file);
@@ -308,8 +328,9 @@ std::string to_json_text(const Tokenizer::Impl& impl) {
   std::string out = "{\n  \"version\": \"1.0\",\n  \"truncation\": null,\n  \"padding\": null,\n  \"added_tokens\": [";
   for (std::size_t i = 0; i < impl.added.size(); ++i) {
     const auto& a = impl.added[i];
-    const ojson t = {{"id", a.id}, {"content", a.content}, {"single_word", a.single_word}, {"lstrip", a.lstrip},
-                     {"rstrip", a.rstrip}, {"normalized", a.normalized}, {"special", a.special}};
+    const ojson t = {{"id", a.id},          {"content", a.content}, {"single_word", a.single_word},
+                     {"lstrip", a.lstrip},  {"rstrip", a.rstrip},   {"normalized", a.normalized},
+                     {"special", a.special}};
     out += i ? ",\n    " : "\n    ";
     out += component(t);
   }

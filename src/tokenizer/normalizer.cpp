@@ -23,7 +23,8 @@ bool nfc_available() {
 
 std::string_view normalize(Normalization n, std::string_view text, std::string& buffer) {
   if (n == Normalization::none) return text;
-  const bool simple = std::none_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) >= 0xCC; });
+  const bool simple =
+      std::none_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) >= 0xCC; });
   if (simple) return text;
 #ifdef HERMES_HAVE_ICU
   UErrorCode status = U_ZERO_ERROR;
@@ -36,7 +37,8 @@ std::string_view normalize(Normalization n, std::string_view text, std::string& 
     const std::size_t valid = utf8::valid_prefix(text.substr(pos));
     if (valid > 0) {
       const auto run = text.substr(pos, valid);
-      const icu::UnicodeString u = icu::UnicodeString::fromUTF8(icu::StringPiece(run.data(), static_cast<int32_t>(run.size())));
+      const icu::UnicodeString u =
+          icu::UnicodeString::fromUTF8(icu::StringPiece(run.data(), static_cast<int32_t>(run.size())));
       if (nfc->quickCheck(u, status) == UNORM_YES) {
         buffer.append(run);
       } else {

@@ -39,7 +39,8 @@ MatchScratch& scratch() {
 // HuggingFace's regexes (Oniguruma, Rust) take \s as Unicode White_Space; PCRE2's UCP \s also
 // matches U+180E MONGOLIAN VOWEL SEPARATOR (through \h). Spell the White_Space set out so both
 // engines cut the same pieces: \s outside and inside classes, \S outside classes.
-constexpr std::string_view kWhiteSpace = "\\t-\\r \\x{85}\\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}";
+constexpr std::string_view kWhiteSpace =
+    "\\t-\\r \\x{85}\\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}";
 
 std::string hf_whitespace(const std::string& p) {
   std::string out;
@@ -130,8 +131,8 @@ void Regex::split_isolated(std::string_view text, std::vector<std::string_view>&
 
 bool Regex::matches_at(std::string_view text, std::size_t pos) const {
   auto& s = scratch();
-  const int rc = pcre2_match(static_cast<pcre2_code*>(code_), reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), pos,
-                             PCRE2_ANCHORED | PCRE2_NO_UTF_CHECK, s.data, s.context);
+  const int rc = pcre2_match(static_cast<pcre2_code*>(code_), reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(),
+                             pos, PCRE2_ANCHORED | PCRE2_NO_UTF_CHECK, s.data, s.context);
   return rc >= 0;
 }
 
@@ -185,23 +186,29 @@ void split_with_behavior(const PreTokenizerStep& step, std::string_view text, st
       break;
     case SplitBehavior::merged_with_previous:  // a delimiter joins the piece before it
       for (const auto& g : seg) {
-        if (g.match && !previous_match && !kept.empty()) kept.back().end = g.end;
-        else kept.push_back(g);
+        if (g.match && !previous_match && !kept.empty())
+          kept.back().end = g.end;
+        else
+          kept.push_back(g);
         previous_match = g.match;
       }
       break;
     case SplitBehavior::merged_with_next:  // a delimiter joins the piece after it
       for (auto it = seg.rbegin(); it != seg.rend(); ++it) {
-        if (it->match && !previous_match && !kept.empty()) kept.back().begin = it->begin;
-        else kept.push_back(*it);
+        if (it->match && !previous_match && !kept.empty())
+          kept.back().begin = it->begin;
+        else
+          kept.push_back(*it);
         previous_match = it->match;
       }
       kept = std::vector<Segment>(kept.rbegin(), kept.rend());
       break;
     case SplitBehavior::contiguous:  // runs of delimiters become one piece
       for (const auto& g : seg) {
-        if (g.match == previous_match && !kept.empty()) kept.back().end = g.end;
-        else kept.push_back(g);
+        if (g.match == previous_match && !kept.empty())
+          kept.back().end = g.end;
+        else
+          kept.push_back(g);
         previous_match = g.match;
       }
       break;

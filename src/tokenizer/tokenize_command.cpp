@@ -65,7 +65,9 @@ int tokenize_command(const TokenizeRequest& r) {
       if (line.empty()) continue;
       const std::string where = fmt::format("{}:{}", r.jsonl, n);
       if (r.decode) {
-        std::cout << nlohmann::json(tok.decode(parse_ids(line, where))).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+        std::cout << nlohmann::json(tok.decode(parse_ids(line, where)))
+                         .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                  << '\n';
         continue;
       }
       nlohmann::json rec;

@@ -90,7 +90,8 @@ void AddedMatcher::build(const std::vector<AddedToken>& tokens, bool normalized)
   for (std::uint32_t k = 0; k < tokens_.size(); ++k)
     by_first_[static_cast<unsigned char>(tokens_[k]->content[0])].push_back(k);
   for (auto& v : by_first_)
-    std::stable_sort(v.begin(), v.end(), [&](auto a, auto b) { return tokens_[a]->content.size() > tokens_[b]->content.size(); });
+    std::stable_sort(v.begin(), v.end(),
+                     [&](auto a, auto b) { return tokens_[a]->content.size() > tokens_[b]->content.size(); });
 }
 
 void AddedMatcher::split(std::string_view text, std::vector<Segment>& out) const {
@@ -230,7 +231,10 @@ void Tokenizer::Impl::bpe(std::string_view piece, std::vector<TokenId>& out) con
     rank.erase(rank.begin() + best + 1);
     merged.erase(merged.begin() + best + 1);
     --n;
-    if (best + 1 < n) look(best); else rank[best] = kNone;
+    if (best + 1 < n)
+      look(best);
+    else
+      rank[best] = kNone;
     if (best > 0) look(best - 1);
   }
   out.insert(out.end(), sym.begin(), sym.begin() + n);
@@ -244,7 +248,8 @@ void Tokenizer::Impl::bpe_long(std::vector<TokenId>& out) const {
   const std::size_t n = s.size();
   std::vector<std::int64_t> prev(n), next(n);
   std::vector<bool> alive(n, true);
-  for (std::size_t i = 0; i < n; ++i) prev[i] = static_cast<std::int64_t>(i) - 1, next[i] = i + 1 < n ? static_cast<std::int64_t>(i) + 1 : -1;
+  for (std::size_t i = 0; i < n; ++i)
+    prev[i] = static_cast<std::int64_t>(i) - 1, next[i] = i + 1 < n ? static_cast<std::int64_t>(i) + 1 : -1;
   struct Cand {
     std::uint32_t rank;
     std::uint32_t pos;
@@ -317,7 +322,8 @@ void Tokenizer::Impl::encode_piece(std::string_view piece, std::vector<TokenId>&
 }
 
 void Tokenizer::Impl::encode_into(std::string_view text, std::vector<TokenId>& out) const {
-  walk(text, [&](std::string_view p) { encode_piece(p, out); }, [&](TokenId id) { out.push_back(id); });
+  walk(
+      text, [&](std::string_view p) { encode_piece(p, out); }, [&](TokenId id) { out.push_back(id); });
 }
 
 // ---- public API ------------------------------------------------------------------------------
@@ -394,10 +400,11 @@ TokenId Tokenizer::special_id(std::string_view token) const {
     if (a.content == token) return a.id;
   for (const auto& a : impl_->alias_tokens)
     if (a.content == token) return a.id;
-  fail("tokenizer {} has no special token '{}' and none of its own plays that role (end of text: {}; turn "
-       "openers: <|reserved_special_token_0..3|>); train a tokenizer with the tokenizer stage, which adds "
-       "hermes's special tokens",
-       impl_->source, token, fmt::join(kForeignEndOfText, ", "));
+  fail(
+      "tokenizer {} has no special token '{}' and none of its own plays that role (end of text: {}; turn "
+      "openers: <|reserved_special_token_0..3|>); train a tokenizer with the tokenizer stage, which adds "
+      "hermes's special tokens",
+      impl_->source, token, fmt::join(kForeignEndOfText, ", "));
 }
 
 std::string describe_role_aliases(const Tokenizer& tokenizer) {
@@ -407,9 +414,7 @@ std::string describe_role_aliases(const Tokenizer& tokenizer) {
   return out;
 }
 
-const std::vector<std::pair<std::string, std::string>>& Tokenizer::role_aliases() const {
-  return impl_->role_aliases;
-}
+const std::vector<std::pair<std::string, std::string>>& Tokenizer::role_aliases() const { return impl_->role_aliases; }
 
 std::vector<TokenId> Tokenizer::encode_chat(std::string_view text) const {
   const auto& aliases = impl_->alias_tokens;

@@ -81,7 +81,8 @@ void PretokenCounter::add_text(std::string_view text) {
     if (pos < text.size()) ++invalid_bytes_, ++pos;
   }
   auto& counts = state_->counts;
-  state_->splitter.walk(text, [&](std::string_view p) { counts.add(p, 1); }, [](TokenId) {});
+  state_->splitter.walk(
+      text, [&](std::string_view p) { counts.add(p, 1); }, [](TokenId) {});
 }
 
 std::size_t PretokenCounter::distinct() const { return state_->counts.size(); }
@@ -232,7 +233,8 @@ Tokenizer train_shard(const PretokenCounter& counter, const TrainerOptions& o, c
   std::array<int, 256> order{};
   for (int b = 0; b < 256; ++b) order[b] = b;
   std::sort(order.begin(), order.end(), [](int a, int b) {
-    return byte_level::byte_to_codepoint(static_cast<std::uint8_t>(a)) < byte_level::byte_to_codepoint(static_cast<std::uint8_t>(b));
+    return byte_level::byte_to_codepoint(static_cast<std::uint8_t>(a)) <
+           byte_level::byte_to_codepoint(static_cast<std::uint8_t>(b));
   });
   std::array<TokenId, 256> byte_id{};
   for (int b : order) {
@@ -240,7 +242,8 @@ Tokenizer train_shard(const PretokenCounter& counter, const TrainerOptions& o, c
     token_bytes.push_back(std::string(1, static_cast<char>(b)));
   }
   StringMap<TokenId> bytes_to_id;
-  for (TokenId id = static_cast<TokenId>(o.special_tokens.size()); id < token_bytes.size(); ++id) bytes_to_id.emplace(token_bytes[id], id);
+  for (TokenId id = static_cast<TokenId>(o.special_tokens.size()); id < token_bytes.size(); ++id)
+    bytes_to_id.emplace(token_bytes[id], id);
 
   // Words, in whatever order the counts come: the merges depend only on the counts (every step
   // takes the best (count, pair) over all words), not on word order.
@@ -557,7 +560,8 @@ class DeltaExchanger {
     std::vector<PairDelta> tail(rest);
     if (rest > 0) {
       for (int p = 0; p < n_; ++p) displs_[p] *= static_cast<int>(sizeof(PairDelta));
-      if (rest * sizeof(PairDelta) > (1u << 31) - 1) fail("tokenizer merge: one step changed over 2 GiB of pair counts");
+      if (rest * sizeof(PairDelta) > (1u << 31) - 1)
+        fail("tokenizer merge: one step changed over 2 GiB of pair counts");
       comm_.allgatherv(std::as_bytes(std::span(records).subspan(inline_count)), std::as_writable_bytes(std::span(tail)),
                        sizes_, displs_, dist::Wait::yielding);
     }
@@ -584,7 +588,8 @@ class DeltaExchanger {
 Tokenizer train_from_corpus(const CorpusOptions& corpus, const TrainerOptions& options, const dist::Communicator& comm,
                             TrainingReport* report) {
   validate(options);
-  if (corpus.files.empty()) fail("{}: no corpus files to train on; set [tokenizer] inputs or [data] inputs", options.where);
+  if (corpus.files.empty())
+    fail("{}: no corpus files to train on; set [tokenizer] inputs or [data] inputs", options.where);
   const auto t0 = std::chrono::steady_clock::now();
   const double count_cpu0 = thread_cpu_seconds();
   std::vector<Source> sources;
@@ -608,8 +613,9 @@ Tokenizer train_from_corpus(const CorpusOptions& corpus, const TrainerOptions& o
     for (const auto& s : sources) {
       const std::uint64_t fb = std::max(begin, offset), fe = std::min(end, offset + s.size);
       if (fb < fe)
-        for_each_line(s.file, fb - offset, fe - offset,
-                      [&](std::string_view line, std::uint64_t at) { count_record(counter, corpus, line, s.file, at); });
+        for_each_line(s.file, fb - offset, fe - offset, [&](std::string_view line, std::uint64_t at) {
+          count_record(counter, corpus, line, s.file, at);
+        });
       offset += s.size;
     }
   } catch (const Error& e) {
@@ -641,7 +647,8 @@ Tokenizer train_from_corpus(const CorpusOptions& corpus, const TrainerOptions& o
     comm.alltoall(send_sizes, recv_sizes, dist::Wait::patient);
     std::size_t sum = 0;
     for (int p = 0; p < n; ++p) recv_displs[p] = static_cast<int>(sum), sum += recv_sizes[p];
-    if (sum > (1u << 31) - 1) fail("pre-token counts owned by rank {} exceed 2 GiB; use fewer distinct pre-tokens (max_bytes)", comm.rank());
+    if (sum > (1u << 31) - 1)
+      fail("pre-token counts owned by rank {} exceed 2 GiB; use fewer distinct pre-tokens (max_bytes)", comm.rank());
     std::string all(sum, '\0');
     comm.alltoallv(payload, send_sizes, send_displs, all, recv_sizes, recv_displs, dist::Wait::patient);
     counter = PretokenCounter(options);  // frees this rank's full counts

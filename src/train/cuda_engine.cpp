@@ -69,9 +69,9 @@ class CudaEngine final : public Engine {
     HERMES_CUDA_CHECK(cudaGetDeviceProperties(&prop_, device_));
     const bool muon = d.optim.name == "muon";
     // The range of the arena this rank updates: all of it, or its ZeRO-1 shard.
-    shard_ = zero1_ ? dist::shard_for(model_.num_params(), comm.size(), comm.rank(), 16)
-                    : dist::Shard{model_.num_params(), model_.num_params(), 0, model_.num_params(), 0,
-                                  model_.num_params()};
+    shard_ =
+        zero1_ ? dist::shard_for(model_.num_params(), comm.size(), comm.rank(), 16)
+               : dist::Shard{model_.num_params(), model_.num_params(), 0, model_.num_params(), 0, model_.num_params()};
     HERMES_ASSERT(shard_.padded_total == model_.num_params());
     host_slots_ = model::contiguous_slots(config);
     std::int64_t adam = 0, mom = 0, max_numel = 0, max_gram = 0, shard_state = 0;
@@ -159,19 +159,18 @@ class CudaEngine final : public Engine {
     HERMES_CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
     const auto est = model::training_memory(config, batch, seq_len, model::Precision::bf16, muon);
     if (est.total() > static_cast<double>(total_b))
-      log::warn("train.batch_size = {} x seq_len {} needs about {} of GPU memory, more than the {} of {}; lower "
-                "train.batch_size and raise train.grad_accum to keep the effective batch",
-                batch, seq_len, format_bytes(static_cast<std::uint64_t>(est.total())), format_bytes(total_b),
-                prop_.name);
+      log::warn(
+          "train.batch_size = {} x seq_len {} needs about {} of GPU memory, more than the {} of {}; lower "
+          "train.batch_size and raise train.grad_accum to keep the effective batch",
+          batch, seq_len, format_bytes(static_cast<std::uint64_t>(est.total())), format_bytes(total_b), prop_.name);
   }
 
   std::string describe() const override {
-    return fmt::format("cuda (device {}: {}, sm_{}{}, bf16 weights and activations, fp32 master weights and optimizer "
-                       "state, attention {}, CUDA graphs {}, {})",
-                       device_, prop_.name, prop_.major, prop_.minor, cu::to_string(model_.attention()),
-                       graphs_ ? "on" : "off",
-                       nccl_ ? fmt::format("NCCL over {} ranks{}", nccl_->size(), zero1_ ? ", ZeRO-1" : "")
-                             : std::string("one rank"));
+    return fmt::format(
+        "cuda (device {}: {}, sm_{}{}, bf16 weights and activations, fp32 master weights and optimizer "
+        "state, attention {}, CUDA graphs {}, {})",
+        device_, prop_.name, prop_.major, prop_.minor, cu::to_string(model_.attention()), graphs_ ? "on" : "off",
+        nccl_ ? fmt::format("NCCL over {} ranks{}", nccl_->size(), zero1_ ? ", ZeRO-1" : "") : std::string("one rank"));
   }
   std::int64_t num_params() const override { return static_cast<std::int64_t>(host_params_.size()); }
 
@@ -237,13 +236,13 @@ class CudaEngine final : public Engine {
     sc.grad_scale = inv_tokens_ * clip;
     sc.muon_lr = static_cast<float>(o.muon_lr * lr_factor);
     sc.muon_momentum = static_cast<float>(o.muon_momentum);
-    HERMES_CUDA_CHECK(
-        cudaMemcpyAsync(scalars_.data(), h_scalars_.data(), sizeof(cu::OptimScalars), cudaMemcpyHostToDevice, ctx_.stream()));
+    HERMES_CUDA_CHECK(cudaMemcpyAsync(scalars_.data(), h_scalars_.data(), sizeof(cu::OptimScalars),
+                                      cudaMemcpyHostToDevice, ctx_.stream()));
     auto body = [this] {
       const cu::Index o = shard_.begin;
       if (n_blocks_ > 0)
-        cu::adamw_update(model_.master() + o, model_.weights() + o, model_.grads() + o, m_.data(), v_.data(), blocks_.data(),
-                         n_blocks_, scalars_.data(), ctx_.stream());
+        cu::adamw_update(model_.master() + o, model_.weights() + o, model_.grads() + o, m_.data(), v_.data(),
+                         blocks_.data(), n_blocks_, scalars_.data(), ctx_.stream());
       if (zero1_) cu::zero1_all_gather(*nccl_, model_.weights(), shard_, ctx_.stream());
       for (const auto& t : muon_)
         cu::muon_update(model_.master() + t.device_offset, model_.weights() + t.device_offset,
@@ -299,7 +298,8 @@ class CudaEngine final : public Engine {
   // The device's loss sums, after everything queued so far.
   LossSums read_totals() {
     const cudaStream_t s = ctx_.stream();
-    HERMES_CUDA_CHECK(cudaMemcpyAsync(h_totals_.data(), model_.totals(), 3 * sizeof(double), cudaMemcpyDeviceToHost, s));
+    HERMES_CUDA_CHECK(
+        cudaMemcpyAsync(h_totals_.data(), model_.totals(), 3 * sizeof(double), cudaMemcpyDeviceToHost, s));
     HERMES_CUDA_CHECK(cudaStreamSynchronize(s));
     return {h_totals_.data()[0], h_totals_.data()[1], h_totals_.data()[2]};
   }
@@ -316,11 +316,15 @@ class CudaEngine final : public Engine {
     HERMES_CUDA_CHECK(cudaEventSynchronize(staged_[k].get()));  // the copy that last read buffer k is done
     std::memcpy(stage_in_[k].data(), b.inputs.data(), N_ * sizeof(std::int32_t));
     std::memcpy(stage_tgt_[k].data(), b.targets.data(), N_ * sizeof(std::int32_t));
-    if (b.mask.empty()) std::memset(stage_mask_[k].data(), 1, N_);
-    else std::memcpy(stage_mask_[k].data(), b.mask.data(), N_);
+    if (b.mask.empty())
+      std::memset(stage_mask_[k].data(), 1, N_);
+    else
+      std::memcpy(stage_mask_[k].data(), b.mask.data(), N_);
     const cudaStream_t s = ctx_.stream();
-    HERMES_CUDA_CHECK(cudaMemcpyAsync(in_.data(), stage_in_[k].data(), N_ * sizeof(std::int32_t), cudaMemcpyHostToDevice, s));
-    HERMES_CUDA_CHECK(cudaMemcpyAsync(tgt_.data(), stage_tgt_[k].data(), N_ * sizeof(std::int32_t), cudaMemcpyHostToDevice, s));
+    HERMES_CUDA_CHECK(
+        cudaMemcpyAsync(in_.data(), stage_in_[k].data(), N_ * sizeof(std::int32_t), cudaMemcpyHostToDevice, s));
+    HERMES_CUDA_CHECK(
+        cudaMemcpyAsync(tgt_.data(), stage_tgt_[k].data(), N_ * sizeof(std::int32_t), cudaMemcpyHostToDevice, s));
     HERMES_CUDA_CHECK(cudaMemcpyAsync(mask_.data(), stage_mask_[k].data(), N_, cudaMemcpyHostToDevice, s));
     HERMES_CUDA_CHECK(cudaEventRecord(staged_[k].get(), s));
   }
@@ -382,9 +386,10 @@ class CudaEngine final : public Engine {
     if (!d.parallel.zero1) return false;
     if (comm.size() == 1) return false;  // one rank: the shard is everything
     if (d.optim.name == "muon") {
-      log::warn("{}: parallel.zero1 shards AdamW state only and Muon needs each hidden matrix whole; every rank "
-                "keeps the whole optimizer state",
-                d.where("parallel.zero1"));
+      log::warn(
+          "{}: parallel.zero1 shards AdamW state only and Muon needs each hidden matrix whole; every rank "
+          "keeps the whole optimizer state",
+          d.where("parallel.zero1"));
       return false;
     }
     return true;
@@ -394,8 +399,8 @@ class CudaEngine final : public Engine {
     std::int64_t full = 0, shard = 0, len = 0;  // m/v elements: host layout offset, device offset
   };
   struct StateName {
-    std::string name;             // "<param>/<state>", the checkpoint's name
-    std::vector<float>* mirror;   // host_m_, host_v_ or host_mom_
+    std::string name;            // "<param>/<state>", the checkpoint's name
+    std::vector<float>* mirror;  // host_m_, host_v_ or host_mom_
     std::int64_t offset = 0, numel = 0;
   };
 

@@ -9,19 +9,22 @@ std::unique_ptr<Engine> make_engine(backend::Kind kind, const deck::Deck& d, con
                                     const model::ModelConfig& config, std::int64_t batch, std::int64_t seq_len) {
   if (kind == backend::Kind::cuda) {
     if (d.train.document_mask)
-      fail("{}: train.document_mask is not implemented by the CUDA backend yet; set it to false or use "
-           "parallel.backend = \"host\"",
-           d.where("train.document_mask"));
+      fail(
+          "{}: train.document_mask is not implemented by the CUDA backend yet; set it to false or use "
+          "parallel.backend = \"host\"",
+          d.where("train.document_mask"));
     if (config.smear)
-      fail("{}: model.smear is not implemented by the CUDA backend yet; set it to false or use "
-           "parallel.backend = \"host\"",
-           d.where("model.smear"));
+      fail(
+          "{}: model.smear is not implemented by the CUDA backend yet; set it to false or use "
+          "parallel.backend = \"host\"",
+          d.where("model.smear"));
 #if defined(HERMES_HAVE_CUDA)
     return make_cuda_engine(d, comm, config, batch, seq_len);
 #else
-    fail("{}: parallel.backend = \"cuda\" but this hermes was built without CUDA: rebuild with the cuda preset "
-         "(scripts/build-cuda.sh) or set parallel.backend = \"host\"",
-         d.where("parallel.backend"));
+    fail(
+        "{}: parallel.backend = \"cuda\" but this hermes was built without CUDA: rebuild with the cuda preset "
+        "(scripts/build-cuda.sh) or set parallel.backend = \"host\"",
+        d.where("parallel.backend"));
 #endif
   }
   return make_host_engine(d, comm, config, batch, seq_len);

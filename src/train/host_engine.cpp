@@ -35,17 +35,17 @@ class HostEngine final : public Engine {
              std::int64_t seq_len)
       : model_(config, batch, seq_len),
         optim_(model_.slots(), model_.num_params(), optimizer_settings(d)),
-        sync_(comm, model_.grads(), model::tensor_begins(model_.slots()), model_.num_params(), d.parallel.bucket_mb * 1024.0 * 1024.0) {
+        sync_(comm, model_.grads(), model::tensor_begins(model_.slots()), model_.num_params(),
+              d.parallel.bucket_mb * 1024.0 * 1024.0) {
     if (d.parallel.zero1)
-      log::warn("{}: parallel.zero1 is not implemented on the host backend; every rank keeps the whole optimizer "
-                "state",
-                d.where("parallel.zero1"));
+      log::warn(
+          "{}: parallel.zero1 is not implemented on the host backend; every rank keeps the whole optimizer "
+          "state",
+          d.where("parallel.zero1"));
     peak_ = measure_sgemm_flops();
   }
 
-  std::string describe() const override {
-    return fmt::format("host (Kokkos {} + BLAS, fp32)", KOKKOS_VERSION);
-  }
+  std::string describe() const override { return fmt::format("host (Kokkos {} + BLAS, fp32)", KOKKOS_VERSION); }
   std::int64_t num_params() const override { return model_.num_params(); }
   void init(std::uint64_t seed) override { model_.init(seed); }
 

@@ -22,9 +22,10 @@ std::unique_ptr<BatchSource> open_split(const deck::Deck& d, const dist::Communi
   o.allow_too_short = split != "train";
   auto src = std::make_unique<LoaderSource>(o);
   if (split != "train" && (src->total_tokens() == 0 || src->batches_per_epoch() == 0)) {
-    log::warn("the {} split in {} ({} tokens) is too small for one batch of {} x {} tokens; skipping its "
-              "evaluation (raise data.{}_fraction, or lower train.batch_size or train.seq_len)",
-              split, o.dataset_dir.string(), src->total_tokens(), o.batch * comm.size(), seq_len + 1, split);
+    log::warn(
+        "the {} split in {} ({} tokens) is too small for one batch of {} x {} tokens; skipping its "
+        "evaluation (raise data.{}_fraction, or lower train.batch_size or train.seq_len)",
+        split, o.dataset_dir.string(), src->total_tokens(), o.batch * comm.size(), seq_len + 1, split);
     return nullptr;
   }
   return src;

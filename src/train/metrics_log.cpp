@@ -23,7 +23,6 @@ double wall_time() {
   return static_cast<double>(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count()) / 1e3;
 }
 
-
 // Keeps the header and the whole rows up to `step` (a row cut short by a kill is dropped).
 void keep_csv_rows_through(const fs::path& path, std::int64_t step) {
   const auto fields = std::count(kCsvHeader.begin(), kCsvHeader.end(), ',');
@@ -33,8 +32,8 @@ void keep_csv_rows_through(const fs::path& path, std::int64_t step) {
     std::int64_t row_step = 0;
     const char* end = line.data() + line.size();
     const auto [stop, ec] = std::from_chars(line.data(), end, row_step);
-    const bool whole = ec == std::errc() && stop != end && *stop == ',' &&
-                       std::count(line.begin(), line.end(), ',') == fields;
+    const bool whole =
+        ec == std::errc() && stop != end && *stop == ',' && std::count(line.begin(), line.end(), ',') == fields;
     if (whole && row_step <= step) kept += line + "\n";
   }
   write_file_durably(path, kept);
@@ -46,8 +45,7 @@ void keep_jsonl_rows_through(const fs::path& path, std::int64_t step) {
   std::string line, kept;
   while (std::getline(in, line)) {
     const auto row = nlohmann::json::parse(line, nullptr, false);
-    if (row.is_discarded() || !row.is_object() || !row.contains("step") || !row["step"].is_number_integer())
-      continue;
+    if (row.is_discarded() || !row.is_object() || !row.contains("step") || !row["step"].is_number_integer()) continue;
     if (row["step"].get<std::int64_t>() <= step) kept += line + "\n";
   }
   write_file_durably(path, kept);
@@ -71,14 +69,16 @@ void MetricsLog::step(const StepRecord& rec, const EvalResult* val) {
   if (!csv_.is_open()) return;
   csv_ << fmt::format("{},{:.6f},{:.6f},{:.4f},{:.6e},{:.6f},{:.1f}", rec.step, rec.loss, rec.accuracy,
                       std::exp(rec.loss), rec.lr, rec.grad_norm, rec.tokens_per_s);
-  if (val) csv_ << fmt::format(",{:.6f},{:.6f},{:.4f}", val->loss, val->accuracy, val->perplexity);
-  else csv_ << ",,,";
+  if (val)
+    csv_ << fmt::format(",{:.6f},{:.6f},{:.4f}", val->loss, val->accuracy, val->perplexity);
+  else
+    csv_ << ",,,";
   csv_ << "\n";
   csv_.flush();
-  const nlohmann::ordered_json row = {{"kind", "train"},      {"step", rec.step},         {"time", wall_time()},
-                              {"loss", rec.loss},     {"accuracy", rec.accuracy}, {"perplexity", std::exp(rec.loss)},
-                              {"lr", rec.lr},         {"grad_norm", rec.grad_norm},
-                              {"tokens_per_s", rec.tokens_per_s}};
+  const nlohmann::ordered_json row = {
+      {"kind", "train"},  {"step", rec.step},           {"time", wall_time()},
+      {"loss", rec.loss}, {"accuracy", rec.accuracy},   {"perplexity", std::exp(rec.loss)},
+      {"lr", rec.lr},     {"grad_norm", rec.grad_norm}, {"tokens_per_s", rec.tokens_per_s}};
   jsonl_ << row.dump() << "\n";
   if (val) eval_row(rec.step, "val", *val, false);
   jsonl_.flush();
@@ -91,9 +91,14 @@ void MetricsLog::final_eval(std::int64_t step, const char* split, const EvalResu
 }
 
 void MetricsLog::eval_row(std::int64_t step, const char* split, const EvalResult& r, bool final) {
-  nlohmann::ordered_json row = {{"kind", "eval"},   {"split", split},           {"step", step},
-                        {"time", wall_time()}, {"loss", r.loss},         {"accuracy", r.accuracy},
-                        {"perplexity", r.perplexity}, {"tokens", r.tokens}};
+  nlohmann::ordered_json row = {{"kind", "eval"},
+                                {"split", split},
+                                {"step", step},
+                                {"time", wall_time()},
+                                {"loss", r.loss},
+                                {"accuracy", r.accuracy},
+                                {"perplexity", r.perplexity},
+                                {"tokens", r.tokens}};
   if (final) row["final"] = true;
   jsonl_ << row.dump() << "\n";
 }

@@ -13,8 +13,8 @@ std::uint64_t mix(std::uint64_t x) {  // splitmix64 finaliser
 }
 }  // namespace
 
-SyntheticSource::SyntheticSource(std::int64_t vocab, std::int64_t batch, std::int64_t seq_len, int rank,
-                                 int world, std::uint64_t seed, std::int64_t windows_per_epoch)
+SyntheticSource::SyntheticSource(std::int64_t vocab, std::int64_t batch, std::int64_t seq_len, int rank, int world,
+                                 std::uint64_t seed, std::int64_t windows_per_epoch)
     : vocab_(vocab), batch_(batch), seq_len_(seq_len), windows_(windows_per_epoch), rank_(rank), world_(world) {
   cursor_.seed = seed;
 }

@@ -36,8 +36,10 @@ double available_memory_per_rank(int local_ranks) {
 }  // namespace
 
 void RemainingTime::step(double step_seconds, double elapsed_seconds) {
-  if (recent_.size() < window_) recent_.push_back(step_seconds);
-  else recent_[next_] = step_seconds;
+  if (recent_.size() < window_)
+    recent_.push_back(step_seconds);
+  else
+    recent_[next_] = step_seconds;
   next_ = (next_ + 1) % window_;
   ++steps_;
   all_steps_ += step_seconds;
@@ -56,11 +58,12 @@ std::string memory_warning(const model::ModelConfig& config, std::int64_t batch,
                            double available, int local_ranks) {
   const auto est = model::training_memory(config, batch, seq_len, model::Precision::fp32, muon);
   if (est.total() <= available) return {};
-  return fmt::format("train.batch_size = {} x seq_len {} needs about {} per rank (weights, gradients, optimizer "
-                     "state, activations), more than the {} this node offers each of its {} rank(s); lower "
-                     "train.batch_size and raise train.grad_accum to keep the effective batch",
-                     batch, seq_len, format_bytes(static_cast<std::uint64_t>(est.total())),
-                     format_bytes(static_cast<std::uint64_t>(available)), local_ranks);
+  return fmt::format(
+      "train.batch_size = {} x seq_len {} needs about {} per rank (weights, gradients, optimizer "
+      "state, activations), more than the {} this node offers each of its {} rank(s); lower "
+      "train.batch_size and raise train.grad_accum to keep the effective batch",
+      batch, seq_len, format_bytes(static_cast<std::uint64_t>(est.total())),
+      format_bytes(static_cast<std::uint64_t>(available)), local_ranks);
 }
 
 double measure_sgemm_flops() {
@@ -108,9 +111,10 @@ Trainer::Trainer(TrainerInputs in)
                                         available_memory_per_rank(comm_.local_size()), comm_.local_size());
     if (!warning.empty()) log::warn("{}", warning);
   } else if (d.train.precision == "fp32") {
-    fail("{}: train.precision = \"fp32\" is not offered by the CUDA backend, which trains in bf16 with fp32 master "
-         "weights and optimizer state; set it to \"bf16\" or \"auto\", or parallel.backend = \"host\"",
-         d.where("train.precision"));
+    fail(
+        "{}: train.precision = \"fp32\" is not offered by the CUDA backend, which trains in bf16 with fp32 master "
+        "weights and optimizer state; set it to \"bf16\" or \"auto\", or parallel.backend = \"host\"",
+        d.where("train.precision"));
   }
   engine_ = make_engine(kind, d, comm_, config_, batch_, seq_len_);
   engine_->init(static_cast<std::uint64_t>(d.run.seed));
@@ -320,7 +324,8 @@ bool Trainer::resume() {
     std::vector<fs::path> order;
     // `latest` names a file of this folder; anything else (a path, a name no file system holds)
     // is damage, and the other checkpoints are tried.
-    const bool plain_name = named.size() <= 255 && named.find('/') == std::string::npos && named != "." && named != "..";
+    const bool plain_name =
+        named.size() <= 255 && named.find('/') == std::string::npos && named != "." && named != "..";
     if (!named.empty() && plain_name) order.push_back(ckpt_dir_ / named);
     for (const auto& o : others) order.push_back(o.second);
     // A run stopped before its first checkpoint (a signal during start-up, a requeue in the
@@ -343,8 +348,9 @@ bool Trainer::resume() {
     if (chosen.empty())
       fail("run.resume: no readable checkpoint in {} ({}); start without run.resume or restore a checkpoint",
            ckpt_dir_.string(), refused);
-    const std::string reason = named.empty() ? fmt::format("{} is {}", latest.string(), fs::exists(latest) ? "empty" : "missing")
-                                             : fmt::format("{} names {}, which cannot be used", latest.string(), named);
+    const std::string reason = named.empty()
+                                   ? fmt::format("{} is {}", latest.string(), fs::exists(latest) ? "empty" : "missing")
+                                   : fmt::format("{} names {}, which cannot be used", latest.string(), named);
     if (fs::path(chosen).filename() != named)
       log::warn("resume: {}; resuming from the newest readable checkpoint, {}", reason, chosen);
   });
@@ -368,19 +374,20 @@ Summary Trainer::run() {
   const auto& d = deck_;
   const std::int64_t per_step = batch_ * accum_ * comm_.size();
   log::info("backend {}", engine_->describe());
-  log::info("model {}: {} parameters ({} layers, width {}, {} heads / {} kv heads, {}) | optimizer {}",
-            config_.preset, engine_->num_params(), config_.n_layer, config_.n_embd, config_.n_head,
-            config_.n_kv_head, model::to_string(config_.ffn), d.optim.name);
+  log::info("model {}: {} parameters ({} layers, width {}, {} heads / {} kv heads, {}) | optimizer {}", config_.preset,
+            engine_->num_params(), config_.n_layer, config_.n_embd, config_.n_head, config_.n_kv_head,
+            model::to_string(config_.ffn), d.optim.name);
   log::info("effective batch {} x {} x {} ranks = {} sequences = {} tokens per step | {} steps | memory {} per rank",
             batch_, accum_, comm_.size(), per_step, per_step * seq_len_, total_steps_,
             format_bytes(static_cast<std::uint64_t>(allocated_bytes())));
   // A short run (one epoch of a small corpus) can end inside the warmup: say so, it barely trains.
   if (d.optim.warmup_steps >= total_steps_ && total_steps_ > 0)
-    log::warn("{}: optim.warmup_steps = {} is not shorter than the run's {} steps, so the learning rate peaks at "
-              "{:.0f}% of optim.lr; lower optim.warmup_steps (about a tenth of the steps) or train longer "
-              "(train.max_steps, train.epochs)",
-              d.where("optim.warmup_steps"), d.optim.warmup_steps, total_steps_,
-              100.0 * static_cast<double>(total_steps_) / static_cast<double>(d.optim.warmup_steps));
+    log::warn(
+        "{}: optim.warmup_steps = {} is not shorter than the run's {} steps, so the learning rate peaks at "
+        "{:.0f}% of optim.lr; lower optim.warmup_steps (about a tenth of the steps) or train longer "
+        "(train.max_steps, train.epochs)",
+        d.where("optim.warmup_steps"), d.optim.warmup_steps, total_steps_,
+        100.0 * static_cast<double>(total_steps_) / static_cast<double>(d.optim.warmup_steps));
   // A run stopped before its first checkpoint starts again from where it started: init_from's
   // weights when it fine-tunes.
   if (d.run.resuming() && !resume() && !d.train.init_from.empty()) init_from(d.expand(d.train.init_from));
@@ -411,18 +418,19 @@ Summary Trainer::run() {
     if (step_ == first_step + 1 || step_ % d.train.log_interval == 0 || step_ == total_steps_) {
       const double peak = engine_->peak_flops() * comm_.size();
       const double mfu = peak > 0 ? flops_per_token * tok_s / peak : 0.0;
-      log::info("step {:>6}/{} | loss {:.4f} | acc {:5.1f}% | ppl {:9.2f} | lr {:.2e} | gnorm {:6.3f} | {} tok/s | "
-                "MFU {:4.1f}% | ETA {}",
-                step_, total_steps_, rec.loss, 100.0 * rec.accuracy, std::exp(rec.loss), rec.lr, rec.grad_norm,
-                format_rate(tok_s), 100.0 * mfu, format_duration(remaining.seconds(total_steps_ - step_)));
+      log::info(
+          "step {:>6}/{} | loss {:.4f} | acc {:5.1f}% | ppl {:9.2f} | lr {:.2e} | gnorm {:6.3f} | {} tok/s | "
+          "MFU {:4.1f}% | ETA {}",
+          step_, total_steps_, rec.loss, 100.0 * rec.accuracy, std::exp(rec.loss), rec.lr, rec.grad_norm,
+          format_rate(tok_s), 100.0 * mfu, format_duration(remaining.seconds(total_steps_ - step_)));
     }
     std::optional<EvalResult> val;
     if (d.eval.interval > 0 && step_ % d.eval.interval == 0 && step_ < total_steps_) {
       val = evaluate_split(val_);
       verify_replicas();
       if (val) {
-        log::info("eval step {} | val loss {:.4f} | acc {:5.1f}% | ppl {:.2f}", step_, val->loss,
-                  100.0 * val->accuracy, val->perplexity);
+        log::info("eval step {} | val loss {:.4f} | acc {:5.1f}% | ppl {:.2f}", step_, val->loss, 100.0 * val->accuracy,
+                  val->perplexity);
         save_if_best(*val);
       }
     }

@@ -22,7 +22,8 @@ inline std::string_view as_text(const std::uint8_t* data, std::size_t size) {
 }
 
 // Runs `read`; user-facing rejections are expected, everything else propagates.
-template <typename Fn> void expect_clean(Fn&& read) {
+template <typename Fn>
+void expect_clean(Fn&& read) {
   try {
     read();
   } catch (const hermes::Error&) {
@@ -34,7 +35,8 @@ template <typename Fn> void expect_clean(Fn&& read) {
 // file per process in RAM-backed storage where there is some.
 inline const std::filesystem::path& scratch_file(const char* suffix) {
   static const std::filesystem::path path = [suffix] {
-    const std::filesystem::path dir = std::filesystem::exists("/dev/shm") ? "/dev/shm" : std::filesystem::temp_directory_path();
+    const std::filesystem::path dir =
+        std::filesystem::exists("/dev/shm") ? "/dev/shm" : std::filesystem::temp_directory_path();
     return dir / ("hermes-fuzz-" + std::to_string(::getpid()) + suffix);
   }();
   return path;

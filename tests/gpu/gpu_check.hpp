@@ -104,8 +104,7 @@ class Buf {
 };
 
 // Every element written (no NaN poison left) and ||got - want|| <= tol ||want||.
-inline void expect_close(const char* what, const std::vector<float>& got, const std::vector<float>& want,
-                         double tol) {
+inline void expect_close(const char* what, const std::vector<float>& got, const std::vector<float>& want, double tol) {
   ASSERT_EQ(got.size(), want.size()) << what;
   double num = 0, den = 0;
   for (std::size_t i = 0; i < got.size(); ++i) {
@@ -126,9 +125,9 @@ constexpr double kBwdTol = 3e-2;
 }  // namespace hermes::testing::gpu
 
 // Skips (with a message) unless a GPU is visible.
-#define HERMES_REQUIRE_GPU()                                                                                \
-  do {                                                                                                      \
-    if (::hermes::backend::cuda::device_count() == 0)                                                       \
+#define HERMES_REQUIRE_GPU()                                                                               \
+  do {                                                                                                     \
+    if (::hermes::backend::cuda::device_count() == 0)                                                      \
       GTEST_SKIP() << "no CUDA GPU visible: the CUDA op tests need one (run them on the GPU machine, see " \
-                      "benchmarks/README.md)";                                                              \
+                      "benchmarks/README.md)";                                                             \
   } while (0)

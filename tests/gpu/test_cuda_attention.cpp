@@ -82,9 +82,14 @@ TEST(CudnnAttentionGraph, EnginesAcceptBothGraphsOnDescribedH100AndA100) {
                     "cuDNN's runtime-compiled attention engines check for the driver library";
   for (const auto& [name, json] : {std::pair<const char*, const char*>{"H100", kH100}, {"A100", kA100}})
     // GPT-2 small, LLaMA-style GQA, MQA at T = 1024; then the shapes the GPU tests below use.
-    for (const auto& [B, T, H, KVH, D] :
-         {std::tuple<I, I, I, I, I>{4, 1024, 12, 12, 64}, {4, 1024, 8, 2, 128}, {4, 1024, 8, 1, 64},
-          {2, 128, 4, 4, 64}, {2, 96, 8, 2, 64}, {2, 80, 4, 4, 128}, {2, 128, 8, 1, 128}, {2, 64, 4, 2, 64}}) {
+    for (const auto& [B, T, H, KVH, D] : {std::tuple<I, I, I, I, I>{4, 1024, 12, 12, 64},
+                                          {4, 1024, 8, 2, 128},
+                                          {4, 1024, 8, 1, 64},
+                                          {2, 128, 4, 4, 64},
+                                          {2, 96, 8, 2, 64},
+                                          {2, 80, 4, 4, 128},
+                                          {2, 128, 8, 1, 128},
+                                          {2, 64, 4, 2, 64}}) {
       SCOPED_TRACE(::testing::Message() << name << " B=" << B << " T=" << T << " H=" << H << " KVH=" << KVH
                                         << " D=" << D);
       cu::SdpaGraphCounts c;

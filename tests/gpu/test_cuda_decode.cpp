@@ -76,7 +76,8 @@ TEST_P(CudaDecodeOps, RopeAtMatchesHost) {
   // v is not rotated: bit for bit what went in.
   const auto v_in = randn_bf16(R * W, 1);
   for (I r = 0; r < R; ++r)
-    for (I i = (H + KVH) * D; i < W; ++i) ASSERT_EQ(got[r * W + i], v_in[r * W + i]) << "row " << r << " v[" << i << "]";
+    for (I i = (H + KVH) * D; i < W; ++i)
+      ASSERT_EQ(got[r * W + i], v_in[r * W + i]) << "row " << r << " v[" << i << "]";
 }
 
 TEST_P(CudaDecodeOps, KvCacheWriteMatchesHost) {
@@ -103,8 +104,8 @@ TEST_P(CudaDecodeOps, KvCacheWriteMatchesHost) {
 }
 
 // Random caches (every position of every slot), random queries; rows of unequal positions.
-void check_attention(I H, I KVH, I D, const std::vector<std::int32_t>& slot, const std::vector<std::int32_t>& pos,
-                     I S, I L, const char* what) {
+void check_attention(I H, I KVH, I D, const std::vector<std::int32_t>& slot, const std::vector<std::int32_t>& pos, I S,
+                     I L, const char* what) {
   const I R = static_cast<I>(pos.size()), W = (H + 2 * KVH) * D, KD = KVH * D;
   const auto qkv = randn_bf16(R * W, 3), kc = randn_bf16(S * L * KD, 4), vc = randn_bf16(S * L * KD, 5);
   Buf<bf> d_qkv(qkv), d_k(kc), d_v(vc), d_out(R * H * D);
@@ -186,7 +187,7 @@ TEST_P(CudaDecoder, PrefillAndDecodeLogitsMatchHost) {
   // Decode steps over both slots (positions differ by 6), then slot 2 alone.
   for (int step = 0; step < 12; ++step) {
     const std::vector<std::int32_t> slots = {0, 2}, tok = {static_cast<std::int32_t>((step * 29 + 4) % V),
-                                                          static_cast<std::int32_t>((step * 53 + 9) % V)};
+                                                           static_cast<std::int32_t>((step * 53 + 9) % V)};
     const auto g = copy(gpu.forward(slots, tok), 2 * V);
     const auto h = as_float(ref.forward(slots, tok), 2 * V);
     expect_close(("decode step " + std::to_string(step)).c_str(), g, h, 3e-2);

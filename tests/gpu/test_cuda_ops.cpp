@@ -125,13 +125,13 @@ TEST_F(CudaOps, LinearWithBiasAndWithout) {
   for (const bool with_bias : {true, false}) {
     std::vector<float> out(N * OC), dx(N * IC), dw = dw0, db = db0;
     host::linear_forward<float>(out.data(), x.data(), w.data(), with_bias ? b.data() : nullptr, N, IC, OC);
-    host::linear_backward<float>(dx.data(), dw.data(), with_bias ? db.data() : nullptr, dout.data(), x.data(),
-                                 w.data(), N, IC, OC);
+    host::linear_backward<float>(dx.data(), dw.data(), with_bias ? db.data() : nullptr, dout.data(), x.data(), w.data(),
+                                 N, IC, OC);
     Buf<bf> d_x(x), d_w(w), d_b(b), d_out(N * OC), d_dout(dout), d_dx(N * IC);
     Buf<float> d_dw(dw0), d_db(db0);
     cu::linear_forward(d_out.get(), d_x.get(), d_w.get(), with_bias ? d_b.get() : nullptr, N, IC, OC, *ctx);
-    cu::linear_backward(d_dx.get(), d_dw.get(), with_bias ? d_db.get() : nullptr, d_dout.get(), d_x.get(), d_w.get(),
-                        N, IC, OC, *ctx);
+    cu::linear_backward(d_dx.get(), d_dw.get(), with_bias ? d_db.get() : nullptr, d_dout.get(), d_x.get(), d_w.get(), N,
+                        IC, OC, *ctx);
     expect_close("linear out", d_out.download(), out, kFwdTol);
     expect_close("linear dinp", d_dx.download(), dx, kFwdTol);
     expect_close("linear dweight (+=)", d_dw.download(), dw, 1e-3);
@@ -161,8 +161,8 @@ TEST_F(CudaOps, LinearGeluEpilogues) {
     host::gelu_backward<float>(dpre.data(), pre_gpu.data(), dh.data(), N * OC);
     Buf<bf> d_w2(w2), d_dout2(dout2), d_dpre(N * OC);
     Buf<float> d_dw2(std::vector<float>(OC2 * OC, 0.0f));
-    cu::linear_backward_dgelu(d_dpre.get(), d_dw2.get(), nullptr, d_dout2.get(), d_h.get(), d_w2.get(), d_pre.get(),
-                              N, OC, OC2, *ctx);
+    cu::linear_backward_dgelu(d_dpre.get(), d_dw2.get(), nullptr, d_dout2.get(), d_h.get(), d_w2.get(), d_pre.get(), N,
+                              OC, OC2, *ctx);
     expect_close("dgelu epilogue", d_dpre.download(), dpre, kBwdTol);
     expect_close("dgelu weight grad", d_dw2.download(), dw2, 1e-3);
   }
@@ -307,8 +307,8 @@ TEST_F(CudaOps, AdamwAndMuonMatchHostOptimizer) {
     segs.push_back({R * K, n, R * K, false});
     const auto blocks = cu::plan_segment_blocks(segs, cu::kAdamBlockElems);
     cu::DeviceBuffer<cu::SegmentBlock> d_blocks(blocks.size());
-    HERMES_CUDA_CHECK(cudaMemcpy(d_blocks.data(), blocks.data(), blocks.size() * sizeof(cu::SegmentBlock),
-                                 cudaMemcpyHostToDevice));
+    HERMES_CUDA_CHECK(
+        cudaMemcpy(d_blocks.data(), blocks.data(), blocks.size() * sizeof(cu::SegmentBlock), cudaMemcpyHostToDevice));
     HERMES_CUDA_CHECK(cudaDeviceSynchronize());  // the updates run on the non-blocking stream s()
     const I r = std::min(R, K);
     Buf<float> x(R * K), x2(R * K), gram(r * r), poly(r * r);
@@ -330,8 +330,7 @@ TEST_F(CudaOps, AdamwAndMuonMatchHostOptimizer) {
       // In stream order: the previous step's kernels on s() still read d_sc, and a legacy-stream
       // cudaMemcpy does not wait for a non-blocking stream.
       HERMES_CUDA_CHECK(cudaMemcpyAsync(d_sc.get(), &sc, sizeof(sc), cudaMemcpyHostToDevice, s()));
-      if (muon)
-        cu::muon_update(d_p.get(), d_pb.get(), d_g.get(), d_m.get(), R, K, true, 5, d_sc.get(), ws, *ctx);
+      if (muon) cu::muon_update(d_p.get(), d_pb.get(), d_g.get(), d_m.get(), R, K, true, 5, d_sc.get(), ws, *ctx);
       cu::adamw_update(d_p.get(), d_pb.get(), d_g.get(), d_m.get(), d_v.get(), d_blocks.data(),
                        static_cast<I>(blocks.size()), d_sc.get(), s());
       HERMES_CUDA_CHECK(cudaStreamSynchronize(s()));  // `sc` (pageable, on the stack) is reused

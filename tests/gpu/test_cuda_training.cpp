@@ -51,7 +51,7 @@ interval = 0
 save_final = false
 save_best = false
 )",
-                                   dir, extra);
+                                  dir, extra);
 }
 
 // Mean loss of steps [from, to) of a history.

@@ -37,8 +37,11 @@ nlohmann::json chat_cases() {
                      {"expected", gen ? tokenizer::render_generation_prompt(c) : tokenizer::render(c).text}});
   };
   add({{"user", "What is 3 + 4?"}}, "", true);
-  add({{"system", "You are terse."}, {"user", "Add 2 and 40."}, {"assistant", "<tool_call>\n{\"name\": \"add\"}\n</tool_call>"},
-       {"tool", "<tool_response>42</tool_response>"}, {"assistant", "42"}},
+  add({{"system", "You are terse."},
+       {"user", "Add 2 and 40."},
+       {"assistant", "<tool_call>\n{\"name\": \"add\"}\n</tool_call>"},
+       {"tool", "<tool_response>42</tool_response>"},
+       {"assistant", "42"}},
       tools, false);
   add({{"user", "Bonjour, ça va ?"}, {"assistant", "Oui."}}, tools, true);
   add({{"system", ""}, {"user", "hi"}}, tools, true);
@@ -64,15 +67,15 @@ TEST_P(HfReference, LogitsAndChatTemplateAgree) {
 
   const auto tok = tokenizer::Tokenizer::load(hermes::testing::fixture_tokenizer_path());
   nlohmann::json seqs = nlohmann::json::array();
-  for (const std::string text : {"<|user|>What is 3 + 4?<|endoftext|><|assistant|>", "Hello world, 2024 tokens!",
-                                 "x"}) {
+  for (const std::string text :
+       {"<|user|>What is 3 + 4?<|endoftext|><|assistant|>", "Hello world, 2024 tokens!", "x"}) {
     const auto ids32 = tok.encode(text);
     std::vector<std::int32_t> ids(ids32.begin(), ids32.end());
     const auto logits = hermes::testing::host_logits(m.config, m.weights, ids);
     nlohmann::json rows = nlohmann::json::array();
     for (std::size_t t = 0; t < ids.size(); ++t)
-      rows.push_back(std::vector<float>(logits.begin() + t * m.config.vocab_size,
-                                        logits.begin() + (t + 1) * m.config.vocab_size));
+      rows.push_back(
+          std::vector<float>(logits.begin() + t * m.config.vocab_size, logits.begin() + (t + 1) * m.config.vocab_size));
     seqs.push_back({{"tokens", ids}, {"logits", rows}});
   }
   std::ofstream(dir / "logits.json") << nlohmann::json{{"sequences", seqs}}.dump();

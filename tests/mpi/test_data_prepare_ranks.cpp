@@ -72,7 +72,8 @@ TEST(DataPrepareRanks, TwoRanksWriteTheOneRankShards) {
     SCOPED_TRACE(chat ? "sharegpt" : "text");
     PrepareOptions o;
     o.inputs = chat ? std::vector<std::string>{(dir / "s.jsonl").string()}
-                    : std::vector<std::string>{(dir / "t0.txt").string(), (dir / "t1.txt").string(), (dir / "t2.txt").string()};
+                    : std::vector<std::string>{(dir / "t0.txt").string(), (dir / "t1.txt").string(),
+                                               (dir / "t2.txt").string()};
     o.corpus.format = chat ? "sharegpt" : "text";
     o.assistant_mask = chat;
     o.shard_tokens = 3000;
@@ -86,7 +87,8 @@ TEST(DataPrepareRanks, TwoRanksWriteTheOneRankShards) {
     EXPECT_GT(two.rank_input_bytes, 0u) << "every rank encodes part of the input";
     if (world.is_root()) {
       o.output_dir = dir / ("one_" + tag);
-      const PrepareResult one = prepare_dataset(o, hermes::test::stand_in_encoder(), hermes::dist::Communicator::self());
+      const PrepareResult one =
+          prepare_dataset(o, hermes::test::stand_in_encoder(), hermes::dist::Communicator::self());
       EXPECT_EQ(one.rank_input_bytes, one.input_bytes > 0 ? one.rank_input_bytes : 0u);
       EXPECT_GT(two.splits.at("train").shards, 1u);
       expect_same_dataset(dir / ("two_" + tag), dir / ("one_" + tag));
@@ -102,7 +104,8 @@ TEST(DataPrepareRanks, BadRecordOnOneRankFailsEveryRank) {
   const fs::path dir = shared_dir(world, "bad");
   if (world.is_root()) {
     std::ofstream out(dir / "c.jsonl");
-    for (int i = 0; i < 100; ++i) out << (i == 90 ? std::string("{broken") : nlohmann::json{{"text", "doc " + std::to_string(i)}}.dump()) << "\n";
+    for (int i = 0; i < 100; ++i)
+      out << (i == 90 ? std::string("{broken") : nlohmann::json{{"text", "doc " + std::to_string(i)}}.dump()) << "\n";
   }
   world.barrier();
   PrepareOptions o;

@@ -20,7 +20,8 @@ std::string write_deck(const hermes::dist::Communicator& comm, const std::string
 TEST(DeckBroadcast, EveryRankHoldsTheIdenticalDeck) {
   const auto comm = hermes::dist::Communicator::world();
   ASSERT_GE(comm.size(), 2) << "run under mpiexec -n 2";
-  const std::string path = write_deck(comm, "[run]\nname = \"b\"\nstages = [\"info\"]\n[optim]\nlr = 0.000321\n", "ok.toml");
+  const std::string path =
+      write_deck(comm, "[run]\nname = \"b\"\nstages = [\"info\"]\n[optim]\nlr = 0.000321\n", "ok.toml");
   const auto d = hermes::deck::load_deck_collective(comm, path, {"train.batch_size=3", "model.preset=nano"});
   EXPECT_EQ(d.train.batch_size, 3);
   EXPECT_DOUBLE_EQ(d.optim.lr, 0.000321);
@@ -36,7 +37,8 @@ TEST(DeckBroadcast, EveryRankHoldsTheIdenticalDeck) {
 
 TEST(DeckBroadcast, ADeckErrorIsRaisedOnEveryRank) {
   const auto comm = hermes::dist::Communicator::world();
-  const std::string path = write_deck(comm, "[run]\nname = \"b\"\nstages = [\"info\"]\n[train]\nbatchsize = 2\n", "bad.toml");
+  const std::string path =
+      write_deck(comm, "[run]\nname = \"b\"\nstages = [\"info\"]\n[train]\nbatchsize = 2\n", "bad.toml");
   try {
     hermes::deck::load_deck_collective(comm, path, {});
     FAIL() << "rank " << comm.rank() << " did not raise";

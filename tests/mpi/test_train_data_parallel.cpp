@@ -31,8 +31,7 @@ TEST(TrainDataParallel, TwoRanksMatchOneRankWithTheCombinedBatch) {
     double worst = 0;
     const auto pd = hermes::testing::flat_parameters(*dp), ps = hermes::testing::flat_parameters(*single);
     ASSERT_EQ(pd.size(), ps.size());
-    for (std::size_t i = 0; i < pd.size(); ++i)
-      worst = std::max(worst, static_cast<double>(std::abs(pd[i] - ps[i])));
+    for (std::size_t i = 0; i < pd.size(); ++i) worst = std::max(worst, static_cast<double>(std::abs(pd[i] - ps[i])));
     EXPECT_LT(worst, 5e-6);
     // Bit-identical replicas.
     std::uint64_t mine = dp->parameter_checksum();

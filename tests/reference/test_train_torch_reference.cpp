@@ -14,7 +14,8 @@
 using namespace hermes;
 
 namespace {
-void write(hid_t loc, const char* name, hid_t mem, hid_t file_type, const std::vector<hsize_t>& dims, const void* data) {
+void write(hid_t loc, const char* name, hid_t mem, hid_t file_type, const std::vector<hsize_t>& dims,
+           const void* data) {
   const hid_t space = H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
   const hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
   H5Pset_create_intermediate_group(lcpl, 1);
@@ -43,8 +44,10 @@ TEST_P(TorchReference, LossAndGradientsAgree) {
   const std::string kind = GetParam();
   const auto dir = hermes::testing::scratch_dir("torch_" + kind);
   std::vector<std::string> o = {"train.max_steps=3", "checkpoint.save_final=true", "train.batch_size=3"};
-  if (kind == "gelu") o.insert(o.end(), {"model.ffn=\"gelu\"", "model.bias=true", "model.n_kv_head=4"});
-  else o.insert(o.end(), {"model.ffn=\"swiglu\"", "model.bias=false", "model.n_kv_head=2"});
+  if (kind == "gelu")
+    o.insert(o.end(), {"model.ffn=\"gelu\"", "model.bias=true", "model.n_kv_head=4"});
+  else
+    o.insert(o.end(), {"model.ffn=\"swiglu\"", "model.bias=false", "model.n_kv_head=2"});
   const auto d = hermes::testing::train_deck(dir.string(), o);
   const auto comm = dist::Communicator::self();
   auto t = hermes::testing::make_trainer(d, comm, dir);
@@ -84,7 +87,8 @@ TEST_P(TorchReference, LossAndGradientsAgree) {
   H5Fclose(f);
 
   const std::string cmd = "/usr/bin/python3 " HERMES_SOURCE_DIR "/tests/reference/torch_reference.py " +
-                          sum.final_checkpoint.string() + " " + path.string() + " > " + (dir / "out.txt").string() + " 2>&1";
+                          sum.final_checkpoint.string() + " " + path.string() + " > " + (dir / "out.txt").string() +
+                          " 2>&1";
   const int rc = std::system(cmd.c_str());
   std::ifstream in(dir / "out.txt");
   const std::string out((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

@@ -14,7 +14,8 @@ inline std::string synthetic_words(std::size_t lines, std::uint64_t seed = 7) {
     s = s * 6364136223846793005ULL + 1442695040888963407ULL;
     return static_cast<std::uint32_t>(s >> 33);
   };
-  const std::vector<std::string> letters = {"a", "e", "i", "o", "u", "t", "n", "s", "r", "l", "k", "m", "é", "ß", "字", "🙂"};
+  const std::vector<std::string> letters = {"a", "e", "i", "o", "u", "t", "n",  "s",
+                                            "r", "l", "k", "m", "é", "ß", "字", "🙂"};
   std::vector<std::string> lexicon;
   for (int w = 0; w < 3000; ++w) {
     std::string word;

@@ -18,7 +18,6 @@ int main(int argc, char** argv) {
   if (comm.rank() != 0) GTEST_FLAG_SET(brief, true);
   int failed = RUN_ALL_TESTS();
   failed = comm.any(failed != 0) ? 1 : 0;
-  if (failed && comm.rank() != 0)
-    std::fprintf(stderr, "[rank %d] tests failed on this rank\n", comm.rank());
+  if (failed && comm.rank() != 0) std::fprintf(stderr, "[rank %d] tests failed on this rank\n", comm.rank());
   return failed;
 }

@@ -21,7 +21,7 @@ TEST(CoreProgress, RateFollowsTheLastMinute) {
   Progress p("work", "items", 1000);
   const auto t0 = Progress::clock::now();
   p.line(10, t0 + 10s);
-  p.line(20, t0 + 100s);  // slow start: 20 in 100 s
+  p.line(20, t0 + 100s);                            // slow start: 20 in 100 s
   const std::string line = p.line(720, t0 + 170s);  // then 700 in 70 s
   // The whole-run average (720 in 170 s) would say ETA 1m06s; the recent rate is 10/s.
   EXPECT_NE(line.find("| 10 items/s"), std::string::npos) << line;

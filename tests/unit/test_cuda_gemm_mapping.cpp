@@ -55,8 +55,8 @@ std::vector<double> random_buffer(I n, std::uint64_t seed) {
 // Row-major C (m, n) = op(A) op(B) (+ bias[j] per column) through the mapping and the emulator,
 // against the direct row-major sum; elements of C's padding columns must stay untouched.
 void check(bool ta, bool tb, I m, I n, I k, I lda, I ldb, I ldc, bool with_bias = false) {
-  SCOPED_TRACE(::testing::Message() << "trans_a=" << ta << " trans_b=" << tb << " m=" << m << " n=" << n
-                                    << " k=" << k << " lda=" << lda << " ldb=" << ldb << " ldc=" << ldc);
+  SCOPED_TRACE(::testing::Message() << "trans_a=" << ta << " trans_b=" << tb << " m=" << m << " n=" << n << " k=" << k
+                                    << " lda=" << lda << " ldb=" << ldb << " ldc=" << ldc);
   // Row-major storage: A is (m, k) or, transposed, (k, m); B is (k, n) or (n, k).
   const I a_rows = ta ? k : m, b_rows = tb ? n : k;
   const auto A = random_buffer(a_rows * lda, 1), B = random_buffer(b_rows * ldb, 2), bias = random_buffer(n, 3);
@@ -84,7 +84,7 @@ TEST(CudaGemmMapping, EveryTransposePairMatchesRowMajor) {
   for (const bool ta : {false, true})
     for (const bool tb : {false, true}) {
       const I m = 5, n = 7, k = 3;
-      check(ta, tb, m, n, k, ta ? m : k, tb ? k : n, n);                 // tight leading dimensions
+      check(ta, tb, m, n, k, ta ? m : k, tb ? k : n, n);                  // tight leading dimensions
       check(ta, tb, m, n, k, (ta ? m : k) + 4, (tb ? k : n) + 3, n + 2);  // padded (strided views)
     }
 }
@@ -101,9 +101,9 @@ TEST(CudaGemmMapping, LinearLayerArgumentLists) {
 
 TEST(CudaGemmMapping, TiedHeadWithPaddedLogitsRows) {
   const I rows = 3, C = 4, V = 9, ld = (V + 7) / 8 * 8;  // logits_ld(V) = 16
-  check(false, true, rows, V, C, C, C, ld);    // logits = x Wte^T into rows of ld
-  check(false, false, rows, C, V, ld, C, C);   // dx = dlogits (ld rows) Wte
-  check(true, false, V, C, rows, ld, C, C);    // dWte += dlogits^T x
+  check(false, true, rows, V, C, C, C, ld);              // logits = x Wte^T into rows of ld
+  check(false, false, rows, C, V, ld, C, C);             // dx = dlogits (ld rows) Wte
+  check(true, false, V, C, rows, ld, C, C);              // dWte += dlogits^T x
 }
 
 TEST(CudaGemmMapping, AttentionBatchedShapes) {

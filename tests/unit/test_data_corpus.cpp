@@ -49,7 +49,8 @@ TEST(DataCorpus, PlainTextSplitsOnSeparatorAndDropsBlankPieces) {
 
 TEST(DataCorpus, JsonlTextField) {
   TempDir dir;
-  const auto f = dir.write("a.jsonl", "{\"text\": \"hello\", \"id\": 1}\n\n{\"body\": \"x\", \"text\": \"w\\u00f6rld\"}\n");
+  const auto f =
+      dir.write("a.jsonl", "{\"text\": \"hello\", \"id\": 1}\n\n{\"body\": \"x\", \"text\": \"w\\u00f6rld\"}\n");
   CorpusOptions o;
   o.format = "jsonl";
   const auto docs = read_corpus({f}, o);
@@ -65,7 +66,8 @@ TEST(DataCorpus, JsonlTextField) {
 
 TEST(DataCorpus, MalformedLineNamesFileAndLineOrIsSkipped) {
   TempDir dir;
-  const auto f = dir.write("bad.jsonl", "{\"text\": \"ok\"}\n{\"text\": \"unterminated}\n{\"text\": 3}\n{\"text\": \"fine\"}\n");
+  const auto f =
+      dir.write("bad.jsonl", "{\"text\": \"ok\"}\n{\"text\": \"unterminated}\n{\"text\": 3}\n{\"text\": \"fine\"}\n");
   CorpusOptions o;
   o.format = "jsonl";
   const std::string e = error_of([&] { read_corpus({f}, o); });
@@ -86,7 +88,8 @@ TEST(DataCorpus, ShareGptRecords) {
   const auto f = dir.write(
       "c.jsonl",
       "{\"conversations\": [{\"from\": \"system\", \"value\": \"sys\"}, {\"from\": \"human\", \"value\": \"hi\"}, "
-      "{\"from\": \"gpt\", \"value\": \"<think>x</think>hello\"}], \"tools\": \"" + tools +
+      "{\"from\": \"gpt\", \"value\": \"<think>x</think>hello\"}], \"tools\": \"" +
+          tools +
           "\", \"task\": \"t\", \"category\": \"c\", \"source\": \"s\", \"scenario_category\": \"single_turn\"}\n");
   CorpusOptions o;
   o.format = "sharegpt";
@@ -112,7 +115,8 @@ TEST(DataCorpus, ShareGptErrorsNameTheField) {
       {R"({"conversations": [{"from": "human", "value": "a"}, {"from": "bot", "value": "b"}]})",
        "conversations[1].from is 'bot'"},
       {R"({"conversations": [{"from": "human", "value": 5}]})", "conversations[0].value must be a string"},
-      {R"({"conversations": [{"from": "human", "value": "a"}], "tools": "[not json"})", "'tools' is a string but not valid JSON"},
+      {R"({"conversations": [{"from": "human", "value": "a"}], "tools": "[not json"})",
+       "'tools' is a string but not valid JSON"},
   };
   for (const auto& c : cases) {
     const auto f = dir.write("e.jsonl", "\n" + c.line + "\n");

@@ -58,8 +58,10 @@ Stream stream_of(const std::filesystem::path& data) {
   for (const auto& sh : manifest["splits"]["train"]["shards"]) {
     const ShardData d = read_shard(data / sh["file"].get<std::string>());
     s.tokens.insert(s.tokens.end(), d.tokens.begin(), d.tokens.end());
-    if (d.loss_mask.empty()) s.mask.insert(s.mask.end(), d.tokens.size(), 1);
-    else s.mask.insert(s.mask.end(), d.loss_mask.begin(), d.loss_mask.end());
+    if (d.loss_mask.empty())
+      s.mask.insert(s.mask.end(), d.tokens.size(), 1);
+    else
+      s.mask.insert(s.mask.end(), d.loss_mask.begin(), d.loss_mask.end());
   }
   return s;
 }

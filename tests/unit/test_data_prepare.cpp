@@ -57,8 +57,10 @@ std::map<std::string, SplitContents> read_back(const std::filesystem::path& out)
       for (std::size_t k = 0; k + 1 < d.doc_offsets.size(); ++k) {
         std::string text;
         for (auto i = d.doc_offsets[k]; i < d.doc_offsets[k + 1]; ++i) {
-          if (i + 1 == d.doc_offsets[k + 1]) EXPECT_EQ(d.tokens[i], kEnd) << "every document ends with the end token";
-          else text += static_cast<char>(d.tokens[i]);
+          if (i + 1 == d.doc_offsets[k + 1])
+            EXPECT_EQ(d.tokens[i], kEnd) << "every document ends with the end token";
+          else
+            text += static_cast<char>(d.tokens[i]);
         }
         r[split].docs.push_back(text);
       }
@@ -186,8 +188,10 @@ TEST(DataPrepare, LossMaskCoversExactlyTheAssistantSpans) {
         for (auto i = d.doc_offsets[k]; i < d.doc_offsets[k + 1]; ++i) {
           const auto t = d.tokens[i];
           std::uint8_t expect = 0;
-          if (t == kAssistant) in_assistant = true;  // the role marker itself is not the assistant's text
-          else if (in_assistant) expect = 1;
+          if (t == kAssistant)
+            in_assistant = true;  // the role marker itself is not the assistant's text
+          else if (in_assistant)
+            expect = 1;
           if (t == kEnd) in_assistant = false;
           if (t == kSystem || t == kUser || t == kTool) ASSERT_FALSE(in_assistant);
           ASSERT_EQ(d.loss_mask[i], expect) << "token " << i << " of document " << k << " in " << s["file"];
@@ -208,7 +212,8 @@ TEST(DataPrepare, ReusesUnchangedShardsAndRebuildsOnChange) {
   EXPECT_FALSE(prepare_dataset(o, stand_in_encoder(), comm).reused);
   const auto again = prepare_dataset(o, stand_in_encoder(), comm);
   EXPECT_TRUE(again.reused);
-  EXPECT_EQ(again.splits.at("train").documents + again.splits.at("val").documents + again.splits.at("test").documents, 120u);
+  EXPECT_EQ(again.splits.at("train").documents + again.splits.at("val").documents + again.splits.at("test").documents,
+            120u);
 
   const auto other = prepare_dataset(o, stand_in_encoder(261, "another-tokenizer"), comm);
   EXPECT_FALSE(other.reused);
@@ -242,7 +247,8 @@ TEST(DataPrepare, ReusesUnchangedShardsAndRebuildsOnChange) {
 TEST(DataPrepare, BadRecordsFailWithFileAndLineOrAreSkipped) {
   TempDir dir;
   std::string lines;
-  for (int i = 0; i < 40; ++i) lines += (i == 17 ? std::string("{\"text\": oops}") : json{{"text", "doc " + std::to_string(i)}}.dump()) + "\n";
+  for (int i = 0; i < 40; ++i)
+    lines += (i == 17 ? std::string("{\"text\": oops}") : json{{"text", "doc " + std::to_string(i)}}.dump()) + "\n";
   const auto f = dir.write("c.jsonl", lines);
   auto o = text_options(dir, {f});
   o.corpus.format = "jsonl";

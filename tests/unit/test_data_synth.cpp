@@ -41,7 +41,10 @@ double shunting_yard(const std::string& s) {
   bool expect_operand = true;
   for (std::size_t i = 0; i < s.size();) {
     const char c = s[i];
-    if (c == ' ') { ++i; continue; }
+    if (c == ' ') {
+      ++i;
+      continue;
+    }
     if (std::isdigit(static_cast<unsigned char>(c)) || c == '.') {
       std::size_t used = 0;
       values.push_back(std::stod(s.substr(i), &used));
@@ -66,15 +69,18 @@ double shunting_yard(const std::string& s) {
 
 std::map<std::string, std::pair<std::string, double>> unit_facts() {
   // symbol -> (dimension, metres/kilograms/litres per unit)
-  return {{"m", {"L", 1}},      {"km", {"L", 1000}},     {"cm", {"L", 0.01}},   {"mm", {"L", 0.001}},
-          {"mi", {"L", 1609.344}}, {"ft", {"L", 0.3048}}, {"in", {"L", 0.0254}}, {"yd", {"L", 0.9144}},
-          {"kg", {"M", 1}},     {"g", {"M", 0.001}},     {"lb", {"M", 0.45359237}}, {"oz", {"M", 0.45359237 / 16}},
-          {"l", {"V", 1}},      {"ml", {"V", 0.001}},    {"gal", {"V", 231 * 0.0254 * 0.0254 * 0.0254 * 1000}}};
+  return {{"m", {"L", 1}},       {"km", {"L", 1000}},       {"cm", {"L", 0.01}},
+          {"mm", {"L", 0.001}},  {"mi", {"L", 1609.344}},   {"ft", {"L", 0.3048}},
+          {"in", {"L", 0.0254}}, {"yd", {"L", 0.9144}},     {"kg", {"M", 1}},
+          {"g", {"M", 0.001}},   {"lb", {"M", 0.45359237}}, {"oz", {"M", 0.45359237 / 16}},
+          {"l", {"V", 1}},       {"ml", {"V", 0.001}},      {"gal", {"V", 231 * 0.0254 * 0.0254 * 0.0254 * 1000}}};
 }
 
 double convert_units_ref(double v, const std::string& from, const std::string& to) {
   auto celsius = [](double x, const std::string& u) { return u == "c" ? x : u == "f" ? (x - 32) / 1.8 : x - 273.15; };
-  auto from_celsius = [](double x, const std::string& u) { return u == "c" ? x : u == "f" ? x * 1.8 + 32 : x + 273.15; };
+  auto from_celsius = [](double x, const std::string& u) {
+    return u == "c" ? x : u == "f" ? x * 1.8 + 32 : x + 273.15;
+  };
   if (from == "c" || from == "f" || from == "k") return from_celsius(celsius(v, from), to);
   const auto t = unit_facts();
   EXPECT_EQ(t.at(from).first, t.at(to).first) << from << " -> " << to;
@@ -83,7 +89,8 @@ double convert_units_ref(double v, const std::string& from, const std::string& t
 
 std::chrono::sys_days parse_day(const std::string& s) {
   const int y = std::stoi(s.substr(0, 4));
-  const unsigned m = static_cast<unsigned>(std::stoi(s.substr(5, 2))), d = static_cast<unsigned>(std::stoi(s.substr(8, 2)));
+  const unsigned m = static_cast<unsigned>(std::stoi(s.substr(5, 2))),
+                 d = static_cast<unsigned>(std::stoi(s.substr(8, 2)));
   const std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{m}, std::chrono::day{d}};
   EXPECT_TRUE(ymd.ok()) << s;
   return std::chrono::sys_days{ymd};
@@ -99,12 +106,12 @@ std::string day_text(std::chrono::sys_days day) {
 
 const std::map<std::string, std::pair<int, double>>& element_facts() {
   static const std::map<std::string, std::pair<int, double>> facts = {
-      {"hydrogen", {1, 1.008}},    {"helium", {2, 4.003}},     {"lithium", {3, 6.94}},     {"carbon", {6, 12.011}},
-      {"nitrogen", {7, 14.007}},   {"oxygen", {8, 15.999}},    {"fluorine", {9, 18.998}},  {"neon", {10, 20.180}},
-      {"sodium", {11, 22.990}},    {"magnesium", {12, 24.305}}, {"aluminium", {13, 26.982}}, {"silicon", {14, 28.085}},
-      {"phosphorus", {15, 30.974}}, {"sulfur", {16, 32.06}},   {"chlorine", {17, 35.45}},  {"argon", {18, 39.95}},
-      {"potassium", {19, 39.098}}, {"calcium", {20, 40.078}},  {"iron", {26, 55.845}},    {"copper", {29, 63.546}},
-      {"zinc", {30, 65.38}},       {"silver", {47, 107.87}},   {"gold", {79, 196.97}},    {"lead", {82, 207.2}}};
+      {"hydrogen", {1, 1.008}},     {"helium", {2, 4.003}},      {"lithium", {3, 6.94}},      {"carbon", {6, 12.011}},
+      {"nitrogen", {7, 14.007}},    {"oxygen", {8, 15.999}},     {"fluorine", {9, 18.998}},   {"neon", {10, 20.180}},
+      {"sodium", {11, 22.990}},     {"magnesium", {12, 24.305}}, {"aluminium", {13, 26.982}}, {"silicon", {14, 28.085}},
+      {"phosphorus", {15, 30.974}}, {"sulfur", {16, 32.06}},     {"chlorine", {17, 35.45}},   {"argon", {18, 39.95}},
+      {"potassium", {19, 39.098}},  {"calcium", {20, 40.078}},   {"iron", {26, 55.845}},      {"copper", {29, 63.546}},
+      {"zinc", {30, 65.38}},        {"silver", {47, 107.87}},    {"gold", {79, 196.97}},      {"lead", {82, 207.2}}};
   return facts;
 }
 
@@ -244,7 +251,8 @@ TEST(DataSynth, SchemaToolCallsAndAnswersCheckOut) {
       ASSERT_LT(m + 1, conv.size());
       ASSERT_EQ(conv[m + 1]["from"], "tool");
       std::size_t rpos = 0;
-      const json response = json::parse(between(conv[m + 1]["value"].get<std::string>(), "<tool_response>", "</tool_response>", rpos));
+      const json response =
+          json::parse(between(conv[m + 1]["value"].get<std::string>(), "<tool_response>", "</tool_response>", rpos));
       EXPECT_EQ(response.at("name"), name);
       ASSERT_FALSE(response["content"].contains("error")) << response.dump();
       const auto values = expected_values(name, args, response["content"]);
@@ -291,12 +299,14 @@ TEST(DataSynth, DeterministicFromSeed) {
 TEST(DataSynth, ToolBackendsRejectBadCalls) {
   EXPECT_TRUE(run_synth_tool("calculator", {{"expression", "2 +"}}).contains("error"));
   EXPECT_TRUE(run_synth_tool("calculator", {{"expression", "1 / 0"}}).contains("error"));
-  EXPECT_TRUE(run_synth_tool("convert_units", {{"value", 1}, {"from_unit", "kg"}, {"to_unit", "km"}}).contains("error"));
+  EXPECT_TRUE(
+      run_synth_tool("convert_units", {{"value", 1}, {"from_unit", "kg"}, {"to_unit", "km"}}).contains("error"));
   EXPECT_TRUE(run_synth_tool("date_calculator", {{"operation", "add_days"}, {"start_date", "2023-02-29"}, {"days", 1}})
                   .contains("error"));
   EXPECT_TRUE(run_synth_tool("element_lookup", json::object()).contains("error"));
   EXPECT_TRUE(run_synth_tool("no_such_tool", json::object()).contains("error"));
-  EXPECT_EQ(run_synth_tool("date_calculator", {{"operation", "add_days"}, {"start_date", "2024-02-28"}, {"days", 1}})["result_date"],
+  EXPECT_EQ(run_synth_tool("date_calculator",
+                           {{"operation", "add_days"}, {"start_date", "2024-02-28"}, {"days", 1}})["result_date"],
             "2024-02-29");
   EXPECT_EQ(format_number(3.0), "3");
   EXPECT_EQ(format_number(2.5), "2.5");

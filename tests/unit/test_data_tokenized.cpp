@@ -18,7 +18,8 @@ using namespace hermes::data;
 using nlohmann::json;
 
 namespace {
-const std::string kTokenizer = std::string(HERMES_SOURCE_DIR) + "/tests/fixtures/tokenizer/hermes-trained/tokenizer.json";
+const std::string kTokenizer =
+    std::string(HERMES_SOURCE_DIR) + "/tests/fixtures/tokenizer/hermes-trained/tokenizer.json";
 }
 
 TEST(DataTokenized, AssistantMaskDecodesToTheAssistantTurns) {
@@ -79,7 +80,8 @@ TEST(DataTokenized, TextDocumentsDecodeToThemselves) {
   ASSERT_EQ(d.doc_offsets.size(), 4u);
   EXPECT_TRUE(d.loss_mask.empty());
   for (std::size_t k = 0; k < 3; ++k) {
-    const std::vector<hermes::tokenizer::TokenId> ids(d.tokens.begin() + d.doc_offsets[k], d.tokens.begin() + d.doc_offsets[k + 1]);
+    const std::vector<hermes::tokenizer::TokenId> ids(d.tokens.begin() + d.doc_offsets[k],
+                                                      d.tokens.begin() + d.doc_offsets[k + 1]);
     EXPECT_EQ(tok.decode(ids), docs[k] + "<|endoftext|>");
   }
 }

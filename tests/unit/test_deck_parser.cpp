@@ -80,8 +80,8 @@ special_tokens = ["<a>", "<b>"]
 
 TEST(DeckParser, OverridesReplaceAndAddValues) {
   const Deck d = parse_deck(kMinimal, "deck.toml",
-                            {"train.batch_size=32", "optim.lr=3e-4", "run.name=bare-string",
-                             "run.stages=[\"info\"]", "model.preset=\"nano\"", "data.skip_bad_records=true"});
+                            {"train.batch_size=32", "optim.lr=3e-4", "run.name=bare-string", "run.stages=[\"info\"]",
+                             "model.preset=\"nano\"", "data.skip_bad_records=true"});
   EXPECT_EQ(d.train.batch_size, 32);
   EXPECT_DOUBLE_EQ(d.optim.lr, 3e-4);
   EXPECT_EQ(d.run.name, "bare-string");
@@ -173,8 +173,7 @@ TEST(DeckErrors, BadOverrides) {
 }
 
 TEST(DeckErrors, CrossKeyChecks) {
-  expect_error(std::string(kMinimal) + "[model]\nn_embd = 100\nn_head = 3\n",
-               {"[model]", "not divisible by n_head"});
+  expect_error(std::string(kMinimal) + "[model]\nn_embd = 100\nn_head = 3\n", {"[model]", "not divisible by n_head"});
   expect_error(std::string(kMinimal) + "[model]\nn_head = 4\nn_kv_head = 3\n", {"n_kv_head = 3 must divide"});
   expect_error(std::string(kMinimal) + "[train]\nseq_len = 100000\n",
                {"deck.toml:6:11", "seq_len = 100000 exceeds the model's context_length = 256"});
@@ -208,7 +207,6 @@ TEST(DeckFiles, MissingFileIsAClearError) {
     hermes::deck::load_deck_file("/nonexistent/deck.toml");
     FAIL();
   } catch (const hermes::Error& e) {
-    EXPECT_NE(std::string(e.what()).find("cannot open deck '/nonexistent/deck.toml': no such file"),
-              std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("cannot open deck '/nonexistent/deck.toml': no such file"), std::string::npos);
   }
 }

@@ -86,11 +86,14 @@ TEST(GenerateAgent, FactsAreWhatTheToolsAddedToTheAnswer) {
 TEST(GenerateAgent, ToolCallsAreAnsweredInTheCorpusFormat) {
   tok::Conversation conv;
   std::string why;
-  const auto text = gen::answer_tool_call(
-      conv, "<think>x</think>\n<tool_call>\n{\"name\": \"calculator\", \"arguments\": {\"expression\": \"2 + 3\"}}\n</tool_call>",
-      &why);
+  const auto text = gen::answer_tool_call(conv,
+                                          "<think>x</think>\n<tool_call>\n{\"name\": \"calculator\", \"arguments\": "
+                                          "{\"expression\": \"2 + 3\"}}\n</tool_call>",
+                                          &why);
   EXPECT_TRUE(why.empty());
-  EXPECT_EQ(text, "<tool_response>\n{\"name\": \"calculator\", \"content\": {\"expression\": \"2 + 3\", \"result\": 5.0}}\n</tool_response>");  // as the corpus writes results
+  EXPECT_EQ(text,
+            "<tool_response>\n{\"name\": \"calculator\", \"content\": {\"expression\": \"2 + 3\", \"result\": "
+            "5.0}}\n</tool_response>");  // as the corpus writes results
   ASSERT_EQ(conv.messages.size(), 1u);
   EXPECT_EQ(conv.messages[0].role, "tool");
   EXPECT_EQ(gen::answer_tool_call(conv, "Just an answer.", &why), "");
@@ -155,7 +158,8 @@ TEST(GenerateAgent, WrongFactsAndEndlessCallsFail) {
   // stops calling, so each request ends after max_rounds turns.
   const auto always_call = [](const std::vector<const tok::Conversation*>& convs) {
     return std::vector<std::string>(
-        convs.size(), "<tool_call>\n{\"name\": \"calculator\", \"arguments\": {\"expression\": \"1 + 1\"}}\n</tool_call>");
+        convs.size(),
+        "<tool_call>\n{\"name\": \"calculator\", \"arguments\": {\"expression\": \"1 + 1\"}}\n</tool_call>");
   };
   const auto r2 = gen::run_agent_eval(always_call, cases, 3, nullptr);
   EXPECT_EQ(r2.at("relevance").requests_solved, 0u);

@@ -51,7 +51,8 @@ TEST(GenerateDecodeModel, HostModelIsTheHostDecoder) {
 }
 
 TEST(GenerateDecodeModel, CudaWithoutCudaBuildIsAnError) {
-  if (hermes::backend::built_with_cuda()) GTEST_SKIP() << "a CUDA build: tests/gpu/test_cuda_decode covers the GPU decoder";
+  if (hermes::backend::built_with_cuda())
+    GTEST_SKIP() << "a CUDA build: tests/gpu/test_cuda_decode covers the GPU decoder";
   try {
     hermes::generate::make_decode_model(hermes::backend::Kind::cuda, small(), 1, 8);
     FAIL() << "no error";

@@ -33,9 +33,9 @@ std::int32_t argmax(const double* x, std::int64_t n) {
 }  // namespace
 
 TEST(GenerateDecoder, KvCacheGreedyEqualsFullRecomputation) {
-  for (auto [ffn, bias, kv, smear] : {std::tuple{hermes::model::Ffn::gelu, true, 4, false},
-                                      std::tuple{hermes::model::Ffn::swiglu, false, 2, false},
-                                      std::tuple{hermes::model::Ffn::swiglu, false, 2, true}}) {
+  for (auto [ffn, bias, kv, smear] :
+       {std::tuple{hermes::model::Ffn::gelu, true, 4, false}, std::tuple{hermes::model::Ffn::swiglu, false, 2, false},
+        std::tuple{hermes::model::Ffn::swiglu, false, 2, true}}) {
     auto c = small(ffn, bias, kv);
     c.smear = smear;
     const std::int64_t T = c.context_length, V = c.vocab_size;

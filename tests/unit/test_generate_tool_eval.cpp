@@ -8,32 +8,46 @@ using hermes::generate::ToolOutcome;
 
 namespace {
 const std::string ref_call =
-    "<think>need the calculator</think>\n<tool_call>{\"name\": \"calculator\", \"arguments\": {\"expression\": \"2 + 3\"}}</tool_call>";
+    "<think>need the calculator</think>\n<tool_call>{\"name\": \"calculator\", \"arguments\": {\"expression\": \"2 + "
+    "3\"}}</tool_call>";
 }
 
 TEST(GenerateToolEval, OutcomeClasses) {
-  EXPECT_EQ(score_turn(ref_call, "<think>x</think><tool_call>{\"arguments\": {\"expression\": \"2 + 3\"}, \"name\": \"calculator\"}</tool_call>"),
+  EXPECT_EQ(score_turn(ref_call,
+                       "<think>x</think><tool_call>{\"arguments\": {\"expression\": \"2 + 3\"}, \"name\": "
+                       "\"calculator\"}</tool_call>"),
             ToolOutcome::correct);  // key order does not matter
-  EXPECT_EQ(score_turn(ref_call, "<tool_call>{\"name\": \"calculator\", \"arguments\": {\"expression\": \"2+3\"}}</tool_call>"),
+  EXPECT_EQ(score_turn(ref_call,
+                       "<tool_call>{\"name\": \"calculator\", \"arguments\": {\"expression\": \"2+3\"}}</tool_call>"),
             ToolOutcome::wrong_arguments);
-  EXPECT_EQ(score_turn(ref_call, "<tool_call>{\"name\": \"calculator\", \"arguments\": {\"expression\": \"2 + 3\", \"x\": 1}}</tool_call>"),
-            ToolOutcome::wrong_arguments);  // an extra argument is not exactly right
-  EXPECT_EQ(score_turn(ref_call, "<tool_call>{\"name\": \"word_frequency\", \"arguments\": {\"expression\": \"2 + 3\"}}</tool_call>"),
-            ToolOutcome::wrong_tool);
-  EXPECT_EQ(score_turn(ref_call, "<tool_call>{\"name\": \"calculator\", \"arguments\": {</tool_call>"), ToolOutcome::malformed);
+  EXPECT_EQ(
+      score_turn(
+          ref_call,
+          "<tool_call>{\"name\": \"calculator\", \"arguments\": {\"expression\": \"2 + 3\", \"x\": 1}}</tool_call>"),
+      ToolOutcome::wrong_arguments);  // an extra argument is not exactly right
+  EXPECT_EQ(
+      score_turn(ref_call,
+                 "<tool_call>{\"name\": \"word_frequency\", \"arguments\": {\"expression\": \"2 + 3\"}}</tool_call>"),
+      ToolOutcome::wrong_tool);
+  EXPECT_EQ(score_turn(ref_call, "<tool_call>{\"name\": \"calculator\", \"arguments\": {</tool_call>"),
+            ToolOutcome::malformed);
   EXPECT_EQ(score_turn(ref_call, "<tool_call>{\"name\": \"calculator\", \"arguments\": {\"expression\": \"2 + 3\"}}"),
             ToolOutcome::malformed);  // never closed
   EXPECT_EQ(score_turn(ref_call, "<tool_call>{\"arguments\": {}}</tool_call>"), ToolOutcome::malformed);  // no name
   EXPECT_EQ(score_turn(ref_call, "The answer is 5."), ToolOutcome::no_call);
   const std::string answer = "<think>done</think>\nThe result is 5.";
   EXPECT_EQ(score_turn(answer, "It is 5."), ToolOutcome::no_call_correct);
-  EXPECT_EQ(score_turn(answer, "<tool_call>{\"name\": \"calculator\", \"arguments\": {}}</tool_call>"), ToolOutcome::spurious_call);
+  EXPECT_EQ(score_turn(answer, "<tool_call>{\"name\": \"calculator\", \"arguments\": {}}</tool_call>"),
+            ToolOutcome::spurious_call);
   EXPECT_EQ(score_turn(answer, "<tool_call>garbage"), ToolOutcome::spurious_call);
 }
 
 TEST(GenerateToolEval, ArgumentsGivenAsAJsonString) {
-  EXPECT_EQ(score_turn(ref_call, "<tool_call>{\"name\": \"calculator\", \"arguments\": \"{\\\"expression\\\": \\\"2 + 3\\\"}\"}</tool_call>"),
-            ToolOutcome::correct);
+  EXPECT_EQ(
+      score_turn(
+          ref_call,
+          "<tool_call>{\"name\": \"calculator\", \"arguments\": \"{\\\"expression\\\": \\\"2 + 3\\\"}\"}</tool_call>"),
+      ToolOutcome::correct);
 }
 
 TEST(GenerateToolEval, TableAndJsonRates) {

@@ -22,7 +22,8 @@ using namespace hermes::interop;
 namespace {
 
 // Expects `f` to throw a hermes::Error whose one-line message contains every needle.
-template <class F> void expect_error(F&& f, std::initializer_list<std::string> needles) {
+template <class F>
+void expect_error(F&& f, std::initializer_list<std::string> needles) {
   try {
     f();
     ADD_FAILURE() << "no error thrown";
@@ -45,7 +46,7 @@ TEST(InteropNumeric, HalfAndBfloatRoundToNearestEven) {
   EXPECT_EQ(to_f16(-2.0f), 0xc000);
   EXPECT_EQ(to_f16(65504.0f), 0x7bff);
   EXPECT_EQ(to_f16(1e6f), 0x7c00);                // overflow: inf
-  EXPECT_EQ(to_f16(5.9604645e-8f), 0x0001);        // smallest subnormal
+  EXPECT_EQ(to_f16(5.9604645e-8f), 0x0001);       // smallest subnormal
   EXPECT_EQ(to_f16(1.0f + 1.0f / 2048), 0x3c00);  // halfway: ties to even
   EXPECT_EQ(to_f16(1.0f + 3.0f / 2048), 0x3c02);
   EXPECT_EQ(to_bf16(1.0f), 0x3f80);
@@ -141,7 +142,8 @@ TEST(InteropSafetensors, ShardedIndexNeedsEveryListedTensor) {
   std::vector<float> a(4, 2.0f);
   write_safetensors(dir / "s1.safetensors", {make_tensor("x", StDType::f32, {4}, a.data())});
   write_safetensors(dir / "s2.safetensors", {make_tensor("y", StDType::bf16, {2, 2}, a.data())});
-  dir.write("model.safetensors.index.json", R"({"metadata": {}, "weight_map": {"x": "s1.safetensors", "y": "s2.safetensors"}})");
+  dir.write("model.safetensors.index.json",
+            R"({"metadata": {}, "weight_map": {"x": "s1.safetensors", "y": "s2.safetensors"}})");
   const auto all = read_safetensors_dir(dir.path());
   ASSERT_EQ(all.size(), 2u);
   EXPECT_EQ(all.at("y").to_float(), a);
@@ -266,6 +268,10 @@ TEST(InteropImport, ConfigRefusalsNameTheKey) {
   expect_error([&] { config_from_hf(dir / "config.json"); }, {"config.json", "not a Llama model"});
   dir.write("config.json", "{\"model_type\": \"llama\", \"vocab_size\": 300}");
   expect_error([&] { config_from_hf(dir / "config.json"); }, {"config.json", "hidden_size", "missing"});
-  dir.write("config.json", "{\"model_type\": \"llama\", " + std::string(R"("vocab_size": 300, "hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 2, "num_attention_heads": 4})"));
+  dir.write(
+      "config.json",
+      "{\"model_type\": \"llama\", " +
+          std::string(
+              R"("vocab_size": 300, "hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 2, "num_attention_heads": 4})"));
   expect_error([&] { config_from_hf(dir / "config.json"); }, {"tie_word_embeddings"});
 }

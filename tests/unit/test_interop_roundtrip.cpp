@@ -28,7 +28,8 @@ std::string bytes_of(const fs::path& p) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-template <class F> std::string error_of(F&& f) {
+template <class F>
+std::string error_of(F&& f) {
   try {
     f();
   } catch (const Error& e) {
@@ -172,42 +173,47 @@ TEST(InteropImport, DamagedOrForeignDirectoriesAreOneLineErrors) {
   const std::string st = "model.safetensors";
   expect_one_line(import_error(dir, "notok", [](const fs::path& d) { fs::remove(d / "tokenizer.json"); }),
                   {"tokenizer.json", "missing"});
-  expect_one_line(import_error(dir, "trunc", [&](const fs::path& d) {
-                    fs::resize_file(d / st, fs::file_size(d / st) - 100);
-                  }),
-                  {st, "truncated"});
-  expect_one_line(import_error(dir, "missing", [&](const fs::path& d) {
-                    edit_tensors(d / st, [](auto& t) { t.erase("model.layers.1.mlp.up_proj.weight"); });
-                  }),
+  expect_one_line(
+      import_error(dir, "trunc", [&](const fs::path& d) { fs::resize_file(d / st, fs::file_size(d / st) - 100); }),
+      {st, "truncated"});
+  expect_one_line(import_error(dir, "missing",
+                               [&](const fs::path& d) {
+                                 edit_tensors(d / st, [](auto& t) { t.erase("model.layers.1.mlp.up_proj.weight"); });
+                               }),
                   {st, "model.layers.1.mlp.up_proj.weight", "missing"});
-  expect_one_line(import_error(dir, "shape", [&](const fs::path& d) {
-                    edit_tensors(d / st, [](auto& t) {
-                      auto& w = t.at("model.layers.0.self_attn.o_proj.weight");
-                      w.shape[0] /= 2;  // same bytes, another shape
-                      w.shape[1] *= 2;
-                    });
-                  }),
+  expect_one_line(import_error(dir, "shape",
+                               [&](const fs::path& d) {
+                                 edit_tensors(d / st, [](auto& t) {
+                                   auto& w = t.at("model.layers.0.self_attn.o_proj.weight");
+                                   w.shape[0] /= 2;  // same bytes, another shape
+                                   w.shape[1] *= 2;
+                                 });
+                               }),
                   {st, "o_proj.weight", "shape"});
-  expect_one_line(import_error(dir, "extra", [&](const fs::path& d) {
-                    edit_tensors(d / st, [](auto& t) {
-                      const std::vector<float> z(64, 0.0f);
-                      const std::string name = "model.layers.0.self_attn.q_norm.weight";
-                      t.emplace(name, make_tensor(name, StDType::f32, {64}, z.data()));
-                    });
-                  }),
+  expect_one_line(import_error(dir, "extra",
+                               [&](const fs::path& d) {
+                                 edit_tensors(d / st, [](auto& t) {
+                                   const std::vector<float> z(64, 0.0f);
+                                   const std::string name = "model.layers.0.self_attn.q_norm.weight";
+                                   t.emplace(name, make_tensor(name, StDType::f32, {64}, z.data()));
+                                 });
+                               }),
                   {st, "q_norm.weight", "not part of a Llama model"});
-  expect_one_line(import_error(dir, "head", [&](const fs::path& d) {
-                    edit_tensors(d / st, [](auto& t) {
-                      auto head = t.at("model.embed_tokens.weight");
-                      head.name = "lm_head.weight";
-                      head.bytes[0] ^= 0x40;  // one bit off the tied embedding
-                      t.emplace(head.name, head);
-                    });
-                  }),
+  expect_one_line(import_error(dir, "head",
+                               [&](const fs::path& d) {
+                                 edit_tensors(d / st, [](auto& t) {
+                                   auto head = t.at("model.embed_tokens.weight");
+                                   head.name = "lm_head.weight";
+                                   head.bytes[0] ^= 0x40;  // one bit off the tied embedding
+                                   t.emplace(head.name, head);
+                                 });
+                               }),
                   {st, "lm_head.weight", "differs"});
-  expect_one_line(import_error(dir, "arch", [&](const fs::path& d) {
-                    std::ofstream(d / "config.json") << R"({"architectures": ["GPT2LMHeadModel"], "model_type": "gpt2"})";
-                  }),
+  expect_one_line(import_error(dir, "arch",
+                               [&](const fs::path& d) {
+                                 std::ofstream(d / "config.json")
+                                     << R"({"architectures": ["GPT2LMHeadModel"], "model_type": "gpt2"})";
+                               }),
                   {"config.json", "not a Llama model"});
   expect_one_line(error_of([&] { import_hf(dir / "nothing", dir / "o"); }), {"nothing", "not a directory"});
 }
@@ -217,22 +223,27 @@ TEST(InteropExport, RefusalsComeBeforeAnyFileIsWritten) {
   hermes::testing::write_export_checkpoint(dir / "m.h5", false, 2);
   expect_one_line(error_of([&] { export_model({dir / "m.h5", "onnx", "", dir / "x"}); }), {"onnx", "hf", "gguf"});
   expect_one_line(error_of([&] { export_model({dir / "m.h5", "hf", "q8_0", dir / "x"}); }), {"q8_0", "fp32"});
-  expect_one_line(error_of([&] { export_model({dir / "absent.h5", "gguf", "", dir / "x.gguf"}); }),
+  expect_one_line(error_of([&] {
+                    export_model({dir / "absent.h5", "gguf", "", dir / "x.gguf"});
+                  }),
                   {"absent.h5", "does not exist"});
   EXPECT_FALSE(fs::exists(dir / "x"));
   EXPECT_FALSE(fs::exists(dir / "x.gguf"));
   // A tokenizer whose pre-tokenizer llama.cpp does not know is refused for GGUF, with the fix.
   auto j = nlohmann::json::parse(bytes_of(hermes::testing::fixture_tokenizer_path()));
-  j["pre_tokenizer"] = {{"type", "Sequence"},
-                        {"pretokenizers",
-                         {{{"type", "Split"}, {"pattern", {{"Regex", "\\w+"}}}, {"behavior", "Isolated"}, {"invert", false}},
-                          {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", false}}}}};
+  j["pre_tokenizer"] = {
+      {"type", "Sequence"},
+      {"pretokenizers",
+       {{{"type", "Split"}, {"pattern", {{"Regex", "\\w+"}}}, {"behavior", "Isolated"}, {"invert", false}},
+        {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", false}}}}};
   std::ofstream(dir / "odd.json") << j.dump();
   auto ck = io::read_checkpoint_header(dir / "m.h5");
   const auto v = vocab_info(j.dump(), ck.model.vocab_size, "odd");
   EXPECT_EQ(v.gguf_pre, "");
-  EXPECT_EQ(vocab_info(bytes_of(hermes::testing::fixture_tokenizer_path()), ck.model.vocab_size, "x").gguf_pre, "gpt-2");
+  EXPECT_EQ(vocab_info(bytes_of(hermes::testing::fixture_tokenizer_path()), ck.model.vocab_size, "x").gguf_pre,
+            "gpt-2");
   EXPECT_EQ(vocab_info(bytes_of(hermes::testing::fixture_tokenizer_path("hermes-trained-llama3")), 2000, "x").gguf_pre,
             "llama-bpe");
-  EXPECT_EQ(vocab_info(bytes_of(hermes::testing::fixture_tokenizer_path("hf-smollm-style")), 2000, "x").gguf_pre, "smollm");
+  EXPECT_EQ(vocab_info(bytes_of(hermes::testing::fixture_tokenizer_path("hf-smollm-style")), 2000, "x").gguf_pre,
+            "smollm");
 }

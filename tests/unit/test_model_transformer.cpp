@@ -144,7 +144,8 @@ TEST_P(DocumentMask, MakesADocumentIndependentOfTheOneBeforeIt) {
       ASSERT_NEAR(packed.logits()[t * V + v], ref[(t - first) * V + v], 1e-9) << "position " << t;
   packed.forward(in.data(), tg.data(), mask.data(), false);
   double differ = 0;
-  for (std::int64_t v = 0; v < V; ++v) differ = std::max(differ, std::abs(packed.logits()[(T - 1) * V + v] - ref[(T - 1 - first) * V + v]));
+  for (std::int64_t v = 0; v < V; ++v)
+    differ = std::max(differ, std::abs(packed.logits()[(T - 1) * V + v] - ref[(T - 1 - first) * V + v]));
   EXPECT_GT(differ, 1e-6) << "without the mask the earlier document is seen";
   // Starts that go backwards are refused before they reach attention.
   starts[T - 1] = 2;

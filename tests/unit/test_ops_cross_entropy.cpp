@@ -34,7 +34,8 @@ TEST(OpsCrossEntropy, LossAccuracyAndGradient) {
     correct += arg == y[n];
   }
   auto g = z;
-  const auto st = cross_entropy_forward_backward(g.data(), rl.data(), rc.data(), y.data(), mask.data(), N, V, 1.0, true);
+  const auto st =
+      cross_entropy_forward_backward(g.data(), rl.data(), rc.data(), y.data(), mask.data(), N, V, 1.0, true);
   EXPECT_NEAR(st.loss_sum, ref, 1e-10);
   EXPECT_EQ(st.correct, correct);
   EXPECT_GE(st.correct, 1);
@@ -45,7 +46,8 @@ TEST(OpsCrossEntropy, LossAccuracyAndGradient) {
   // Float path and grad_scale.
   auto zf = to_float(z);
   std::vector<float> rlf(N);
-  const auto sf = cross_entropy_forward_backward(zf.data(), rlf.data(), rc.data(), y.data(), mask.data(), N, V, 0.5f, true);
+  const auto sf =
+      cross_entropy_forward_backward(zf.data(), rlf.data(), rc.data(), y.data(), mask.data(), N, V, 0.5f, true);
   EXPECT_NEAR(sf.loss_sum, ref, 1e-4);
   for (std::size_t i = 0; i < g.size(); ++i) EXPECT_NEAR(zf[i], 0.5 * g[i], 1e-6);
 }

@@ -49,8 +49,8 @@ TEST(OpsKvCache, CachedAttentionMatchesFullCausalAttention) {
       if (R == 0) return;
       out.resize(R * C);
       kv_cache_write(kc.data(), vc.data(), in.data(), slot.data(), pos.data(), R, L, H, KVH, D);
-      cached_attention_forward(out.data(), scores.data(), in.data(), kc.data(), vc.data(), slot.data(), pos.data(),
-                               R, L, H, KVH, D);
+      cached_attention_forward(out.data(), scores.data(), in.data(), kc.data(), vc.data(), slot.data(), pos.data(), R,
+                               L, H, KVH, D);
       for (Index r = 0; r < R; ++r) {
         const Index b = 1 - slot[r], t = pos[r];
         for (Index i = 0; i < C; ++i) got[(b * T + t) * C + i] = out[r * C + i];

@@ -46,7 +46,8 @@ TEST(ChatTemplate, ToolsWithoutSystemMessage) {
   Conversation c;
   c.messages = {{"user", "hi"}, {"assistant", "hello"}};
   c.tools_json = "[]";
-  EXPECT_EQ(render(c).text, "<|system|><tools>\n[]\n</tools><|endoftext|><|user|>hi<|endoftext|><|assistant|>hello<|endoftext|>");
+  EXPECT_EQ(render(c).text,
+            "<|system|><tools>\n[]\n</tools><|endoftext|><|user|>hi<|endoftext|><|assistant|>hello<|endoftext|>");
   c.tools_json.clear();
   EXPECT_EQ(render(c).text, "<|user|>hi<|endoftext|><|assistant|>hello<|endoftext|>");
   c.messages.push_back({"narrator", "x"});
@@ -87,7 +88,8 @@ TEST(ChatTemplate, MaskFollowsSpansAndTokens) {
 
 TEST(ChatTemplate, ShareGptRecords) {
   const auto c = conversation_from_sharegpt(
-      R"({"conversations":[{"from":"human","value":"a"},{"from":"gpt","value":"b"}],"tools":[{"name":"f"}],"system":"S"})", "x.jsonl:3");
+      R"({"conversations":[{"from":"human","value":"a"},{"from":"gpt","value":"b"}],"tools":[{"name":"f"}],"system":"S"})",
+      "x.jsonl:3");
   ASSERT_EQ(c.messages.size(), 3u);
   EXPECT_EQ(c.messages[0].role, "system");
   EXPECT_EQ(c.tools_json, R"([{"name":"f"}])");
@@ -113,12 +115,15 @@ std::string read_text(const fs::path& p) {
 }
 std::string renamed(std::string text, const std::vector<std::pair<std::string, std::string>>& names) {
   for (const auto& [from, to] : names)
-    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) text.replace(at, from.size(), to);
+    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+      text.replace(at, from.size(), to);
   return text;
 }
 const std::vector<std::pair<std::string, std::string>> kLlama3Names = {
-    {"<|endoftext|>", "<|end_of_text|>"},           {"<|system|>", "<|reserved_special_token_0|>"},
-    {"<|user|>", "<|reserved_special_token_1|>"},   {"<|assistant|>", "<|reserved_special_token_2|>"},
+    {"<|endoftext|>", "<|end_of_text|>"},
+    {"<|system|>", "<|reserved_special_token_0|>"},
+    {"<|user|>", "<|reserved_special_token_1|>"},
+    {"<|assistant|>", "<|reserved_special_token_2|>"},
     {"<|tool|>", "<|reserved_special_token_3|>"}};
 }  // namespace
 
@@ -147,10 +152,12 @@ TEST(ChatTemplate, ForeignSpecialTokensPlayHermesRoles) {
 
 TEST(ChatTemplate, AMissingRoleTokenNamesWhatWouldPlayIt) {
   // An end of text but no turn openers at all (GPT-2-like): plain text works, chat data fails.
-  const auto tok = Tokenizer::from_json_text(
-      renamed(read_text(kTok), {{"<|endoftext|>", "</s>"}, {"<|system|>", "<|sys|>"}, {"<|user|>", "<|usr|>"},
-                                {"<|assistant|>", "<|ast|>"}, {"<|tool|>", "<|tl|>"}}),
-      "no-roles");
+  const auto tok = Tokenizer::from_json_text(renamed(read_text(kTok), {{"<|endoftext|>", "</s>"},
+                                                                       {"<|system|>", "<|sys|>"},
+                                                                       {"<|user|>", "<|usr|>"},
+                                                                       {"<|assistant|>", "<|ast|>"},
+                                                                       {"<|tool|>", "<|tl|>"}}),
+                                             "no-roles");
   EXPECT_EQ(tok.id_to_token(tok.special_id("<|endoftext|>")), "</s>");
   try {
     encode_conversation(tok, sample());

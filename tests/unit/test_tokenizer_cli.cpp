@@ -28,7 +28,8 @@ std::pair<int, std::string> run(const std::string& cmd) {
 
 std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
 
-const std::string kHermes = std::string("env -u OMPI_COMM_WORLD_SIZE -u OMPI_COMM_WORLD_RANK -u PMIX_RANK ") + HERMES_BINARY;
+const std::string kHermes =
+    std::string("env -u OMPI_COMM_WORLD_SIZE -u OMPI_COMM_WORLD_RANK -u PMIX_RANK ") + HERMES_BINARY;
 
 TEST(TokenizeCli, EncodesTextFileJsonlAndDecodes) {
   const auto tok = kDir / "gpt2/tokenizer.json";
@@ -63,15 +64,15 @@ TEST(TokenizeCli, EncodesTextFileJsonlAndDecodes) {
 TEST(TrainTokenizerCli, WritesALoadableTokenizer) {
   const auto tmp = fs::temp_directory_path() / ("hermes_cli_train_" + std::to_string(::getpid()));
   fs::create_directories(tmp);
-  auto [rc, out] = run(kHermes + " train-tokenizer --input " + q(kDir / "corpus.txt") + " --output " + q(tmp / "tok.json") +
-                       " --vocab-size 400 --pattern llama3");
+  auto [rc, out] = run(kHermes + " train-tokenizer --input " + q(kDir / "corpus.txt") + " --output " +
+                       q(tmp / "tok.json") + " --vocab-size 400 --pattern llama3");
   ASSERT_EQ(rc, 0) << out;
   std::tie(rc, out) = run(kHermes + " tokenize --tokenizer " + q(tmp / "tok.json") + " '<|user|>hi'");
   ASSERT_EQ(rc, 0);
   EXPECT_EQ(out.substr(0, 3), "[3,");  // <|user|> is the 4th default special token
   // Too small a vocabulary is refused before any work.
-  std::tie(rc, out) = run(kHermes + " train-tokenizer --input " + q(kDir / "corpus.txt") + " --output " + q(tmp / "x.json") +
-                          " --vocab-size 260");
+  std::tie(rc, out) = run(kHermes + " train-tokenizer --input " + q(kDir / "corpus.txt") + " --output " +
+                          q(tmp / "x.json") + " --vocab-size 260");
   EXPECT_NE(rc, 0);
   EXPECT_FALSE(fs::exists(tmp / "x.json"));
   fs::remove_all(tmp);

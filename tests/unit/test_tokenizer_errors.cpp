@@ -11,8 +11,8 @@
 #include "hermes/tokenizer/trainer.hpp"
 
 namespace fs = std::filesystem;
-using nlohmann::json;
 using hermes::tokenizer::Tokenizer;
+using nlohmann::json;
 
 namespace {
 
@@ -69,7 +69,8 @@ TEST(TokenizerJson, ErrorsNameTheJsonPath) {
   j["pre_tokenizer"] = {{"type", "Sequence"}, {"pretokenizers", json::array({{{"type", "Whitespace"}}})}};
   EXPECT_NE(load_error(j).find("pre_tokenizer.pretokenizers[0].type"), std::string::npos);
   j = tiny();
-  j["pre_tokenizer"] = {{"type", "Split"}, {"pattern", {{"Regex", "\\s+"}}}, {"behavior", "Sideways"}, {"invert", false}};
+  j["pre_tokenizer"] = {
+      {"type", "Split"}, {"pattern", {{"Regex", "\\s+"}}}, {"behavior", "Sideways"}, {"invert", false}};
   EXPECT_NE(load_error(j).find("pre_tokenizer.behavior"), std::string::npos);
   EXPECT_NE(load_error(j).find("is not a Split behavior"), std::string::npos);
   j = tiny();

@@ -52,11 +52,12 @@ TEST_P(Parity, MatchesHuggingFace) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, Parity,
-                         ::testing::Values("gpt2", "qwen25-trim", "hf-llama3", "hf-gpt2-prefix", "hf-smollm-style", "hermes-trained",
-                                           "hermes-trained-llama3"),
+                         ::testing::Values("gpt2", "qwen25-trim", "hf-llama3", "hf-gpt2-prefix", "hf-smollm-style",
+                                           "hermes-trained", "hermes-trained-llama3"),
                          [](const auto& info) {
                            std::string n = info.param;
-                           for (auto& c : n) if (c == '-') c = '_';
+                           for (auto& c : n)
+                             if (c == '-') c = '_';
                            return n;
                          });
 

@@ -39,15 +39,17 @@ TEST_P(RoundTrip, RandomBytesIncludingInvalidUtf8) {
     EXPECT_EQ(tok.decode(tok.encode(s)), s);
   }
   // Truncated, overlong and surrogate sequences next to text.
-  for (std::string s : {std::string("abc\xC3"), std::string("\xE2\x82 euro"), std::string("\xC0\xAF slash"),
-                        std::string("\xED\xA0\x80 surrogate"), std::string("x\xF4\x90\x80\x80y"), std::string("\xFF\xFE\n\n")})
+  for (std::string s :
+       {std::string("abc\xC3"), std::string("\xE2\x82 euro"), std::string("\xC0\xAF slash"),
+        std::string("\xED\xA0\x80 surrogate"), std::string("x\xF4\x90\x80\x80y"), std::string("\xFF\xFE\n\n")})
     EXPECT_EQ(tok.decode(tok.encode(s)), s);
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, RoundTrip, ::testing::Values("gpt2", "hermes-trained", "hermes-trained-llama3"),
                          [](const auto& info) {
                            std::string n = info.param;
-                           for (auto& c : n) if (c == '-') c = '_';
+                           for (auto& c : n)
+                             if (c == '-') c = '_';
                            return n;
                          });
 

@@ -17,7 +17,8 @@ using namespace hermes::tokenizer;
 
 namespace {
 
-std::vector<std::string> pieces(const std::string& regex, SplitBehavior behavior, bool invert, const std::string& text) {
+std::vector<std::string> pieces(const std::string& regex, SplitBehavior behavior, bool invert,
+                                const std::string& text) {
   PreTokenizerStep step;
   step.kind = PreTokenizerStep::Kind::split;
   step.regex = std::make_shared<const Regex>(regex);
@@ -72,8 +73,10 @@ TEST(TokenizerSplitBehaviors, ATokenizerWithRemovedAndInvertLoadsAndEncodes) {
     const bool printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174);
     const int cp = printable ? b : 256 + shifted++;
     std::string s;
-    if (cp < 0x80) s += static_cast<char>(cp);
-    else s += static_cast<char>(0xC0 | (cp >> 6)), s += static_cast<char>(0x80 | (cp & 0x3F));
+    if (cp < 0x80)
+      s += static_cast<char>(cp);
+    else
+      s += static_cast<char>(0xC0 | (cp >> 6)), s += static_cast<char>(0x80 | (cp & 0x3F));
     vocab[s] = b;
   }
   nlohmann::json j = {

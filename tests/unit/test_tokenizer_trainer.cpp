@@ -117,7 +117,9 @@ TEST(Trainer, CorpusFormats) {
   const auto tok = train_from_corpus({.files = {jsonl.string()}, .format = "jsonl"}, o, comm);
   EXPECT_EQ(tok.encode(" hello").size(), 1u);  // a merged word
 
-  const auto share = write_temp("c.sharegpt", R"({"conversations":[{"from":"human","value":"ping ping"},{"from":"gpt","value":"pong pong"}]})" "\n");
+  const auto share = write_temp(
+      "c.sharegpt", R"({"conversations":[{"from":"human","value":"ping ping"},{"from":"gpt","value":"pong pong"}]})"
+                    "\n");
   TrainingReport report;
   const auto tok2 = train_from_corpus({.files = {share.string()}, .format = "sharegpt"}, o, comm, &report);
   EXPECT_EQ(report.records, 1u);

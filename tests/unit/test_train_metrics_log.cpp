@@ -33,8 +33,12 @@ std::vector<std::string> lines(const std::filesystem::path& path) {
 }
 
 train::StepRecord record(std::int64_t step) {
-  return {.step = step, .loss = 2.0 / static_cast<double>(step), .accuracy = 0.1 * static_cast<double>(step),
-          .lr = 1e-3, .grad_norm = 0.5, .tokens_per_s = 1000};
+  return {.step = step,
+          .loss = 2.0 / static_cast<double>(step),
+          .accuracy = 0.1 * static_cast<double>(step),
+          .lr = 1e-3,
+          .grad_norm = 0.5,
+          .tokens_per_s = 1000};
 }
 
 }  // namespace

@@ -55,13 +55,18 @@ inline std::unique_ptr<train::Trainer> make_trainer(const deck::Deck& d, const d
   const std::int64_t seq = d.train.seq_len;
   auto src = std::make_unique<train::SyntheticSource>(m.vocab_size, d.train.batch_size, seq, comm.rank(), comm.size(),
                                                       static_cast<std::uint64_t>(d.run.seed));
-  train::TrainerInputs in{d, comm, run_dir, m, std::move(src),
-                          [m, seq, b = d.train.batch_size, rank = comm.rank(), world = comm.size()](const std::string& split) -> std::unique_ptr<train::BatchSource> {
-                            return std::make_unique<train::SyntheticSource>(
-                                m.vocab_size, b, seq, rank, world,
-                                split == "val" ? 999u : 1234u);
+  train::TrainerInputs in{d,
+                          comm,
+                          run_dir,
+                          m,
+                          std::move(src),
+                          [m, seq, b = d.train.batch_size, rank = comm.rank(),
+                           world = comm.size()](const std::string& split) -> std::unique_ptr<train::BatchSource> {
+                            return std::make_unique<train::SyntheticSource>(m.vocab_size, b, seq, rank, world,
+                                                                            split == "val" ? 999u : 1234u);
                           },
-                          "{\"model\": \"test tokenizer\"}", "00000000000000aa"};
+                          "{\"model\": \"test tokenizer\"}",
+                          "00000000000000aa"};
   return std::make_unique<train::Trainer>(std::move(in));
 }
 

@@ -10,8 +10,8 @@
 namespace hermes::app {
 
 struct RunOptions {
-  bool force = false;          // start over in an existing run directory
-  bool keep_run_dir = true;    // false: subcommands that only write what their flags name
+  bool force = false;        // start over in an existing run directory
+  bool keep_run_dir = true;  // false: subcommands that only write what their flags name
   // Rank 0's work once the run directory exists, before the first stage (a failure ends every
   // rank): `hermes train` saves standard input there.
   std::function<void(const std::filesystem::path& run_dir, bool resuming)> before_stages = {};

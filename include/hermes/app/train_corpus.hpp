@@ -20,8 +20,8 @@ struct TrainCorpusFlags {
 
 struct TrainCorpus {
   std::vector<std::string> overrides;  // run.stages, data.*, tokenizer.* for a corpus; empty: shards
-  bool from_stdin = false;  // standard input becomes <run_dir>/stdin.txt
-  std::string stdin_text;   // rank 0 only: what standard input held
+  bool from_stdin = false;             // standard input becomes <run_dir>/stdin.txt
+  std::string stdin_text;              // rank 0 only: what standard input held
 
   bool raw() const { return !overrides.empty(); }
   // Not stdin_text: it stays on rank 0, the only rank that writes it.

@@ -19,6 +19,7 @@ void write_file_durably(const std::filesystem::path& path, std::string_view text
 // Calls write(<path>.tmp) (HDF5 files, say), then durable_replace. On any failure the temporary
 // file is removed and <path> is untouched; a hermes::Error from writing what hermes made itself
 // is the machine's fault, so a bad-input code becomes exit 1.
-void write_durably(const std::filesystem::path& path, const std::function<void(const std::filesystem::path& tmp)>& write);
+void write_durably(const std::filesystem::path& path,
+                   const std::function<void(const std::filesystem::path& tmp)>& write);
 
 }  // namespace hermes

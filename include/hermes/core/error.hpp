@@ -60,12 +60,11 @@ template <typename... Args>
 }
 
 // Internal invariant: a bug in hermes, not a user mistake.
-#define HERMES_ASSERT(cond)                                                                 \
-  do {                                                                                      \
-    if (!(cond))                                                                            \
-      throw ::hermes::Error(::fmt::format("internal error at {}:{}: {} does not hold",      \
-                                          __FILE__, __LINE__, #cond),                       \
-                            ::hermes::kExitInternal);                                       \
+#define HERMES_ASSERT(cond)                                                                                        \
+  do {                                                                                                             \
+    if (!(cond))                                                                                                   \
+      throw ::hermes::Error(::fmt::format("internal error at {}:{}: {} does not hold", __FILE__, __LINE__, #cond), \
+                            ::hermes::kExitInternal);                                                              \
   } while (0)
 
 }  // namespace hermes

@@ -17,14 +17,16 @@ void quiet();
 std::string message();
 
 // result < 0 is a failure: "HDF5 <call> failed for <path>: <HDF5's message>".
-template <typename T> T check(T result, const char* call, const std::filesystem::path& path) {
+template <typename T>
+T check(T result, const char* call, const std::filesystem::path& path) {
   if (result < 0) fail("HDF5 {} failed for {}: {}", call, path.string(), message());
   return result;
 }
 
 // The same for a call that writes to the file: its failure is the machine's (a full disk, a
 // quota), exit 1, not a wrong input.
-template <typename T> T check_write(T result, const char* call, const std::filesystem::path& path) {
+template <typename T>
+T check_write(T result, const char* call, const std::filesystem::path& path) {
   if (result < 0) fail_environment("HDF5 {} failed for {}: {}", call, path.string(), message());
   return result;
 }

@@ -22,7 +22,8 @@ class StopSignalGuard {
   StopSignalGuard& operator=(const StopSignalGuard&) = delete;
 
  private:
-  struct sigaction old_term_ {}, old_usr1_ {};
+  struct sigaction old_term_ {
+  }, old_usr1_{};
 };
 
 // 0, or the last stop signal this process received.

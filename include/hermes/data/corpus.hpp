@@ -44,9 +44,9 @@ struct FileIndex {
 FileIndex index_file(const std::filesystem::path& path, std::uint64_t file_number, const CorpusOptions& options);
 
 struct Document {
-  std::string text;                        // text and jsonl formats
-  bool is_conversation = false;            // sharegpt
-  tokenizer::Conversation conversation;    // sharegpt
+  std::string text;                      // text and jsonl formats
+  bool is_conversation = false;          // sharegpt
+  tokenizer::Conversation conversation;  // sharegpt
 };
 
 // Parses one document. A malformed record throws hermes::Error "<file>:<line>: <what>; <fix>"

@@ -17,9 +17,9 @@ namespace hermes::data {
 
 struct Batch {
   std::int64_t batch = 0, seq_len = 0;
-  std::vector<std::int32_t> inputs;   // (batch, seq_len)
-  std::vector<std::int32_t> targets;  // (batch, seq_len)
-  std::vector<std::uint8_t> mask;     // (batch, seq_len)
+  std::vector<std::int32_t> inputs;     // (batch, seq_len)
+  std::vector<std::int32_t> targets;    // (batch, seq_len)
+  std::vector<std::uint8_t> mask;       // (batch, seq_len)
   std::vector<std::int32_t> doc_start;  // (batch, seq_len), or empty: no document mask
 };
 

@@ -23,18 +23,20 @@
 
 #include "hermes/data/corpus.hpp"
 
-namespace hermes::dist { class Communicator; }
+namespace hermes::dist {
+class Communicator;
+}
 
 namespace hermes::data {
 
 struct EncodedDocument {
-  std::vector<std::uint32_t> ids;   // ends with the end token
-  std::vector<std::uint8_t> mask;   // same length as ids, or empty: every token counts
+  std::vector<std::uint32_t> ids;  // ends with the end token
+  std::vector<std::uint8_t> mask;  // same length as ids, or empty: every token counts
 };
 
 struct Encoder {
   std::function<EncodedDocument(const Document&)> encode;  // must be safe to call from one thread
-  std::string fingerprint;                                  // recorded in shards and the manifest
+  std::string fingerprint;                                 // recorded in shards and the manifest
   std::uint64_t vocab_size = 0;
 };
 
@@ -67,7 +69,7 @@ struct PrepareResult {
   std::string rebuild_reason;  // why existing shards were not reused ("" when none existed)
   std::uint64_t documents = 0, skipped_records = 0;
   std::uint64_t input_bytes = 0, rank_input_bytes = 0;  // all inputs; the documents this rank encoded
-  double encode_seconds = 0, total_seconds = 0;          // this rank
+  double encode_seconds = 0, total_seconds = 0;         // this rank
   std::map<std::string, SplitSummary> splits;
 };
 

@@ -50,7 +50,10 @@ class Rng {
   }
   // Uniform in [0, 1) with 53 bits.
   constexpr double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
-  template <class Container> constexpr const auto& pick(const Container& c) { return c[below(c.size())]; }
+  template <class Container>
+  constexpr const auto& pick(const Container& c) {
+    return c[below(c.size())];
+  }
 
  private:
   std::uint64_t state_;

@@ -22,8 +22,7 @@
 
 namespace hermes::data {
 
-inline const std::vector<std::string> kScenarioCategories = {"single_turn", "multi_turn", "multi_step",
-                                                             "relevance"};
+inline const std::vector<std::string> kScenarioCategories = {"single_turn", "multi_turn", "multi_step", "relevance"};
 
 // The text of a tool turn answering `tool` with `content`, exactly as the corpus writes it
 // (<tool_response>, a newline, {"name": ..., "content": ...} with ", "/": " separators, a

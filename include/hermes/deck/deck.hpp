@@ -34,15 +34,15 @@ struct RunSection {
 
   bool resuming() const { return resume == Resume::yes; }
 
-  template <class V> void fields(V& v) {
+  template <class V>
+  void fields(V& v) {
     v("name", name, "run name; outputs go to <output_dir>/<name>", rule().must().filled());
     v("stages", stages, "stages to run, in order", rule().must().filled().one_of(kStageNames));
     v("output_dir", output_dir, "parent folder of run directories", rule().filled());
     v("seed", seed, "master seed every stage derives its seeds from", rule().at_least(0));
     v("resume", resume,
       "continue an existing run directory from its latest checkpoint (true), or \"auto\": if it exists", rule());
-    v("log_level", log_level, "debug, info, warn or error",
-      rule().one_of({"debug", "info", "warn", "error"}));
+    v("log_level", log_level, "debug, info, warn or error", rule().one_of({"debug", "info", "warn", "error"}));
   }
 };
 
@@ -53,20 +53,19 @@ struct TokenizerSection {
   std::string text_field = "text";
   std::int64_t vocab_size = 32000;
   std::int64_t min_frequency = 2;
-  std::vector<std::string> special_tokens = {
-      "<|endoftext|>", "<|pad|>",      "<|system|>", "<|user|>",    "<|assistant|>",  "<|tool|>",
-      "<think>",       "</think>",     "<tool_call>", "</tool_call>", "<tool_response>", "</tool_response>"};
+  std::vector<std::string> special_tokens = {"<|endoftext|>", "<|pad|>",      "<|system|>",      "<|user|>",
+                                             "<|assistant|>", "<|tool|>",     "<think>",         "</think>",
+                                             "<tool_call>",   "</tool_call>", "<tool_response>", "</tool_response>"};
   std::string pattern = "gpt2";
   std::int64_t max_bytes = 0;  // 0: the whole corpus
 
-  template <class V> void fields(V& v) {
-    v("path", path, "tokenizer.json that later stages load and the tokenizer stage writes",
-      rule().filled());
+  template <class V>
+  void fields(V& v) {
+    v("path", path, "tokenizer.json that later stages load and the tokenizer stage writes", rule().filled());
     v("inputs", inputs, "corpus files to train on (empty: data.inputs)", rule());
     v("format", format, "corpus format (empty: data.format)", rule().one_of({"", "text", "jsonl", "sharegpt"}));
     v("text_field", text_field, "JSONL field holding the text", rule().filled());
-    v("vocab_size", vocab_size, "vocabulary size including bytes and special tokens",
-      rule().in(256, 1 << 24));
+    v("vocab_size", vocab_size, "vocabulary size including bytes and special tokens", rule().in(256, 1 << 24));
     v("min_frequency", min_frequency, "a pair must occur this often to be merged", rule().at_least(1));
     v("special_tokens", special_tokens, "tokens matched before pre-tokenization, never split", rule());
     v("pattern", pattern, "pre-tokenizer: gpt2, llama3, qwen2 or a PCRE2 regex", rule().filled());
@@ -90,7 +89,8 @@ struct DataSection {
   std::int64_t synth_conversations = 2000;
   std::string synth_output = "{run_dir}/synth.jsonl";
 
-  template <class V> void fields(V& v) {
+  template <class V>
+  void fields(V& v) {
     v("inputs", inputs, "corpus files", rule());
     v("format", format, "text, jsonl or sharegpt", rule().one_of(kCorpusFormats));
     v("text_field", text_field, "JSONL field holding the text", rule().filled());
@@ -103,8 +103,7 @@ struct DataSection {
     v("test_fraction", test_fraction, "fraction of documents for test", rule().in(0, 0.5));
     v("data_fraction", data_fraction, "fraction of the corpus to use", rule().above(0).at_most(1));
     v("skip_bad_records", skip_bad_records, "skip and count malformed records instead of failing", rule());
-    v("synth_conversations", synth_conversations, "conversations the synth stage writes",
-      rule().at_least(1));
+    v("synth_conversations", synth_conversations, "conversations the synth stage writes", rule().at_least(1));
     v("synth_output", synth_output, "JSONL file the synth stage writes", rule().filled());
   }
 };
@@ -112,14 +111,14 @@ struct DataSection {
 // Every model field is optional: unset fields come from the preset.
 struct ModelSection {
   std::string preset = "tiny";
-  std::optional<std::int64_t> vocab_size, n_layer, n_embd, n_head, n_kv_head, ffn_hidden,
-      context_length;
+  std::optional<std::int64_t> vocab_size, n_layer, n_embd, n_head, n_kv_head, ffn_hidden, context_length;
   std::optional<std::string> ffn;
   std::optional<bool> bias;
   std::optional<bool> smear;
   std::optional<double> rope_theta, norm_eps, init_std;
 
-  template <class V> void fields(V& v);  // defined in model_section.hpp (needs the preset list)
+  template <class V>
+  void fields(V& v);  // defined in model_section.hpp (needs the preset list)
 };
 
 struct TrainSection {
@@ -134,7 +133,8 @@ struct TrainSection {
   std::string init_from;  // empty: the seeded initialisation
   bool document_mask = false;
 
-  template <class V> void fields(V& v) {
+  template <class V>
+  void fields(V& v) {
     v("batch_size", batch_size, "sequences per micro-batch per rank", rule().at_least(1));
     v("seq_len", seq_len, "tokens per sequence (0: model context length)", rule().at_least(0));
     v("grad_accum", grad_accum, "micro-batches per optimizer step", rule().at_least(1));
@@ -164,15 +164,14 @@ struct OptimSection {
   double muon_momentum = 0.95;
   std::int64_t ns_steps = 5;
 
-  template <class V> void fields(V& v) {
-    v("name", name, "adamw, or muon (Muon on 2-D hidden weights, AdamW on the rest)",
-      rule().one_of({"adamw", "muon"}));
+  template <class V>
+  void fields(V& v) {
+    v("name", name, "adamw, or muon (Muon on 2-D hidden weights, AdamW on the rest)", rule().one_of({"adamw", "muon"}));
     v("lr", lr, "peak AdamW learning rate", rule().above(0).at_most(10));
     v("min_lr_ratio", min_lr_ratio, "floor of the cosine schedule, as a fraction of lr", rule().in(0, 1));
     v("warmup_steps", warmup_steps, "linear warmup steps", rule().at_least(0));
     v("schedule", schedule, "cosine or constant", rule().one_of({"cosine", "constant"}));
-    v("weight_decay", weight_decay, "decoupled weight decay (not on norms and embeddings)",
-      rule().in(0, 1));
+    v("weight_decay", weight_decay, "decoupled weight decay (not on norms and embeddings)", rule().in(0, 1));
     v("beta1", beta1, "AdamW first-moment decay", rule().in(0, 1));
     v("beta2", beta2, "AdamW second-moment decay", rule().in(0, 1));
     v("eps", eps, "AdamW epsilon", rule().above(0));
@@ -193,7 +192,8 @@ struct EvalSection {
   std::int64_t agent_max_rounds = 4;
   bool paraphrased = false;
 
-  template <class V> void fields(V& v) {
+  template <class V>
+  void fields(V& v) {
     v("interval", interval, "steps between validation passes (0: only at the end)", rule().at_least(0));
     v("batches", batches, "validation batches per pass", rule().at_least(1));
     v("test_at_end", test_at_end, "evaluate the test split when training ends", rule());
@@ -214,7 +214,8 @@ struct CheckpointSection {
   bool save_best = true;
   bool save_final = true;
 
-  template <class V> void fields(V& v) {
+  template <class V>
+  void fields(V& v) {
     v("dir", dir, "checkpoint folder", rule().filled());
     v("interval", interval, "steps between periodic checkpoints (0: none)", rule().at_least(0));
     v("keep_last", keep_last, "periodic checkpoints kept", rule().at_least(1));
@@ -237,8 +238,10 @@ struct GenerateSection {
   std::int64_t samples = 3;
   std::string prompt_overflow = "truncate";
 
-  template <class V> void fields(V& v) {
-    v("prompts_file", prompts_file, "JSONL prompts for batch generation (empty, with no prompt: held-out synthetic conversations)", rule());
+  template <class V>
+  void fields(V& v) {
+    v("prompts_file", prompts_file,
+      "JSONL prompts for batch generation (empty, with no prompt: held-out synthetic conversations)", rule());
     v("prompt", prompt, "a single prompt instead of prompts_file", rule());
     v("output_file", output_file, "JSONL outputs, one record per prompt in input order", rule().filled());
     v("checkpoint", checkpoint, "checkpoint to generate from (empty: the run's latest)", rule());
@@ -256,17 +259,17 @@ struct GenerateSection {
 
 struct ExportSection {
   std::string format = "gguf";
-  std::string dtype;  // empty: the checkpoint's precision
-  std::string output;  // empty: {run_dir}/model.gguf (gguf) or {run_dir}/hf (hf)
+  std::string dtype;       // empty: the checkpoint's precision
+  std::string output;      // empty: {run_dir}/model.gguf (gguf) or {run_dir}/hf (hf)
   std::string checkpoint;  // empty: the run's final (or latest) checkpoint
 
-  template <class V> void fields(V& v) {
+  template <class V>
+  void fields(V& v) {
     v("format", format, "hf (HuggingFace safetensors directory) or gguf (one file for llama.cpp)",
       rule().one_of({"hf", "gguf"}));
     v("dtype", dtype, "hf: fp32, fp16, bf16; gguf: f32, f16, bf16, q8_0 (empty: the checkpoint's precision)",
       rule().one_of({"", "fp32", "fp16", "f32", "f16", "bf16", "q8_0"}));
-    v("output", output, "gguf: the .gguf file; hf: a directory (empty: {run_dir}/model.gguf or {run_dir}/hf)",
-      rule());
+    v("output", output, "gguf: the .gguf file; hf: a directory (empty: {run_dir}/model.gguf or {run_dir}/hf)", rule());
     v("checkpoint", checkpoint, "checkpoint to export (empty: the run's final, else latest)", rule());
   }
 };
@@ -277,13 +280,12 @@ struct ParallelSection {
   bool zero1 = false;
   bool cuda_graphs = true;
 
-  template <class V> void fields(V& v) {
-    v("backend", backend, "host, cuda or auto (cuda when a GPU is present)",
-      rule().one_of({"host", "cuda", "auto"}));
+  template <class V>
+  void fields(V& v) {
+    v("backend", backend, "host, cuda or auto (cuda when a GPU is present)", rule().one_of({"host", "cuda", "auto"}));
     v("bucket_mb", bucket_mb, "gradient all-reduce bucket size in MiB", rule().above(0));
     v("zero1", zero1, "shard optimizer state across ranks (ZeRO-1)", rule());
-    v("cuda_graphs", cuda_graphs, "CUDA backend: replay micro-batches and the optimizer update as CUDA graphs",
-      rule());
+    v("cuda_graphs", cuda_graphs, "CUDA backend: replay micro-batches and the optimizer update as CUDA graphs", rule());
   }
 };
 
@@ -304,7 +306,8 @@ struct Deck {
   // "section.key" -> "file:line:col" of each key the deck set, for cross-key error messages.
   std::map<std::string, std::string> locations;
 
-  template <class V> void sections(V& v) {
+  template <class V>
+  void sections(V& v) {
     v("run", run);
     v("tokenizer", tokenizer);
     v("data", data);

@@ -12,15 +12,16 @@
 #include "hermes/core/error.hpp"
 #include "hermes/deck/deck.hpp"
 
-namespace hermes::dist { class Communicator; }
+namespace hermes::dist {
+class Communicator;
+}
 
 namespace hermes::deck {
 
 // Parses TOML text. `source_name` is used in messages; `overrides` are "section.key=value"
 // strings applied on top of the text before validation (value parsed as TOML, else taken as a
 // bare string).
-Deck parse_deck(std::string_view text, const std::string& source_name,
-                const std::vector<std::string>& overrides = {});
+Deck parse_deck(std::string_view text, const std::string& source_name, const std::vector<std::string>& overrides = {});
 Deck load_deck_file(const std::filesystem::path& path, const std::vector<std::string>& overrides = {});
 
 // Rank 0 reads and validates (a path, or the embedded quickstart when `path` is empty), then

@@ -49,7 +49,7 @@ class Communicator {
   void broadcast(std::span<std::byte> bytes, int root = 0) const;
   // One plain value (an int, an enum, a struct of them) from root to every rank.
   template <class T>
-    requires std::is_trivially_copyable_v<T>
+  requires std::is_trivially_copyable_v<T>
   void broadcast_value(T& value, int root = 0) const {
     broadcast(std::as_writable_bytes(std::span<T, 1>(&value, 1)), root);
   }
@@ -74,8 +74,8 @@ class Communicator {
   // send[p] goes to rank p, whose receive[rank()] it becomes.
   void alltoall(std::span<const int> send, std::span<int> receive, Wait wait) const;
   void alltoallv(std::span<const char> send, const std::vector<int>& send_sizes, const std::vector<int>& send_displs,
-                 std::span<char> receive, const std::vector<int>& receive_sizes,
-                 const std::vector<int>& receive_displs, Wait wait) const;
+                 std::span<char> receive, const std::vector<int>& receive_sizes, const std::vector<int>& receive_displs,
+                 Wait wait) const;
 
   // Ends every rank of the job at once; used after a rank-local error has been printed.
   [[noreturn]] void abort(int exit_code) const;

@@ -23,9 +23,9 @@ class GradSync {
   GradSync(const GradSync&) = delete;
   GradSync& operator=(const GradSync&) = delete;
 
-  void begin();                             // a new step's reduction (nothing in flight)
-  void ready(std::int64_t ready_from);      // gradients at offsets >= ready_from are final
-  void finish();                            // start the rest, wait for everything
+  void begin();                         // a new step's reduction (nothing in flight)
+  void ready(std::int64_t ready_from);  // gradients at offsets >= ready_from are final
+  void finish();                        // start the rest, wait for everything
   std::size_t buckets() const { return buckets_.size(); }
 
  private:

@@ -47,8 +47,8 @@ bool states_fact(const std::string& text, const std::string& fact);
 struct AgentTally {
   std::uint64_t conversations = 0, conversations_solved = 0;
   std::uint64_t requests = 0, requests_solved = 0;
-  std::uint64_t tool_calls = 0;        // calls the model made
-  std::uint64_t tool_errors = 0;       // ... malformed, of no known tool, or answered {"error": ...}
+  std::uint64_t tool_calls = 0;   // calls the model made
+  std::uint64_t tool_errors = 0;  // ... malformed, of no known tool, or answered {"error": ...}
   AgentTally& operator+=(const AgentTally& t);
 };
 using AgentReport = std::map<std::string, AgentTally>;  // per category, and "all"

@@ -11,8 +11,8 @@ namespace hermes::interop {
 
 struct ExportRequest {
   std::filesystem::path checkpoint;
-  std::string format;  // "hf" or "gguf"
-  std::string dtype;   // hf: fp32 | bf16; gguf: f32 | f16 | bf16 | q8_0; empty: the checkpoint's precision
+  std::string format;            // "hf" or "gguf"
+  std::string dtype;             // hf: fp32 | bf16; gguf: f32 | f16 | bf16 | q8_0; empty: the checkpoint's precision
   std::filesystem::path output;  // hf: a directory; gguf: the .gguf file
 };
 

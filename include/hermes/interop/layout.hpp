@@ -38,7 +38,8 @@ struct CheckpointWeights {
 CheckpointWeights read_checkpoint_weights(const std::filesystem::path& checkpoint);
 
 // Copies rows [row0, row0 + rows) x cols of `tensor` (row-major, cols wide) out.
-std::vector<float> slice_rows(const std::vector<float>& tensor, std::int64_t row0, std::int64_t rows, std::int64_t cols);
+std::vector<float> slice_rows(const std::vector<float>& tensor, std::int64_t row0, std::int64_t rows,
+                              std::int64_t cols);
 
 // llama.cpp rotates adjacent pairs (2i, 2i+1) of each head; hermes and HuggingFace rotate
 // (i, i + D/2). Reordering each head's rows to 0, D/2, 1, D/2+1, ... makes the two agree.
@@ -50,16 +51,16 @@ std::vector<float> unpermute_rope_rows(const std::vector<float>& w, std::int64_t
 
 // What exporters need of a tokenizer.json (any byte-level BPE file hermes loads).
 struct VocabInfo {
-  std::vector<std::string> tokens;  // id -> token text as tokenizer.json spells it; holes "[PAD<id>]"
+  std::vector<std::string> tokens;       // id -> token text as tokenizer.json spells it; holes "[PAD<id>]"
   std::vector<std::int32_t> gguf_types;  // 1 normal, 3 control (special added), 4 user-defined, 5 unused
-  std::vector<std::string> merges;   // "left right", rank order
-  std::int64_t end_id = -1;          // <|endoftext|>: hermes's end of text and of every turn
-  std::int64_t pad_id = -1;          // <|pad|> when present, else end_id
-  bool hermes_chat_roles = false;    // has <|system|>, <|user|>, <|assistant|>, <|tool|> (or tokens playing them)
+  std::vector<std::string> merges;       // "left right", rank order
+  std::int64_t end_id = -1;              // <|endoftext|>: hermes's end of text and of every turn
+  std::int64_t pad_id = -1;              // <|pad|> when present, else end_id
+  bool hermes_chat_roles = false;        // has <|system|>, <|user|>, <|assistant|>, <|tool|> (or tokens playing them)
   std::vector<std::pair<std::string, std::string>> role_aliases;  // Tokenizer::role_aliases
-  std::string gguf_pre;              // llama.cpp's pre-tokenizer name; empty: none matches
-  std::string pre_description;       // what the pre-tokenizer is, for messages
-  bool nfc = false;                  // the tokenizer normalizes to NFC
+  std::string gguf_pre;                                           // llama.cpp's pre-tokenizer name; empty: none matches
+  std::string pre_description;                                    // what the pre-tokenizer is, for messages
+  bool nfc = false;                                               // the tokenizer normalizes to NFC
 };
 // vocab: the model's vocabulary size (>= the tokenizer's; extra rows become unused tokens).
 VocabInfo vocab_info(const std::string& tokenizer_json, std::int64_t vocab, const std::string& source);

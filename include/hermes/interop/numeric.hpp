@@ -30,7 +30,7 @@ inline std::uint16_t to_f16(float x) {
   const std::uint32_t u = float_bits(x);
   const std::uint32_t sign = (u >> 16) & 0x8000u;
   const std::uint32_t a = u & 0x7fffffffu;
-  if (a > 0x7f800000u) return static_cast<std::uint16_t>(sign | 0x7e00u);  // NaN
+  if (a > 0x7f800000u) return static_cast<std::uint16_t>(sign | 0x7e00u);   // NaN
   if (a >= 0x477ff000u) return static_cast<std::uint16_t>(sign | 0x7c00u);  // rounds to >= 65520: inf
   if (a < 0x38800000u) {
     // Below the smallest normal half (2^-14): a subnormal, rounded to nearest even in units of 2^-24.
@@ -64,7 +64,8 @@ inline void quantize_q8_0(const float* x, std::int64_t n, std::uint8_t* out) {
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     const std::uint16_t dh = to_f16(d);
     std::memcpy(out, &dh, 2);
-    for (int j = 0; j < kQ8Block; ++j) out[2 + j] = static_cast<std::uint8_t>(static_cast<std::int8_t>(std::round(x[j] * id)));
+    for (int j = 0; j < kQ8Block; ++j)
+      out[2 + j] = static_cast<std::uint8_t>(static_cast<std::int8_t>(std::round(x[j] * id)));
   }
 }
 inline void dequantize_q8_0(const std::uint8_t* in, std::int64_t n, float* x) {

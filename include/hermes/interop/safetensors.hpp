@@ -12,7 +12,7 @@
 namespace hermes::interop {
 
 enum class StDType { f32, f16, bf16 };
-std::string to_string(StDType t);      // "F32", "F16", "BF16" (safetensors' spelling)
+std::string to_string(StDType t);  // "F32", "F16", "BF16" (safetensors' spelling)
 std::size_t element_size(StDType t);
 
 struct StTensor {

@@ -92,7 +92,7 @@ struct MemoryEstimate {
 };
 // Bytes for one rank training with micro-batch `batch` of `seq_len` tokens. Activations count the
 // tensors the backward pass keeps (see docs/memory.md for the list).
-MemoryEstimate training_memory(const ModelConfig& config, std::int64_t batch, std::int64_t seq_len,
-                               Precision precision, bool muon = false);
+MemoryEstimate training_memory(const ModelConfig& config, std::int64_t batch, std::int64_t seq_len, Precision precision,
+                               bool muon = false);
 
 }  // namespace hermes::model

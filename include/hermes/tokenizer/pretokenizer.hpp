@@ -1,9 +1,9 @@
 #pragma once
 // Pre-tokenization: the text between added tokens is cut into pieces that BPE encodes one by one.
 // Supported, as in HuggingFace tokenizer.json: Split (a regex or string, every behavior:
-// Isolated, Removed, MergedWithPrevious, MergedWithNext, Contiguous; inverted or not), ByteLevel (with or without add_prefix_space, with or without its GPT-2 regex) and a Sequence
-// of these. Regexes run through PCRE2 with UTF, UCP (Unicode \s \w \d) and JIT.
-// Invalid UTF-8 never reaches the regex: each invalid byte becomes a piece of its own.
+// Isolated, Removed, MergedWithPrevious, MergedWithNext, Contiguous; inverted or not), ByteLevel (with or without
+// add_prefix_space, with or without its GPT-2 regex) and a Sequence of these. Regexes run through PCRE2 with UTF, UCP
+// (Unicode \s \w \d) and JIT. Invalid UTF-8 never reaches the regex: each invalid byte becomes a piece of its own.
 #include <deque>
 #include <memory>
 #include <string>
@@ -35,7 +35,8 @@ class Regex {
   bool matches_at(std::string_view text, std::size_t pos) const;
   // Calls f(begin, end, is_match) for the gaps and matches of `text` in order, as HuggingFace's
   // Pattern::find_matches lists them (empty matches included, empty gaps not).
-  template <class F> void each_segment(std::string_view text, F&& f) const;
+  template <class F>
+  void each_segment(std::string_view text, F&& f) const;
 
  private:
   std::string pattern_;
@@ -49,10 +50,10 @@ enum class SplitBehavior { isolated, removed, merged_with_previous, merged_with_
 struct PreTokenizerStep {
   enum class Kind { split, byte_level };
   Kind kind = Kind::byte_level;
-  std::shared_ptr<const Regex> regex;  // split: its pattern; byte_level: GPT-2's when use_regex
-  bool add_prefix_space = false;       // byte_level only
+  std::shared_ptr<const Regex> regex;                // split: its pattern; byte_level: GPT-2's when use_regex
+  bool add_prefix_space = false;                     // byte_level only
   SplitBehavior behavior = SplitBehavior::isolated;  // split only
-  bool invert = false;                 // split only: the gaps are the delimiters, not the matches
+  bool invert = false;                               // split only: the gaps are the delimiters, not the matches
 };
 
 // "Isolated", "Removed", ... -> the behavior; false for a name HuggingFace does not have.

@@ -6,10 +6,10 @@
 namespace hermes::tokenizer {
 
 struct TokenizeRequest {
-  std::string tokenizer;          // tokenizer.json
+  std::string tokenizer;            // tokenizer.json
   std::optional<std::string> text;  // one text (with decode: a JSON array of ids)
-  std::string file;               // a whole file as one text
-  std::string jsonl;              // one record per line, `text_field` encoded
+  std::string file;                 // a whole file as one text
+  std::string jsonl;                // one record per line, `text_field` encoded
   std::string text_field = "text";
   bool decode = false;
 };

@@ -16,8 +16,7 @@ using TokenId = std::uint32_t;
 
 // Other families' end-of-text tokens, any of which plays hermes's <|endoftext|> in a tokenizer
 // that lacks it (the first one present wins).
-inline constexpr std::array<std::string_view, 4> kForeignEndOfText = {"<|end_of_text|>", "</s>", "<eos>",
-                                                                       "<|im_end|>"};
+inline constexpr std::array<std::string_view, 4> kForeignEndOfText = {"<|end_of_text|>", "</s>", "<eos>", "<|im_end|>"};
 
 class Tokenizer;
 // "<|end_of_text|> plays <|endoftext|>, ..." for the log; empty without role aliases.

@@ -36,7 +36,7 @@ struct TrainerOptions {
   std::size_t vocab_size = 32000;
   std::uint64_t min_frequency = 2;
   std::vector<std::string> special_tokens;
-  std::string pattern = "gpt2";  // gpt2, llama3, qwen2, or a PCRE2 regex
+  std::string pattern = "gpt2";       // gpt2, llama3, qwen2, or a PCRE2 regex
   std::string where = "[tokenizer]";  // deck place named in errors
 };
 

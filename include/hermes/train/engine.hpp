@@ -34,7 +34,7 @@ struct LossSums {
 class Engine {
  public:
   virtual ~Engine() = default;
-  virtual std::string describe() const = 0;  // one line for the log: backend, device, precision
+  virtual std::string describe() const = 0;     // one line for the log: backend, device, precision
   virtual std::int64_t num_params() const = 0;  // model::parameter_count, no padding
   // GPT-2 initialisation from the seed (model::init_parameters): identical on every engine.
   virtual void init(std::uint64_t seed) = 0;
@@ -71,9 +71,8 @@ class Engine {
 
 // The engine of a resolved backend (backend::resolve(parallel.backend)), or a one-line
 // hermes::Error naming the key when the build lacks it.
-std::unique_ptr<Engine> make_engine(backend::Kind kind, const deck::Deck& deck,
-                                    const dist::Communicator& comm, const model::ModelConfig& config,
-                                    std::int64_t batch, std::int64_t seq_len);
+std::unique_ptr<Engine> make_engine(backend::Kind kind, const deck::Deck& deck, const dist::Communicator& comm,
+                                    const model::ModelConfig& config, std::int64_t batch, std::int64_t seq_len);
 
 std::unique_ptr<Engine> make_host_engine(const deck::Deck& deck, const dist::Communicator& comm,
                                          const model::ModelConfig& config, std::int64_t batch, std::int64_t seq_len);

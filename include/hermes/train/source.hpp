@@ -24,8 +24,8 @@ class BatchSource {
 // drawn per window from the seed: a model can learn them, so the loss falls. The epoch permutes window order.
 class SyntheticSource : public BatchSource {
  public:
-  SyntheticSource(std::int64_t vocab, std::int64_t batch, std::int64_t seq_len, int rank, int world,
-                  std::uint64_t seed, std::int64_t windows_per_epoch = 1 << 20);
+  SyntheticSource(std::int64_t vocab, std::int64_t batch, std::int64_t seq_len, int rank, int world, std::uint64_t seed,
+                  std::int64_t windows_per_epoch = 1 << 20);
   void next(data::Batch& out) override;
   std::int64_t batches_per_epoch() const override;
   data::LoaderCursor cursor() const override { return cursor_; }

@@ -2,8 +2,8 @@
 // The pretraining loop, backend-free: micro-batches with gradient accumulation, the step's
 // reduction over ranks, clipping, the schedule, periodic evaluation, metrics, checkpoints,
 // resume, divergence and signal stops. The model, its gradients, their cross-rank reduction and
-// the optimizer live in an Engine (engine.hpp): host or CUDA, from parallel.backend. The pretrain stage builds one from the deck and a loader;
-// tests build one from a deck string and SyntheticSource.
+// the optimizer live in an Engine (engine.hpp): host or CUDA, from parallel.backend. The pretrain stage builds one from
+// the deck and a loader; tests build one from a deck string and SyntheticSource.
 #include <csignal>
 #include <filesystem>
 #include <functional>

@@ -8,8 +8,8 @@ namespace hermes::backend::cuda {
 namespace {
 // qkv (B, T, W) -> q, k, v (B, H, T, D); one thread per V channels.
 template <int V>
-__global__ void permute_qkv_kernel(bf16* q, bf16* k, bf16* v, const bf16* qkv, Index B, Index T_len, Index H,
-                                   Index KVH, Index D) {
+__global__ void permute_qkv_kernel(bf16* q, bf16* k, bf16* v, const bf16* qkv, Index B, Index T_len, Index H, Index KVH,
+                                   Index D) {
   const Index per = D / V;
   const Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= B * H * T_len * per) return;
@@ -106,7 +106,9 @@ __global__ void softmax_backward_kernel(bf16* dp, const bf16* p, Index rows, Ind
     d[j] = __float2bfloat16(j <= t ? __bfloat162float(pr[j]) * (__bfloat162float(d[j]) - dot) * scale : 0.0f);
 }
 
-bool vec8(Index D, Index W, const void* a, const void* b) { return D % 8 == 0 && W % 8 == 0 && aligned16(a) && aligned16(b); }
+bool vec8(Index D, Index W, const void* a, const void* b) {
+  return D % 8 == 0 && W % 8 == 0 && aligned16(a) && aligned16(b);
+}
 constexpr int kThreads = 256;
 }  // namespace
 

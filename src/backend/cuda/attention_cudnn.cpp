@@ -51,7 +51,9 @@ Dims packed_strides(const Dims& d) { return {d[1] * d[2] * d[3], d[2] * d[3], d[
 class Desc {
  public:
   Desc() = default;
-  explicit Desc(cudnnBackendDescriptorType_t type) { HERMES_CUDNN_GRAPH_CHECK(cudnnBackendCreateDescriptor(type, &d_)); }
+  explicit Desc(cudnnBackendDescriptorType_t type) {
+    HERMES_CUDNN_GRAPH_CHECK(cudnnBackendCreateDescriptor(type, &d_));
+  }
   ~Desc() {
     if (d_ != nullptr) cudnnBackendDestroyDescriptor(d_);
   }
@@ -133,8 +135,10 @@ class GraphBuilder {
     const cudnnBackendDescriptor_t pwd = pw.get();
     HERMES_CUDNN_SET(op.get(), CUDNN_ATTR_OPERATION_POINTWISE_PW_DESCRIPTOR, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &pwd);
     HERMES_CUDNN_SET(op.get(), CUDNN_ATTR_OPERATION_POINTWISE_XDESC, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &x);
-    if (b != nullptr) HERMES_CUDNN_SET(op.get(), CUDNN_ATTR_OPERATION_POINTWISE_BDESC, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &b);
-    if (t != nullptr) HERMES_CUDNN_SET(op.get(), CUDNN_ATTR_OPERATION_POINTWISE_TDESC, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &t);
+    if (b != nullptr)
+      HERMES_CUDNN_SET(op.get(), CUDNN_ATTR_OPERATION_POINTWISE_BDESC, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &b);
+    if (t != nullptr)
+      HERMES_CUDNN_SET(op.get(), CUDNN_ATTR_OPERATION_POINTWISE_TDESC, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &t);
     HERMES_CUDNN_SET(op.get(), CUDNN_ATTR_OPERATION_POINTWISE_YDESC, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &y);
     add_op(op);
   }
@@ -165,7 +169,8 @@ class GraphBuilder {
   // Finalises the operation graph; handle may be null (host-side check, cuDNN 9 does not need it).
   cudnnBackendDescriptor_t finalize(cudnnHandle_t handle) {
     graph_ = Desc(CUDNN_BACKEND_OPERATIONGRAPH_DESCRIPTOR);
-    if (handle != nullptr) HERMES_CUDNN_SET(graph_.get(), CUDNN_ATTR_OPERATIONGRAPH_HANDLE, CUDNN_TYPE_HANDLE, 1, &handle);
+    if (handle != nullptr)
+      HERMES_CUDNN_SET(graph_.get(), CUDNN_ATTR_OPERATIONGRAPH_HANDLE, CUDNN_TYPE_HANDLE, 1, &handle);
     HERMES_CUDNN_SET(graph_.get(), CUDNN_ATTR_OPERATIONGRAPH_OPS, CUDNN_TYPE_BACKEND_DESCRIPTOR,
                      static_cast<std::int64_t>(ops_.size()), ops_.data());
     HERMES_CUDNN_GRAPH_CHECK(cudnnBackendFinalize(graph_.get()));
@@ -213,11 +218,11 @@ struct Layout {
   Dims kv_t() const { return {B, KVH, D, T}; }
   Dims tt() const { return {B, H, T, T}; }
   Dims row() const { return {B, H, T, 1}; }
-  Dims qkv_strides() const { return {T * W(), D, W(), 1}; }        // q, k or v heads inside a qkv row
-  Dims qkv_t_strides() const { return {T * W(), D, 1, W()}; }      // the same, last two dims swapped
-  Dims out_strides() const { return {T * H * D, D, H * D, 1}; }    // (B, T, H*D) rows
-  Dims row_strides() const { return {H * T, T, 1, 1}; }            // (B, H, T) fp32
-  Dims tt_t_strides() const { return {H * T * T, T * T, 1, T}; }   // (B, H, T, T) transposed
+  Dims qkv_strides() const { return {T * W(), D, W(), 1}; }       // q, k or v heads inside a qkv row
+  Dims qkv_t_strides() const { return {T * W(), D, 1, W()}; }     // the same, last two dims swapped
+  Dims out_strides() const { return {T * H * D, D, H * D, 1}; }   // (B, T, H*D) rows
+  Dims row_strides() const { return {H * T, T, 1, 1}; }           // (B, H, T) fp32
+  Dims tt_t_strides() const { return {H * T * T, T * T, 1, T}; }  // (B, H, T, T) transposed
 };
 
 // scale, causal mask: S*scale where row >= col, the mask value elsewhere (the row/col index
@@ -302,9 +307,7 @@ void build_backward(GraphBuilder& g, const Layout& L) {
   g.pointwise(CUDNN_POINTWISE_EXP, shifted, p);
 
   // Per query head first when K/V heads are shared, then summed over each group.
-  auto per_head_or = [&](cudnnBackendDescriptor_t out) {
-    return L.gqa() ? g.virt(bf, L.q()) : out;
-  };
+  auto per_head_or = [&](cudnnBackendDescriptor_t out) { return L.gqa() ? g.virt(bf, L.q()) : out; };
   auto p_t = g.virt(bf, L.tt(), L.tt_t_strides());
   g.reshape(p, p_t);
   auto dv_heads = per_head_or(dv);
@@ -336,8 +339,7 @@ void build_backward(GraphBuilder& g, const Layout& L) {
 void check_shape(const Layout& L) {
   if (L.B <= 0 || L.T <= 0 || L.H <= 0 || L.KVH <= 0 || L.D <= 0 || L.H % L.KVH != 0)
     fail("cuDNN attention: bad shape B={} T={} n_head={} n_kv_head={} head_dim={}", L.B, L.T, L.H, L.KVH, L.D);
-  if (L.D % 8 != 0)
-    fail("cuDNN attention needs head_dim a multiple of 8 (16-byte rows), not {}", L.D);
+  if (L.D % 8 != 0) fail("cuDNN attention needs head_dim a multiple of 8 (16-byte rows), not {}", L.D);
 }
 
 std::size_t round256(std::size_t n) { return (n + 255) / 256 * 256; }
@@ -346,7 +348,7 @@ std::size_t round256(std::size_t n) { return (n + 255) / 256 * 256; }
 
 struct CudnnAttention::Graph {
   GraphBuilder builder;  // every descriptor the plan was built from
-  Desc config_desc;  // the engine configuration the plan was finalised from, kept alive with it
+  Desc config_desc;      // the engine configuration the plan was finalised from, kept alive with it
   Desc plan;
   std::int64_t workspace = 0, engine = -1;
   std::int64_t config = 0, configs = 0;  // which heuristic result finalised, of how many
@@ -390,9 +392,10 @@ void make_plan(CudnnAttention::Graph& g, cudnnHandle_t handle, const char* what)
   std::int64_t offered = 0;
   std::vector<Desc> configs = heuristic_configs(op_graph, nullptr, offered);
   if (configs.empty())
-    fail("cuDNN's heuristics offer {} engine configurations for the {} graph and none passes cuDNN's support "
-         "checks on this GPU (run with CUDNN_LOGLEVEL_DBG=2 CUDNN_LOGDEST_DBG=stderr for cuDNN's reasons)",
-         offered, what);
+    fail(
+        "cuDNN's heuristics offer {} engine configurations for the {} graph and none passes cuDNN's support "
+        "checks on this GPU (run with CUDNN_LOGLEVEL_DBG=2 CUDNN_LOGDEST_DBG=stderr for cuDNN's reasons)",
+        offered, what);
   std::string first_refusal;
   for (std::size_t i = 0; i < configs.size(); ++i) {
     cudnnBackendDescriptor_t cfg = configs[i].get();
@@ -532,7 +535,8 @@ SdpaGraphCounts check_cudnn_attention_graphs(Index B, Index T_len, Index H, Inde
   HERMES_CUDNN_SET(device.get(), CUDNN_ATTR_DEVICEPROP_JSON_REPRESENTATION, CUDNN_TYPE_CHAR,
                    static_cast<std::int64_t>(device_json.size() + 1), device_json.c_str());
   HERMES_CUDNN_GRAPH_CHECK(cudnnBackendFinalize(device.get()));
-  counts.forward_engines = static_cast<std::int64_t>(heuristic_configs(fwd_graph, device.get(), counts.forward_offered).size());
+  counts.forward_engines =
+      static_cast<std::int64_t>(heuristic_configs(fwd_graph, device.get(), counts.forward_offered).size());
   counts.backward_engines =
       static_cast<std::int64_t>(heuristic_configs(bwd_graph, device.get(), counts.backward_offered).size());
   return counts;

@@ -43,9 +43,10 @@ AttentionImpl choose_attention(bool want_cudnn, Context& ctx, Index B, Index T_l
     std::string why = e.what();  // one log line, whatever cuDNN's message holds
     for (char& ch : why)
       if (ch == '\n' || ch == '\r') ch = ' ';
-    log::info("attention: {} (cuDNN {} refused the fused flash-attention plans for B={} T={} heads={}/{} "
-              "head_dim={}: {})",
-              to_string(fallback), cudnnGetVersion(), B, T_len, H, KVH, D, why);
+    log::info(
+        "attention: {} (cuDNN {} refused the fused flash-attention plans for B={} T={} heads={}/{} "
+        "head_dim={}: {})",
+        to_string(fallback), cudnnGetVersion(), B, T_len, H, KVH, D, why);
     return fallback;
   }
   log::info("attention: {} (cuDNN {} fused flash attention, B={} T={} heads={}/{} head_dim={}; {})",

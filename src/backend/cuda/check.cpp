@@ -8,8 +8,8 @@ namespace hermes::backend::cuda {
 
 void library_failure(const char* library, long code, const char* message, const char* call, const char* file,
                      int line) {
-  throw Error(fmt::format("{} error {} ({}) in {} at {}:{} on rank {}", library, code, message ? message : "?",
-                          call, file, line, log::rank()));
+  throw Error(fmt::format("{} error {} ({}) in {} at {}:{} on rank {}", library, code, message ? message : "?", call,
+                          file, line, log::rank()));
 }
 
 int device_count() {

@@ -76,34 +76,34 @@ Context::Plan& Context::plan(const Key& key, const void* bias, void* aux) {
   if (aux != nullptr) set_attr(p->desc.get(), CUBLASLT_MATMUL_DESC_EPILOGUE_AUX_POINTER, aux);
   HERMES_CUBLAS_CHECK(create_into(p->a, cublasLtMatrixLayoutCreate, CUDA_R_16BF, g.a.rows, g.a.cols, g.a.ld));
   HERMES_CUBLAS_CHECK(create_into(p->b, cublasLtMatrixLayoutCreate, CUDA_R_16BF, g.b.rows, g.b.cols, g.b.ld));
-  HERMES_CUBLAS_CHECK(create_into(p->c, cublasLtMatrixLayoutCreate, static_cast<cudaDataType_t>(c_type), g.d_rows,
-                                  g.d_cols, g.ldd));
+  HERMES_CUBLAS_CHECK(
+      create_into(p->c, cublasLtMatrixLayoutCreate, static_cast<cudaDataType_t>(c_type), g.d_rows, g.d_cols, g.ldd));
   Owned<cublasLtMatmulPreference_t, cublasLtMatmulPreferenceDestroy> preference;
   HERMES_CUBLAS_CHECK(create_into(preference, cublasLtMatmulPreferenceCreate));
   cublasLtMatmulPreference_t pref = preference.get();
   const std::uint64_t ws = workspace_bytes_;
-  HERMES_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws,
-                                                           sizeof(ws)));
+  HERMES_CUBLAS_CHECK(
+      cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof(ws)));
   // Lt's A is our B and vice versa; D is written in place of C.
   const std::uint32_t a_al = static_cast<std::uint32_t>(al_b), b_al = static_cast<std::uint32_t>(al_a),
                       c_al = static_cast<std::uint32_t>(al_c);
-  HERMES_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &a_al,
-                                                           sizeof(a_al)));
-  HERMES_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &b_al,
-                                                           sizeof(b_al)));
-  HERMES_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &c_al,
-                                                           sizeof(c_al)));
-  HERMES_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &c_al,
-                                                           sizeof(c_al)));
+  HERMES_CUBLAS_CHECK(
+      cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &a_al, sizeof(a_al)));
+  HERMES_CUBLAS_CHECK(
+      cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &b_al, sizeof(b_al)));
+  HERMES_CUBLAS_CHECK(
+      cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &c_al, sizeof(c_al)));
+  HERMES_CUBLAS_CHECK(
+      cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &c_al, sizeof(c_al)));
   cublasLtMatmulHeuristicResult_t result{};
   int found = 0;
-  const cublasStatus_t st =
-      cublasLtMatmulAlgoGetHeuristic(lt(), p->desc.get(), p->a.get(), p->b.get(), p->c.get(), p->c.get(), pref, 1,
-                                     &result, &found);
+  const cublasStatus_t st = cublasLtMatmulAlgoGetHeuristic(lt(), p->desc.get(), p->a.get(), p->b.get(), p->c.get(),
+                                                           p->c.get(), pref, 1, &result, &found);
   if (st != CUBLAS_STATUS_SUCCESS || found == 0)
-    fail("cuBLASLt has no algorithm for a GEMM m={} n={} k={} (trans_a={}, trans_b={}, epilogue {}, output type {}): "
-         "check that leading dimensions are multiples of 8 and that the GPU supports bf16 (sm_80 or newer)",
-         m, n, k, ta, tb, ep, c_type);
+    fail(
+        "cuBLASLt has no algorithm for a GEMM m={} n={} k={} (trans_a={}, trans_b={}, epilogue {}, output type {}): "
+        "check that leading dimensions are multiples of 8 and that the GPU supports bf16 (sm_80 or newer)",
+        m, n, k, ta, tb, ep, c_type);
   p->algo = result.algo;
   return *plans_.emplace(key, std::move(p)).first->second;
 }
@@ -115,7 +115,8 @@ void Context::gemm(bool ta, bool tb, Index m, Index n, Index k, float alpha, con
   Plan& p = plan(Key{ta, tb, m, n, k, lda, ldb, ldc, static_cast<int>(c_type), static_cast<int>(epilogue), ldaux,
                      alignment(a), alignment(b), alignment(c)},
                  bias, aux);
-  if (epilogue == Epilogue::bias || epilogue == Epilogue::gelu_bias) set_attr(p.desc.get(), CUBLASLT_MATMUL_DESC_BIAS_POINTER, bias);
+  if (epilogue == Epilogue::bias || epilogue == Epilogue::gelu_bias)
+    set_attr(p.desc.get(), CUBLASLT_MATMUL_DESC_BIAS_POINTER, bias);
   if (epilogue == Epilogue::gelu_bias || epilogue == Epilogue::gelu || epilogue == Epilogue::dgelu)
     set_attr(p.desc.get(), CUBLASLT_MATMUL_DESC_EPILOGUE_AUX_POINTER, static_cast<void*>(aux));
   HERMES_CUBLAS_CHECK(cublasLtMatmul(lt(), p.desc.get(), &alpha, b, p.a.get(), a, p.b.get(), &beta, c, p.c.get(), c,
@@ -133,14 +134,13 @@ void Context::gemm_batched(bool ta, bool tb, Index m, Index n, Index k, float al
       static_cast<int>(batch), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
 }
 
-void Context::sgemm(bool ta, bool tb, Index m, Index n, Index k, float alpha, const float* a, Index lda,
-                    const float* b, Index ldb, float beta, float* c, Index ldc) {
+void Context::sgemm(bool ta, bool tb, Index m, Index n, Index k, float alpha, const float* a, Index lda, const float* b,
+                    Index ldb, float beta, float* c, Index ldc) {
   const ColumnMajorGemm g = column_major_gemm(ta, tb, m, n, k, lda, ldb, ldc);
-  HERMES_CUBLAS_CHECK(cublasGemmEx(cublas(), op(g.a.transpose), op(g.b.transpose), static_cast<int>(g.m),
-                                   static_cast<int>(g.n), static_cast<int>(g.k), &alpha, b, CUDA_R_32F,
-                                   static_cast<int>(g.a.ld), a, CUDA_R_32F, static_cast<int>(g.b.ld), &beta, c,
-                                   CUDA_R_32F, static_cast<int>(g.ldd), CUBLAS_COMPUTE_32F_FAST_TF32,
-                                   CUBLAS_GEMM_DEFAULT));
+  HERMES_CUBLAS_CHECK(cublasGemmEx(
+      cublas(), op(g.a.transpose), op(g.b.transpose), static_cast<int>(g.m), static_cast<int>(g.n),
+      static_cast<int>(g.k), &alpha, b, CUDA_R_32F, static_cast<int>(g.a.ld), a, CUDA_R_32F, static_cast<int>(g.b.ld),
+      &beta, c, CUDA_R_32F, static_cast<int>(g.ldd), CUBLAS_COMPUTE_32F_FAST_TF32, CUBLAS_GEMM_DEFAULT));
 }
 
 }  // namespace hermes::backend::cuda

@@ -7,9 +7,9 @@ namespace {
 constexpr int kThreads = 512;
 
 struct Stat {
-  float m, s;     // running max and sum of exp(x - m)
-  float best;     // argmax value
-  int arg;        // argmax index (lowest on ties, as the host's first-max scan)
+  float m, s;  // running max and sum of exp(x - m)
+  float best;  // argmax value
+  int arg;     // argmax index (lowest on ties, as the host's first-max scan)
 };
 
 __device__ __forceinline__ Stat combine(Stat a, Stat b) {
@@ -96,11 +96,11 @@ void launch_ce(bf16* logits, float* row_loss, std::int32_t* row_correct, const s
                cudaStream_t s) {
   if (N == 0) return;
   if (ld % 8 == 0 && aligned16(logits))
-    cross_entropy_kernel<8><<<N, kThreads, 0, s>>>(logits, row_loss, row_correct, targets, mask, V, ld, grad_scale,
-                                                   write_grad);
+    cross_entropy_kernel<8>
+        <<<N, kThreads, 0, s>>>(logits, row_loss, row_correct, targets, mask, V, ld, grad_scale, write_grad);
   else
-    cross_entropy_kernel<1><<<N, kThreads, 0, s>>>(logits, row_loss, row_correct, targets, mask, V, ld, grad_scale,
-                                                   write_grad);
+    cross_entropy_kernel<1>
+        <<<N, kThreads, 0, s>>>(logits, row_loss, row_correct, targets, mask, V, ld, grad_scale, write_grad);
   HERMES_CUDA_LAUNCH_CHECK();
 }
 
@@ -136,9 +136,9 @@ void cross_entropy_totals(double* totals, const float* row_loss, const std::int3
   HERMES_CUDA_LAUNCH_CHECK();
 }
 
-void cross_entropy_head(bf16* dx, float* dwte, float* row_loss, std::int32_t* row_correct, bf16* logits,
-                        const bf16* x, const bf16* wte, const std::int32_t* targets, const std::uint8_t* mask, Index N,
-                        Index C, Index V, Index chunk_rows, float grad_scale, Context& ctx) {
+void cross_entropy_head(bf16* dx, float* dwte, float* row_loss, std::int32_t* row_correct, bf16* logits, const bf16* x,
+                        const bf16* wte, const std::int32_t* targets, const std::uint8_t* mask, Index N, Index C,
+                        Index V, Index chunk_rows, float grad_scale, Context& ctx) {
   const Index ld = logits_ld(V);
   for (Index r0 = 0; r0 < N; r0 += chunk_rows) {
     const Index rows = N - r0 < chunk_rows ? N - r0 : chunk_rows;
@@ -148,7 +148,7 @@ void cross_entropy_head(bf16* dx, float* dwte, float* row_loss, std::int32_t* ro
               grad_scale, dx != nullptr, ctx.stream());
     if (dx == nullptr) continue;
     ctx.gemm(false, false, rows, C, V, 1.0f, logits, ld, wte, C, 0.0f, dx + r0 * C, CUDA_R_16BF, C);  // dx = dL Wte
-    ctx.gemm(true, false, V, C, rows, 1.0f, logits, ld, xr, C, 1.0f, dwte, CUDA_R_32F, C);             // dWte += dL^T x
+    ctx.gemm(true, false, V, C, rows, 1.0f, logits, ld, xr, C, 1.0f, dwte, CUDA_R_32F, C);            // dWte += dL^T x
   }
 }
 

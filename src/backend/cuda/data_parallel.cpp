@@ -10,9 +10,10 @@ namespace hermes::backend::cuda {
 int select_device(const dist::Communicator& comm) {
   const int count = device_count();
   if (count == 0)
-    fail("rank {}: parallel.backend = \"cuda\" but no CUDA GPU is visible (check nvidia-smi and "
-         "CUDA_VISIBLE_DEVICES, or set parallel.backend = \"host\")",
-         comm.rank());
+    fail(
+        "rank {}: parallel.backend = \"cuda\" but no CUDA GPU is visible (check nvidia-smi and "
+        "CUDA_VISIBLE_DEVICES, or set parallel.backend = \"host\")",
+        comm.rank());
   if (comm.local_size() > count && comm.local_rank() == 0)
     log::warn("{} ranks share this node's {} GPU(s): ranks will share devices (start one rank per GPU)",
               comm.local_size(), count);
@@ -40,7 +41,8 @@ void NcclComm::after(cudaStream_t compute) {
 
 void NcclComm::all_reduce(float* data, Index count, cudaStream_t compute) {
   after(compute);
-  HERMES_NCCL_CHECK(ncclAllReduce(data, data, static_cast<std::size_t>(count), ncclFloat32, ncclSum, handle(), stream()));
+  HERMES_NCCL_CHECK(
+      ncclAllReduce(data, data, static_cast<std::size_t>(count), ncclFloat32, ncclSum, handle(), stream()));
 }
 
 void NcclComm::reduce_scatter(const float* send, float* recv, Index recv_count, cudaStream_t compute) {

@@ -36,20 +36,20 @@ std::uint16_t to_bf16_bits(float x) {
 struct Decoder::Impl {
   Context ctx;
   std::size_t bytes = 0;
-  DeviceBlocks blocks;  // owns every device array below; the pointers are views into it
-  Index n_dev = 0;                 // device arena elements (tensors padded to 16)
-  std::vector<Index> dev_offsets;  // per parameter_layout tensor
+  DeviceBlocks blocks;                 // owns every device array below; the pointers are views into it
+  Index n_dev = 0;                     // device arena elements (tensors padded to 16)
+  std::vector<Index> dev_offsets;      // per parameter_layout tensor
   std::vector<std::uint16_t> staging;  // (n_dev) bf16 bits of params, uploaded in one copy
   model::ParamOffsets po;
-  bf16* weights = nullptr;                          // (n_dev)
-  bf16 *k_cache = nullptr, *v_cache = nullptr;      // (n_layer, S, L, KVH, D)
-  bf16 *x0 = nullptr, *x1 = nullptr, *h = nullptr;  // (max_rows, C): residual stream (ping-pong), normed
+  bf16* weights = nullptr;                              // (n_dev)
+  bf16 *k_cache = nullptr, *v_cache = nullptr;          // (n_layer, S, L, KVH, D)
+  bf16 *x0 = nullptr, *x1 = nullptr, *h = nullptr;      // (max_rows, C): residual stream (ping-pong), normed
   bf16 *qkv = nullptr, *att = nullptr, *tmp = nullptr;  // (max_rows, Q), (max_rows, C) x2
   bf16 *gate = nullptr, *up = nullptr, *act = nullptr;  // (max_rows, F)
   float *rstd = nullptr, *rope_cos = nullptr, *rope_sin = nullptr, *attn_ws = nullptr;
-  float* logits = nullptr;        // (max_slots, ldv) device
-  PinnedBuffer<float> logits_host;  // (max_slots, V)
-  std::int32_t* ids = nullptr;    // (3, max_rows) device: tokens, slots, positions
+  float* logits = nullptr;              // (max_slots, ldv) device
+  PinnedBuffer<float> logits_host;      // (max_slots, V)
+  std::int32_t* ids = nullptr;          // (3, max_rows) device: tokens, slots, positions
   PinnedBuffer<std::int32_t> ids_host;  // staging of ids
   Index ldv = 0;
   std::vector<std::unique_ptr<Graph>> graphs;  // [R]: the decode step with R rows
@@ -108,8 +108,8 @@ Decoder::Decoder(const model::ModelConfig& c, Index max_slots, Index max_rows, i
   m.ids_host.allocate(static_cast<std::size_t>(3 * R));
   rope_table(m.rope_cos, m.rope_sin, L_, D, c.rope_theta, m.ctx.stream());
   HERMES_CUDA_CHECK(cudaStreamSynchronize(m.ctx.stream()));
-  log::info("cuda decoder: {} parameters, {} slots x {} positions, {} on device {}, decode steps {}", n_params_, S_,
-            L_, format_bytes(static_cast<double>(m.bytes)), device, use_graphs_ ? "as CUDA graphs" : "eager");
+  log::info("cuda decoder: {} parameters, {} slots x {} positions, {} on device {}, decode steps {}", n_params_, S_, L_,
+            format_bytes(static_cast<double>(m.bytes)), device, use_graphs_ ? "as CUDA graphs" : "eager");
 }
 
 Decoder::~Decoder() = default;
@@ -220,8 +220,7 @@ void Decoder::enqueue(Index R, Index first) {
   }
   // The tied head in fp32 for the rows sampling needs: every row, or (prefill) the last one.
   const Index rows = R - first;
-  m.ctx.gemm(false, true, rows, V, C, 1.0f, m.h + first * C, C, w + m.po.tok_emb, C, 0.0f, m.logits, CUDA_R_32F,
-             m.ldv);
+  m.ctx.gemm(false, true, rows, V, C, 1.0f, m.h + first * C, C, w + m.po.tok_emb, C, 0.0f, m.logits, CUDA_R_32F, m.ldv);
   HERMES_CUDA_CHECK(cudaMemcpy2DAsync(m.logits_host.data(), static_cast<std::size_t>(V) * sizeof(float), m.logits,
                                       static_cast<std::size_t>(m.ldv) * sizeof(float),
                                       static_cast<std::size_t>(V) * sizeof(float), static_cast<std::size_t>(rows),

@@ -8,7 +8,7 @@ namespace hermes::backend::cuda {
 
 namespace {
 constexpr int kThreads = 256;
-constexpr int kAttnThreads = 128;  // 4 warps per (row, KV head, split) block
+constexpr int kAttnThreads = 128;                     // 4 warps per (row, KV head, split) block
 constexpr int kTile = static_cast<int>(kDecodeTile);  // keys per tile: one per lane in the softmax
 static_assert(kTile == 32, "the softmax step gives each lane of a warp one key of the tile");
 
@@ -69,8 +69,8 @@ __global__ void __launch_bounds__(kAttnThreads)
   const Index t_begin = s * split_len;
   if (t_begin >= n) return;  // this row is shorter: the merge reads only the splits that hold keys
   const Index t_end = n < t_begin + split_len ? n : t_begin + split_len;
-  const int G = static_cast<int>(H / KVH), tid = threadIdx.x, lane = tid % 32, warp = tid / 32,
-            warps = blockDim.x / 32, nthreads = blockDim.x;
+  const int G = static_cast<int>(H / KVH), tid = threadIdx.x, lane = tid % 32, warp = tid / 32, warps = blockDim.x / 32,
+            nthreads = blockDim.x;
   const int d_n = static_cast<int>(D), ld = d_n + 1, gd = G * d_n;
   const Index W = (H + 2 * KVH) * D, KD = KVH * D;
   float* q_s = sm;                // (G, D)
@@ -191,8 +191,8 @@ void launch_attention(dim3 grid, std::size_t smem, cudaStream_t stream, bf16* ou
                                            static_cast<int>(smem)));
     opted_in = smem;
   }
-  cached_attention_kernel<V><<<grid, kAttnThreads, smem, stream>>>(out, ws, qkv, kc, vc, slot, pos, L, H, KVH, D,
-                                                                   split_len, splits, q_scale);
+  cached_attention_kernel<V>
+      <<<grid, kAttnThreads, smem, stream>>>(out, ws, qkv, kc, vc, slot, pos, L, H, KVH, D, split_len, splits, q_scale);
   HERMES_CUDA_LAUNCH_CHECK();
 }
 }  // namespace
@@ -202,7 +202,8 @@ void rope_at_forward(bf16* qkv, const float* c, const float* s, const std::int32
   if (R == 0) return;
   const Index W = (H + 2 * KVH) * D, heads = H + KVH, half = D / 2;
   if (half % 8 == 0 && W % 8 == 0 && aligned16(qkv))
-    rope_at_kernel<8><<<grid_for(R * heads * half / 8, kThreads), kThreads, 0, stream>>>(qkv, c, s, pos, R, heads, W, D);
+    rope_at_kernel<8>
+        <<<grid_for(R * heads * half / 8, kThreads), kThreads, 0, stream>>>(qkv, c, s, pos, R, heads, W, D);
   else
     rope_at_kernel<1><<<grid_for(R * heads * half, kThreads), kThreads, 0, stream>>>(qkv, c, s, pos, R, heads, W, D);
   HERMES_CUDA_LAUNCH_CHECK();
@@ -213,11 +214,11 @@ void kv_cache_write(bf16* k_cache, bf16* v_cache, const bf16* qkv, const std::in
   if (R == 0) return;
   const Index W = (H + 2 * KVH) * D, KD = KVH * D, HD = H * D;
   if (KD % 8 == 0 && W % 8 == 0 && HD % 8 == 0 && aligned16(qkv) && aligned16(k_cache) && aligned16(v_cache))
-    kv_write_kernel<8><<<grid_for(R * KD / 8, kThreads), kThreads, 0, stream>>>(k_cache, v_cache, qkv, slot, pos, R, L,
-                                                                              HD, KD, W);
+    kv_write_kernel<8>
+        <<<grid_for(R * KD / 8, kThreads), kThreads, 0, stream>>>(k_cache, v_cache, qkv, slot, pos, R, L, HD, KD, W);
   else
-    kv_write_kernel<1><<<grid_for(R * KD, kThreads), kThreads, 0, stream>>>(k_cache, v_cache, qkv, slot, pos, R, L, HD,
-                                                                          KD, W);
+    kv_write_kernel<1>
+        <<<grid_for(R * KD, kThreads), kThreads, 0, stream>>>(k_cache, v_cache, qkv, slot, pos, R, L, HD, KD, W);
   HERMES_CUDA_LAUNCH_CHECK();
 }
 
@@ -227,7 +228,8 @@ void cached_attention_forward(bf16* out, float* workspace, const bf16* qkv, cons
   if (R == 0) return;
   const auto plan = cached_attention_plan(R, L, KVH);
   const Index G = H / KVH, splits = plan.splits, split_len = plan.split_len;
-  const std::size_t smem = static_cast<std::size_t>(2 * G * D + 2 * kTile * (D + 1) + G * kTile + 3 * G) * sizeof(float);
+  const std::size_t smem =
+      static_cast<std::size_t>(2 * G * D + 2 * kTile * (D + 1) + G * kTile + 3 * G) * sizeof(float);
   const float q_scale = static_cast<float>(1.4426950408889634 / std::sqrt(static_cast<double>(D)));  // log2(e)/sqrt(D)
   const dim3 grid(static_cast<unsigned>(R), static_cast<unsigned>(KVH), static_cast<unsigned>(splits));
   if (D % 8 == 0 && aligned16(k_cache) && aligned16(v_cache))

@@ -69,8 +69,8 @@ void linear_backward(bf16* dinp, float* dweight, float* dbias, const bf16* dout,
   weight_grads(dweight, dbias, dout, inp, N, IC, OC, ctx);
 }
 
-void linear_backward_dgelu(bf16* dinp, float* dweight, float* dbias, const bf16* dout, const bf16* inp,
-                           const bf16* w, const bf16* gelu_pre, Index N, Index IC, Index OC, Context& ctx) {
+void linear_backward_dgelu(bf16* dinp, float* dweight, float* dbias, const bf16* dout, const bf16* inp, const bf16* w,
+                           const bf16* gelu_pre, Index N, Index IC, Index OC, Context& ctx) {
   if (!gelu_epilogue_ok(IC)) {
     linear_backward(dinp, dweight, dbias, dout, inp, w, N, IC, OC, ctx);
     gelu_backward(dinp, gelu_pre, dinp, N * IC, ctx.stream());  // elementwise, in place

@@ -122,9 +122,7 @@ void Model::save(float* host) const {
   HERMES_CUDA_CHECK(cudaStreamSynchronize(ctx_.stream()));
 }
 
-void Model::zero_grads() {
-  HERMES_CUDA_CHECK(cudaMemsetAsync(grads_, 0, n_params_ * sizeof(float), ctx_.stream()));
-}
+void Model::zero_grads() { HERMES_CUDA_CHECK(cudaMemsetAsync(grads_, 0, n_params_ * sizeof(float), ctx_.stream())); }
 void Model::clear_totals() { HERMES_CUDA_CHECK(cudaMemsetAsync(totals_, 0, 3 * sizeof(double), ctx_.stream())); }
 
 void Model::forward(const std::int32_t* inputs, const std::int32_t* targets, const std::uint8_t* mask) {
@@ -141,8 +139,8 @@ void Model::forward_backward(const std::int32_t* inputs, const std::int32_t* tar
 // chunk, because the chunk's logits are gone afterwards.
 void Model::run_forward(const std::int32_t* inputs, const std::int32_t* targets, const std::uint8_t* mask,
                         bool want_grad, float grad_scale) {
-  const Index C = c_.n_embd, F = c_.ffn_hidden, Q = c_.qkv_dim(), H = c_.n_head, KVH = c_.n_kv_head,
-              D = c_.head_dim(), V = c_.vocab_size;
+  const Index C = c_.n_embd, F = c_.ffn_hidden, Q = c_.qkv_dim(), H = c_.n_head, KVH = c_.n_kv_head, D = c_.head_dim(),
+              V = c_.vocab_size;
   const cudaStream_t s = ctx_.stream();
   const bf16* p = weights_;
   auto bias = [&](Index o) { return o < 0 ? nullptr : p + o; };
@@ -177,8 +175,8 @@ void Model::run_forward(const std::int32_t* inputs, const std::int32_t* targets,
     const Index next = last ? res_final_ : la_[l + 1].res;
     const Index next_ln = last ? lnf_ : la_[l + 1].ln1;
     float* next_rstd = last ? rstd_ + 2 * c_.n_layer * N_ : rstd_ + (2 * (l + 1)) * N_;
-    residual_rmsnorm_forward(a(next), a(next_ln), next_rstd, a(x.res_mid), a(s_out_), p + (last ? lnf_w_ : lp_[l + 1].ln1),
-                             N_, C, c_.norm_eps, s);
+    residual_rmsnorm_forward(a(next), a(next_ln), next_rstd, a(x.res_mid), a(s_out_),
+                             p + (last ? lnf_w_ : lp_[l + 1].ln1), N_, C, c_.norm_eps, s);
   }
   if (c_.n_layer == 0) rmsnorm_forward(a(lnf_), rstd_, a(res_final_), p + lnf_w_, N_, C, c_.norm_eps, s);
   cross_entropy_head(want_grad ? a(s_dc_) : nullptr, grads_ + wte_, row_loss_, row_correct_, a(logits_), a(lnf_),
@@ -187,8 +185,7 @@ void Model::run_forward(const std::int32_t* inputs, const std::int32_t* targets,
 }
 
 void Model::run_backward(const GradReady& ready) {
-  const Index C = c_.n_embd, F = c_.ffn_hidden, Q = c_.qkv_dim(), H = c_.n_head, KVH = c_.n_kv_head,
-              D = c_.head_dim();
+  const Index C = c_.n_embd, F = c_.ffn_hidden, Q = c_.qkv_dim(), H = c_.n_head, KVH = c_.n_kv_head, D = c_.head_dim();
   const cudaStream_t s = ctx_.stream();
   const bf16* p = weights_;
   float* g = grads_;

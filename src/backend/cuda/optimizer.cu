@@ -116,12 +116,12 @@ void muon_update(float* p, bf16* pb, const float* g, float* mom, Index rows, Ind
   HERMES_CUDA_LAUNCH_CHECK();
   const float qa = 3.4445f, qb = -4.7750f, qc = 2.0315f;
   for (int it = 0; it < ns_steps; ++it) {
-    ctx.sgemm(false, true, r, r, k, 1.0f, ws.x, k, ws.x, k, 0.0f, ws.gram, r);           // A = X X^T
-    ctx.sgemm(false, false, r, r, r, qc, ws.gram, r, ws.gram, r, 0.0f, ws.poly, r);      // B = c A A
+    ctx.sgemm(false, true, r, r, k, 1.0f, ws.x, k, ws.x, k, 0.0f, ws.gram, r);                // A = X X^T
+    ctx.sgemm(false, false, r, r, r, qc, ws.gram, r, ws.gram, r, 0.0f, ws.poly, r);           // B = c A A
     axpy_kernel<<<grid_for(r * r, kThreads), kThreads, 0, s>>>(ws.poly, ws.gram, qb, r * r);  // B += b A
     HERMES_CUDA_LAUNCH_CHECK();
     HERMES_CUDA_CHECK(cudaMemcpyAsync(ws.x2, ws.x, n * sizeof(float), cudaMemcpyDeviceToDevice, s));
-    ctx.sgemm(false, false, r, k, r, 1.0f, ws.poly, r, ws.x2, k, qa, ws.x, k);           // X = a X + B X
+    ctx.sgemm(false, false, r, k, r, 1.0f, ws.poly, r, ws.x2, k, qa, ws.x, k);  // X = a X + B X
   }
   muon_apply_kernel<<<grid_for(n, kThreads), kThreads, 0, s>>>(p, pb, ws.x, rows, cols, tall, decays, sc);
   HERMES_CUDA_LAUNCH_CHECK();

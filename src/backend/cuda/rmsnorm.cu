@@ -9,8 +9,8 @@ constexpr int kThreads = 256;
 // One block per row; thread t owns packs t, t + blockDim, ... of V channels. With a != nullptr
 // the row is a + b (rounded to bf16 and stored into `res`) instead of `inp`.
 template <int V>
-__global__ void rmsnorm_forward_kernel(bf16* out, float* rstd, bf16* res, const bf16* inp, const bf16* a,
-                                       const bf16* b, const bf16* w, Index C, float eps) {
+__global__ void rmsnorm_forward_kernel(bf16* out, float* rstd, bf16* res, const bf16* inp, const bf16* a, const bf16* b,
+                                       const bf16* w, Index C, float eps) {
   __shared__ float shared[32];
   const Index n = blockIdx.x;
   float ss = 0.0f;
@@ -38,8 +38,7 @@ __global__ void rmsnorm_forward_kernel(bf16* out, float* rstd, bf16* res, const 
     const Pack<V> x = load_pack<V>(src + n * C + c), wp = load_pack<V>(w + c);
     Pack<V> y;
 #pragma unroll
-    for (int k = 0; k < V; ++k)
-      y.v[k] = __float2bfloat16(__bfloat162float(x.v[k]) * r * __bfloat162float(wp.v[k]));
+    for (int k = 0; k < V; ++k) y.v[k] = __float2bfloat16(__bfloat162float(x.v[k]) * r * __bfloat162float(wp.v[k]));
     store_pack<V>(out + n * C + c, y);
   }
 }

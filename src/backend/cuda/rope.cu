@@ -46,10 +46,10 @@ void rope_apply(bf16* qkv, const float* c, const float* s, Index B, Index T_len,
   const int threads = 256;
   if (half % 8 == 0 && W % 8 == 0 && aligned16(qkv))
     rope_kernel<8><<<grid_for(B * T_len * heads * half / 8, threads), threads, 0, stream>>>(qkv, c, s, B, T_len, heads,
-                                                                                          W, D, sign);
+                                                                                            W, D, sign);
   else
-    rope_kernel<1><<<grid_for(B * T_len * heads * half, threads), threads, 0, stream>>>(qkv, c, s, B, T_len, heads, W,
-                                                                                      D, sign);
+    rope_kernel<1>
+        <<<grid_for(B * T_len * heads * half, threads), threads, 0, stream>>>(qkv, c, s, B, T_len, heads, W, D, sign);
   HERMES_CUDA_LAUNCH_CHECK();
 }
 }  // namespace

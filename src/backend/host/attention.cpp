@@ -28,8 +28,14 @@ constexpr int kLanes = 16;
 #define HERMES_ROW_CLONES
 #endif
 
-template <class T> T row_exp(T x) { return k_exp(x); }
-template <> inline __attribute__((always_inline)) float row_exp<float>(float x) { return exp_fast(x); }
+template <class T>
+T row_exp(T x) {
+  return k_exp(x);
+}
+template <>
+inline __attribute__((always_inline)) float row_exp<float>(float x) {
+  return exp_fast(x);
+}
 
 // p[0..n) = softmax(p[0..n)), p[n..len) = 0; returns the log-sum-exp.
 template <class T>
@@ -106,11 +112,12 @@ void attention_forward(T* out, T* lse, const T* qkv, Index B, Index T_len, Index
         const Index r1 = std::min(T_len, r0 + kRows), k0 = starts ? starts[r0] : 0, ld = r1 - k0;
         T* s = scratch;  // (r1 - r0, r1 - k0): scores, then probabilities
         gemm<T>(false, true, r1 - r0, ld, D, scale, q + r0 * W, W, k + k0 * W, W, T(0), s, ld);
-        Kokkos::parallel_for("attention::causal_softmax", Range(0, r1 - r0), KOKKOS_LAMBDA(const Index i) {
-          T* row = s + i * ld;
-          const Index lo = own_document(row, starts, r0 + i, k0);
-          row_lse[r0 + i] = softmax_row<T>(row + lo, r0 + i + 1 - k0 - lo, ld - lo);
-        });
+        Kokkos::parallel_for(
+            "attention::causal_softmax", Range(0, r1 - r0), KOKKOS_LAMBDA(const Index i) {
+              T* row = s + i * ld;
+              const Index lo = own_document(row, starts, r0 + i, k0);
+              row_lse[r0 + i] = softmax_row<T>(row + lo, r0 + i + 1 - k0 - lo, ld - lo);
+            });
         gemm<T>(false, false, r1 - r0, D, ld, T(1), s, ld, v + k0 * W, W, T(0), o + r0 * C, C);
       }
     }
@@ -122,9 +129,10 @@ void attention_backward(T* dqkv, T* scratch, const T* dout, const T* qkv, const 
   const Index W = (H + 2 * KVH) * D, C = H * D, group = H / KVH;
   const T scale = static_cast<T>(1.0 / std::sqrt(static_cast<double>(D)));
   // K and V gradients are sums over the query heads of a group: start them at zero.
-  Kokkos::parallel_for("attention::zero_dkv", Range(0, B * T_len), KOKKOS_LAMBDA(const Index r) {
-    for (Index i = C; i < W; ++i) dqkv[r * W + i] = 0;
-  });
+  Kokkos::parallel_for(
+      "attention::zero_dkv", Range(0, B * T_len), KOKKOS_LAMBDA(const Index r) {
+        for (Index i = C; i < W; ++i) dqkv[r * W + i] = 0;
+      });
   for (Index b = 0; b < B; ++b)
     for (Index h = 0; h < H; ++h) {
       const Index base = b * T_len * W, g = h / group;
@@ -143,29 +151,30 @@ void attention_backward(T* dqkv, T* scratch, const T* dout, const T* qkv, const 
         T* ds = scratch + kRows * T_len;  // (rb, r1 - k0) dP, then dS
         const T *kb = k + k0 * W, *vb = v + k0 * W;
         gemm<T>(false, true, rb, ld, D, scale, q + r0 * W, W, kb, W, T(0), p, ld);
-        Kokkos::parallel_for("attention::recompute_probs", Range(0, rb), KOKKOS_LAMBDA(const Index i) {
-          T* row = p + i * ld;
-          const Index lo = own_document(row, starts, r0 + i, k0);
-          probs_row<T>(row + lo, r0 + i + 1 - k0 - lo, ld - lo, row_lse[r0 + i]);
-        });
+        Kokkos::parallel_for(
+            "attention::recompute_probs", Range(0, rb), KOKKOS_LAMBDA(const Index i) {
+              T* row = p + i * ld;
+              const Index lo = own_document(row, starts, r0 + i, k0);
+              probs_row<T>(row + lo, r0 + i + 1 - k0 - lo, ld - lo, row_lse[r0 + i]);
+            });
         gemm<T>(true, false, ld, D, rb, T(1), p, ld, dO + r0 * C, C, T(1), dv + k0 * W, W);  // dV += P^T dO
         gemm<T>(false, true, rb, ld, D, T(1), dO + r0 * C, C, vb, W, T(0), ds, ld);          // dP = dO V^T
-        Kokkos::parallel_for("attention::softmax_backward", Range(0, rb), KOKKOS_LAMBDA(const Index i) {
-          T* row = ds + i * ld;
-          const Index lo = own_document(row, starts, r0 + i, k0);
-          softmax_grad_row<T>(p + i * ld + lo, row + lo, r0 + i + 1 - k0 - lo, ld - lo, scale);
-        });
+        Kokkos::parallel_for(
+            "attention::softmax_backward", Range(0, rb), KOKKOS_LAMBDA(const Index i) {
+              T* row = ds + i * ld;
+              const Index lo = own_document(row, starts, r0 + i, k0);
+              softmax_grad_row<T>(p + i * ld + lo, row + lo, r0 + i + 1 - k0 - lo, ld - lo, scale);
+            });
         gemm<T>(false, false, rb, D, ld, T(1), ds, ld, kb, W, T(0), dq + r0 * W, W);         // dQ = dS K
         gemm<T>(true, false, ld, D, rb, T(1), ds, ld, q + r0 * W, W, T(1), dk + k0 * W, W);  // dK += dS^T Q
       }
     }
 }
 
-#define HERMES_INSTANTIATE(T)                                                                        \
-  template void attention_forward<T>(T*, T*, const T*, Index, Index, Index, Index, Index, T*,        \
-                                     const std::int32_t*);                                           \
-  template void attention_backward<T>(T*, T*, const T*, const T*, const T*, Index, Index, Index,     \
-                                      Index, Index, const std::int32_t*);
+#define HERMES_INSTANTIATE(T)                                                                                       \
+  template void attention_forward<T>(T*, T*, const T*, Index, Index, Index, Index, Index, T*, const std::int32_t*); \
+  template void attention_backward<T>(T*, T*, const T*, const T*, const T*, Index, Index, Index, Index, Index,      \
+                                      const std::int32_t*);
 HERMES_INSTANTIATE(float)
 HERMES_INSTANTIATE(double)
 

@@ -40,8 +40,8 @@ void attention_forward(bf16* out,        // (B, T, n_head*D)
                        Index B, Index T_len, Index n_head, Index n_kv_head, Index D,
                        bf16* scratch,  // attention_scratch_elems
                        Context& ctx);
-void attention_backward(bf16* dqkv,      // (B, T, (n_head + 2*n_kv_head)*D) =
-                        bf16* scratch,   // attention_scratch_elems
+void attention_backward(bf16* dqkv,        // (B, T, (n_head + 2*n_kv_head)*D) =
+                        bf16* scratch,     // attention_scratch_elems
                         const bf16* dout,  // (B, T, n_head*D)
                         const bf16* qkv, const bf16* probs, Index B, Index T_len, Index n_head, Index n_kv_head,
                         Index D, Context& ctx);

@@ -32,11 +32,11 @@ class CudnnAttention {
   CudnnAttention(const CudnnAttention&) = delete;
   CudnnAttention& operator=(const CudnnAttention&) = delete;
 
-  void forward(bf16* out,         // (B, T, n_head*D)
-               float* stats,      // (B, n_head, T) log-sum-exp of the scaled masked scores, for backward
-               const bf16* qkv);  // (B, T, (n_head + 2*n_kv_head)*D), after RoPE
-  void backward(bf16* dqkv,         // (B, T, (n_head + 2*n_kv_head)*D) =
-                const bf16* dout,   // (B, T, n_head*D)
+  void forward(bf16* out,          // (B, T, n_head*D)
+               float* stats,       // (B, n_head, T) log-sum-exp of the scaled masked scores, for backward
+               const bf16* qkv);   // (B, T, (n_head + 2*n_kv_head)*D), after RoPE
+  void backward(bf16* dqkv,        // (B, T, (n_head + 2*n_kv_head)*D) =
+                const bf16* dout,  // (B, T, n_head*D)
                 const bf16* qkv, const bf16* out, const float* stats);
 
   std::size_t device_bytes() const { return workspace_bytes_; }

@@ -25,8 +25,10 @@ class Buffer {
   void allocate(std::size_t count) {
     void* raw = nullptr;
     const std::size_t bytes = std::max<std::size_t>(count, 1) * sizeof(T);
-    if constexpr (M == Memory::device) HERMES_CUDA_CHECK(cudaMalloc(&raw, bytes));
-    else HERMES_CUDA_CHECK(cudaMallocHost(&raw, bytes));
+    if constexpr (M == Memory::device)
+      HERMES_CUDA_CHECK(cudaMalloc(&raw, bytes));
+    else
+      HERMES_CUDA_CHECK(cudaMallocHost(&raw, bytes));
     ptr_.reset(static_cast<T*>(raw));
     n_ = count;
   }
@@ -37,8 +39,10 @@ class Buffer {
  private:
   struct Free {
     void operator()(T* p) const noexcept {
-      if constexpr (M == Memory::device) cudaFree(p);
-      else cudaFreeHost(p);
+      if constexpr (M == Memory::device)
+        cudaFree(p);
+      else
+        cudaFreeHost(p);
     }
   };
   std::unique_ptr<T, Free> ptr_;

@@ -27,10 +27,12 @@ inline void check_cuda(cudaError_t e, const char* call, const char* file, int li
   if (e != cudaSuccess) library_failure("CUDA", static_cast<long>(e), cudaGetErrorString(e), call, file, line);
 }
 inline void check_cublas(cublasStatus_t s, const char* call, const char* file, int line) {
-  if (s != CUBLAS_STATUS_SUCCESS) library_failure("cuBLAS", static_cast<long>(s), cublasGetStatusString(s), call, file, line);
+  if (s != CUBLAS_STATUS_SUCCESS)
+    library_failure("cuBLAS", static_cast<long>(s), cublasGetStatusString(s), call, file, line);
 }
 inline void check_cudnn(cudnnStatus_t s, const char* call, const char* file, int line) {
-  if (s != CUDNN_STATUS_SUCCESS) library_failure("cuDNN", static_cast<long>(s), cudnnGetErrorString(s), call, file, line);
+  if (s != CUDNN_STATUS_SUCCESS)
+    library_failure("cuDNN", static_cast<long>(s), cudnnGetErrorString(s), call, file, line);
 }
 inline void check_nccl(ncclResult_t r, const char* call, const char* file, int line) {
   if (r != ncclSuccess) library_failure("NCCL", static_cast<long>(r), ncclGetErrorString(r), call, file, line);

@@ -42,9 +42,9 @@ class Context {
   // Row-major C(m,n) = alpha op(A) op(B) + beta C through cuBLASLt, bf16 A/B, fp32 accumulation,
   // C of type c_type (CUDA_R_16BF or CUDA_R_32F: fp32 for parameter gradients, beta = 1 to
   // accumulate). trans_a: A is stored (k, m). bias: (n) bf16; aux: (m, n) with leading dim ldaux.
-  void gemm(bool trans_a, bool trans_b, Index m, Index n, Index k, float alpha, const bf16* a, Index lda,
-            const bf16* b, Index ldb, float beta, void* c, cudaDataType_t c_type, Index ldc,
-            Epilogue epilogue = Epilogue::none, const bf16* bias = nullptr, bf16* aux = nullptr, Index ldaux = 0);
+  void gemm(bool trans_a, bool trans_b, Index m, Index n, Index k, float alpha, const bf16* a, Index lda, const bf16* b,
+            Index ldb, float beta, void* c, cudaDataType_t c_type, Index ldc, Epilogue epilogue = Epilogue::none,
+            const bf16* bias = nullptr, bf16* aux = nullptr, Index ldaux = 0);
 
   // Row-major strided-batched bf16 GEMM through cuBLAS (attention), fp32 accumulation.
   void gemm_batched(bool trans_a, bool trans_b, Index m, Index n, Index k, float alpha, const bf16* a, Index lda,

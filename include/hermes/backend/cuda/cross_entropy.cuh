@@ -28,12 +28,12 @@ void cross_entropy_totals(double* totals, const float* row_loss, const std::int3
 // for cuBLASLt's tensor-core kernels and the 16-byte loads (GPT-2's V = 50257 is odd).
 inline Index logits_ld(Index V) { return (V + 7) / 8 * 8; }
 
-void cross_entropy_head(bf16* dx,             // (N, C) = d loss / d x (nullptr: forward only)
-                        float* dwte,          // (V, C) += (ignored without dx)
+void cross_entropy_head(bf16* dx,     // (N, C) = d loss / d x (nullptr: forward only)
+                        float* dwte,  // (V, C) += (ignored without dx)
                         float* row_loss, std::int32_t* row_correct,
-                        bf16* logits_chunk,   // (chunk_rows, logits_ld(V)) scratch
-                        const bf16* x,        // (N, C) final-norm output
-                        const bf16* wte,      // (V, C) tied embedding
+                        bf16* logits_chunk,  // (chunk_rows, logits_ld(V)) scratch
+                        const bf16* x,       // (N, C) final-norm output
+                        const bf16* wte,     // (V, C) tied embedding
                         const std::int32_t* targets, const std::uint8_t* mask, Index N, Index C, Index V,
                         Index chunk_rows, float grad_scale, Context& ctx);
 

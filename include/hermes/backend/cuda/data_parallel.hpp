@@ -51,9 +51,9 @@ class GradientSync {
  public:
   GradientSync(NcclComm& nccl, float* grads, const std::vector<std::int64_t>& tensor_begins, std::int64_t total,
                std::int64_t bucket_elems);
-  void start();                          // before backward
+  void start();  // before backward
   void on_ready(std::int64_t ready_from, cudaStream_t compute);
-  void finish(cudaStream_t compute);     // after backward: issue the rest, compute waits
+  void finish(cudaStream_t compute);  // after backward: issue the rest, compute waits
   const std::vector<dist::Bucket>& buckets() const { return plan_; }
 
  private:

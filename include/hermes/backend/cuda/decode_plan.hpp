@@ -34,8 +34,8 @@ constexpr std::int64_t cached_attention_used_splits(std::int64_t pos, std::int64
 
 // fp32 workspace elements for any call with at most max_rows rows: (R, H, splits, D + 2) per
 // split row (partial output, running max, running sum); 0 when no such call splits.
-inline std::int64_t cached_attention_workspace(std::int64_t max_rows, std::int64_t L, std::int64_t H,
-                                               std::int64_t KVH, std::int64_t D) {
+inline std::int64_t cached_attention_workspace(std::int64_t max_rows, std::int64_t L, std::int64_t H, std::int64_t KVH,
+                                               std::int64_t D) {
   std::int64_t most = 0;
   for (std::int64_t R = 1; R <= max_rows; ++R) {
     const auto p = cached_attention_plan(R, L, KVH);

@@ -17,14 +17,14 @@ struct ColumnMajorOperand {
   std::int64_t rows = 0, cols = 0, ld = 0;
 };
 struct ColumnMajorGemm {
-  std::int64_t m = 0, n = 0, k = 0;  // D (m, n) = op(a) (m, k) op(b) (k, n)
-  ColumnMajorOperand a, b;           // a is our B, b is our A
+  std::int64_t m = 0, n = 0, k = 0;              // D (m, n) = op(a) (m, k) op(b) (k, n)
+  ColumnMajorOperand a, b;                       // a is our B, b is our A
   std::int64_t d_rows = 0, d_cols = 0, ldd = 0;  // D = our C^T
 };
 
 // Row-major C(m, n) = op(A) op(B); trans_a: A is stored (k, m), trans_b: B is stored (n, k).
-inline ColumnMajorGemm column_major_gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n,
-                                         std::int64_t k, std::int64_t lda, std::int64_t ldb, std::int64_t ldc) {
+inline ColumnMajorGemm column_major_gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
+                                         std::int64_t lda, std::int64_t ldb, std::int64_t ldc) {
   ColumnMajorGemm g;
   g.m = n;
   g.n = m;

@@ -18,24 +18,24 @@
 
 namespace hermes::backend::cuda {
 
-void rope_at_forward(bf16* qkv,  // (R, (H + 2*KVH)*D), q and k rotated in place
+void rope_at_forward(bf16* qkv,                                       // (R, (H + 2*KVH)*D), q and k rotated in place
                      const float* cos_table, const float* sin_table,  // (L, D/2) from rope_table
                      const std::int32_t* pos, Index R, Index H, Index KVH, Index D, cudaStream_t stream);
 
 void kv_cache_write(bf16* k_cache, bf16* v_cache,  // (S, L, KVH, D)
                     const bf16* qkv,               // (R, (H + 2*KVH)*D), after RoPE
-                    const std::int32_t* slot, const std::int32_t* pos, Index R, Index L, Index H, Index KVH,
-                    Index D, cudaStream_t stream);
+                    const std::int32_t* slot, const std::int32_t* pos, Index R, Index L, Index H, Index KVH, Index D,
+                    cudaStream_t stream);
 
 // Splits of the positions 0..L-1 used for R rows (1: no workspace, no merge kernel); the plan and
 // cached_attention_workspace(max_rows, L, H, KVH, D) are in decode_plan.hpp.
 inline Index cached_attention_splits(Index R, Index L, Index KVH) { return cached_attention_plan(R, L, KVH).splits; }
 
-void cached_attention_forward(bf16* out,        // (R, H*D)
+void cached_attention_forward(bf16* out,         // (R, H*D)
                               float* workspace,  // cached_attention_workspace(>= R, L, H, KVH, D)
                               const bf16* qkv,   // (R, (H + 2*KVH)*D), after RoPE
                               const bf16* k_cache, const bf16* v_cache,  // (S, L, KVH, D)
-                              const std::int32_t* slot, const std::int32_t* pos, Index R, Index L, Index H,
-                              Index KVH, Index D, cudaStream_t stream);
+                              const std::int32_t* slot, const std::int32_t* pos, Index R, Index L, Index H, Index KVH,
+                              Index D, cudaStream_t stream);
 
 }  // namespace hermes::backend::cuda

@@ -39,10 +39,10 @@ class Model {
   Model& operator=(const Model&) = delete;
 
   const std::vector<ModelSlot>& slots() const { return slots_; }
-  Index num_params() const { return n_params_; }    // arena size, padding included
-  float* master() { return master_; }               // fp32 (n_params)
-  bf16* weights() { return weights_; }              // bf16 (n_params)
-  float* grads() { return grads_; }                 // fp32 (n_params)
+  Index num_params() const { return n_params_; }  // arena size, padding included
+  float* master() { return master_; }             // fp32 (n_params)
+  bf16* weights() { return weights_; }            // bf16 (n_params)
+  float* grads() { return grads_; }               // fp32 (n_params)
   std::size_t device_bytes() const { return bytes_; }
 
   // Host fp32 parameters in model::parameter_layout order, contiguous (the host Transformer's
@@ -61,8 +61,8 @@ class Model {
   AttentionImpl attention() const { return attn_; }
 
  private:
-  void run_forward(const std::int32_t* inputs, const std::int32_t* targets, const std::uint8_t* mask,
-                   bool want_grad, float grad_scale);
+  void run_forward(const std::int32_t* inputs, const std::int32_t* targets, const std::uint8_t* mask, bool want_grad,
+                   float grad_scale);
   void run_backward(const GradReady& ready);
   bf16* a(Index off) { return act_ + off; }
 
@@ -91,8 +91,8 @@ class Model {
   std::vector<LayerActs> la_;
   std::vector<LayerParams> lp_;
   Index wte_ = 0, lnf_w_ = 0;
-  Index res_final_ = 0, lnf_ = 0, logits_ = 0, s_dres_ = 0, s_dc_ = 0, s_dc2_ = 0, s_datt_ = 0, s_dqkv_ = 0,
-        s_df1_ = 0, s_df2_ = 0, s_attn_ = 0, s_out_ = 0;
+  Index res_final_ = 0, lnf_ = 0, logits_ = 0, s_dres_ = 0, s_dc_ = 0, s_dc2_ = 0, s_datt_ = 0, s_dqkv_ = 0, s_df1_ = 0,
+        s_df2_ = 0, s_attn_ = 0, s_out_ = 0;
   const std::int32_t* targets_ = nullptr;
   const std::uint8_t* mask_ = nullptr;
 };

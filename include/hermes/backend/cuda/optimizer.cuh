@@ -29,10 +29,10 @@ void adamw_update(float* params, bf16* params_bf16, const float* grads, float* m
                   Index n_blocks, const OptimScalars* scalars, cudaStream_t stream);
 
 struct MuonWorkspace {
-  float* x;    // (rows*cols) of the largest matrix
-  float* x2;   // same
-  float* gram;  // (r*r), r = min(rows, cols)
-  float* poly;  // (r*r)
+  float* x;          // (rows*cols) of the largest matrix
+  float* x2;         // same
+  float* gram;       // (r*r), r = min(rows, cols)
+  float* poly;       // (r*r)
   double* partials;  // kReduceBlocks
   double* norm2;     // 1
 };

@@ -10,17 +10,17 @@
 
 namespace hermes::backend::cuda {
 
-void rmsnorm_forward(bf16* out,         // (N, C)
-                     float* rstd,       // (N) saved for backward
-                     const bf16* inp,   // (N, C)
+void rmsnorm_forward(bf16* out,           // (N, C)
+                     float* rstd,         // (N) saved for backward
+                     const bf16* inp,     // (N, C)
                      const bf16* weight,  // (C)
                      Index N, Index C, double eps, cudaStream_t stream);
-void residual_rmsnorm_forward(bf16* res,     // (N, C) = a + b
-                              bf16* out,     // (N, C) = rmsnorm(res)
-                              float* rstd,   // (N)
+void residual_rmsnorm_forward(bf16* res,    // (N, C) = a + b
+                              bf16* out,    // (N, C) = rmsnorm(res)
+                              float* rstd,  // (N)
                               const bf16* a, const bf16* b, const bf16* weight, Index N, Index C, double eps,
                               cudaStream_t stream);
-void rmsnorm_backward(bf16* dinp,     // (N, C) +=
+void rmsnorm_backward(bf16* dinp,      // (N, C) +=
                       float* dweight,  // (C) +=
                       const bf16* dout, const bf16* inp, const bf16* weight, const float* rstd, Index N, Index C,
                       cudaStream_t stream);

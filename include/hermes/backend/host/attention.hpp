@@ -22,13 +22,13 @@ void attention_forward(T* out,        // (B, T, n_head*D)
                        T* lse,        // (B, n_head, T) row log-sum-exp, saved for backward
                        const T* qkv,  // (B, T, (n_head + 2*n_kv_head)*D), after RoPE
                        Index B, Index T_len, Index n_head, Index n_kv_head, Index D,
-                       T* scratch,    // attention_scratch_elems(T) workspace
+                       T* scratch,  // attention_scratch_elems(T) workspace
                        const std::int32_t* doc_start = nullptr);
 template <class T>
 void attention_backward(T* dqkv,        // (B, T, (n_head + 2*n_kv_head)*D) =
                         T* scratch,     // attention_scratch_elems(T) workspace
                         const T* dout,  // (B, T, n_head*D)
-                        const T* qkv, const T* lse, Index B, Index T_len, Index n_head,
-                        Index n_kv_head, Index D, const std::int32_t* doc_start = nullptr);
+                        const T* qkv, const T* lse, Index B, Index T_len, Index n_head, Index n_kv_head, Index D,
+                        const std::int32_t* doc_start = nullptr);
 
 }  // namespace hermes::backend::host

@@ -14,7 +14,8 @@ using Range = Kokkos::RangePolicy<Exec>;
 using Index = std::int64_t;
 // Arenas live in host memory even in a Kokkos build whose default space is a GPU: the host
 // backend's kernels run on the host execution space and BLAS reads these pointers directly.
-template <class T> using HostArray = Kokkos::View<T*, Kokkos::HostSpace>;
+template <class T>
+using HostArray = Kokkos::View<T*, Kokkos::HostSpace>;
 
 #if KOKKOS_VERSION >= 40000
 #define HERMES_KMATH ::Kokkos
@@ -22,10 +23,22 @@ template <class T> using HostArray = Kokkos::View<T*, Kokkos::HostSpace>;
 #define HERMES_KMATH ::Kokkos::Experimental
 #endif
 
-template <class T> KOKKOS_INLINE_FUNCTION T k_exp(T x) { return HERMES_KMATH::exp(x); }
-template <class T> KOKKOS_INLINE_FUNCTION T k_log(T x) { return HERMES_KMATH::log(x); }
-template <class T> KOKKOS_INLINE_FUNCTION T k_sqrt(T x) { return HERMES_KMATH::sqrt(x); }
-template <class T> KOKKOS_INLINE_FUNCTION T k_tanh(T x) { return HERMES_KMATH::tanh(x); }
+template <class T>
+KOKKOS_INLINE_FUNCTION T k_exp(T x) {
+  return HERMES_KMATH::exp(x);
+}
+template <class T>
+KOKKOS_INLINE_FUNCTION T k_log(T x) {
+  return HERMES_KMATH::log(x);
+}
+template <class T>
+KOKKOS_INLINE_FUNCTION T k_sqrt(T x) {
+  return HERMES_KMATH::sqrt(x);
+}
+template <class T>
+KOKKOS_INLINE_FUNCTION T k_tanh(T x) {
+  return HERMES_KMATH::tanh(x);
+}
 
 // exp(x) in float with plain arithmetic and integer bit operations only, so a loop over it
 // vectorises (libm's expf is a call per element). x = n ln2 + r with |r| <= ln2/2; exp(r) by a
@@ -36,7 +49,8 @@ template <class T> KOKKOS_INLINE_FUNCTION T k_tanh(T x) { return HERMES_KMATH::t
 #if defined(__GNUC__)
 __attribute__((always_inline))
 #endif
-inline float exp_fast(float x_in) {
+inline float
+exp_fast(float x_in) {
   const float x = x_in < -87.3f ? -87.3f : (x_in > 88.7f ? 88.7f : x_in);
   const float shifted = x * 1.44269504088896341f + 12582912.0f;  // 1.5 * 2^23: rounds to an integer
   const float n = shifted - 12582912.0f;
@@ -63,8 +77,8 @@ inline float exp_fast(float x_in) {
 // C(m,n) = alpha * op(A) op(B) + beta * C, row-major, with leading dimensions (so strided views
 // into qkv work without copies). trans_a: op(A) = A^T where A is stored (k,m).
 template <class T>
-void gemm(bool trans_a, bool trans_b, Index m, Index n, Index k, T alpha, const T* a, Index lda,
-          const T* b, Index ldb, T beta, T* c, Index ldc);
+void gemm(bool trans_a, bool trans_b, Index m, Index n, Index k, T alpha, const T* a, Index lda, const T* b, Index ldb,
+          T beta, T* c, Index ldc);
 
 // Ranks sharing a node each run one BLAS thread: the parallelism is across ranks.
 void set_blas_threads(int threads);

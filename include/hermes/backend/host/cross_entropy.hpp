@@ -9,7 +9,7 @@
 namespace hermes::backend::host {
 
 struct CrossEntropyStats {
-  double loss_sum = 0;      // sum of masked per-token losses (nats)
+  double loss_sum = 0;       // sum of masked per-token losses (nats)
   std::int64_t correct = 0;  // masked tokens whose argmax is the target
   std::int64_t count = 0;    // masked tokens
 };

@@ -5,7 +5,9 @@
 
 namespace hermes::backend::host {
 
-template <class T> void gelu_forward(T* out, const T* inp, Index n);               // (n)
-template <class T> void gelu_backward(T* dinp, const T* inp, const T* dout, Index n);  // (n) =
+template <class T>
+void gelu_forward(T* out, const T* inp, Index n);  // (n)
+template <class T>
+void gelu_backward(T* dinp, const T* inp, const T* dout, Index n);  // (n) =
 
 }  // namespace hermes::backend::host

@@ -14,22 +14,21 @@
 namespace hermes::backend::host {
 
 template <class T>
-void rope_at_forward(T* qkv,  // (R, (H + 2*KVH)*D), q and k rotated in place
+void rope_at_forward(T* qkv,                                  // (R, (H + 2*KVH)*D), q and k rotated in place
                      const T* cos_table, const T* sin_table,  // (L, D/2) from rope_table
                      const std::int32_t* pos, Index R, Index H, Index KVH, Index D);
 
 template <class T>
 void kv_cache_write(T* k_cache, T* v_cache,  // (S, L, KVH, D)
                     const T* qkv,            // (R, (H + 2*KVH)*D), after RoPE
-                    const std::int32_t* slot, const std::int32_t* pos, Index R, Index L, Index H,
-                    Index KVH, Index D);
+                    const std::int32_t* slot, const std::int32_t* pos, Index R, Index L, Index H, Index KVH, Index D);
 
 template <class T>
-void cached_attention_forward(T* out,        // (R, H*D)
-                              T* scores,     // (R*H, L) workspace
-                              const T* qkv,  // (R, (H + 2*KVH)*D), after RoPE
+void cached_attention_forward(T* out,                              // (R, H*D)
+                              T* scores,                           // (R*H, L) workspace
+                              const T* qkv,                        // (R, (H + 2*KVH)*D), after RoPE
                               const T* k_cache, const T* v_cache,  // (S, L, KVH, D)
-                              const std::int32_t* slot, const std::int32_t* pos, Index R, Index L,
-                              Index H, Index KVH, Index D);
+                              const std::int32_t* slot, const std::int32_t* pos, Index R, Index L, Index H, Index KVH,
+                              Index D);
 
 }  // namespace hermes::backend::host

@@ -5,6 +5,7 @@
 
 namespace hermes::backend::host {
 
-template <class T> void residual_forward(T* out, const T* a, const T* b, Index n);  // (n)
+template <class T>
+void residual_forward(T* out, const T* a, const T* b, Index n);  // (n)
 
 }  // namespace hermes::backend::host

@@ -8,9 +8,9 @@
 namespace hermes::backend::host {
 
 template <class T>
-void rmsnorm_forward(T* out,       // (N, C)
-                     T* rstd,      // (N) saved for backward
-                     const T* inp, // (N, C)
+void rmsnorm_forward(T* out,           // (N, C)
+                     T* rstd,          // (N) saved for backward
+                     const T* inp,     // (N, C)
                      const T* weight,  // (C)
                      Index N, Index C, double eps);
 template <class T>

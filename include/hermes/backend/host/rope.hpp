@@ -9,15 +9,15 @@
 namespace hermes::backend::host {
 
 // Fills cos/sin tables, each (T, D/2), in double then rounded to the scalar type.
-template <class T> void rope_table(T* cos_table, T* sin_table, Index T_len, Index D, double theta);
+template <class T>
+void rope_table(T* cos_table, T* sin_table, Index T_len, Index D, double theta);
 
 template <class T>
 void rope_forward(T* qkv,  // (B, T, n_head*D + 2*n_kv_head*D), q and k rotated in place
-                  const T* cos_table, const T* sin_table, Index B, Index T_len, Index n_head,
-                  Index n_kv_head, Index D);
+                  const T* cos_table, const T* sin_table, Index B, Index T_len, Index n_head, Index n_kv_head, Index D);
 template <class T>
 void rope_backward(T* dqkv,  // same layout, rotated back in place
-                   const T* cos_table, const T* sin_table, Index B, Index T_len, Index n_head,
-                   Index n_kv_head, Index D);
+                   const T* cos_table, const T* sin_table, Index B, Index T_len, Index n_head, Index n_kv_head,
+                   Index D);
 
 }  // namespace hermes::backend::host

@@ -12,29 +12,29 @@
 namespace hermes::backend::host {
 
 template <class T>
-void smear_forward(T* out,                        // (B*S, C), must not alias emb
-                   T* gate,                       // (B*S) g_n, kept for backward
-                   const T* emb,                  // (B*S, C)
-                   const T* w,                    // (C)
+void smear_forward(T* out,                         // (B*S, C), must not alias emb
+                   T* gate,                        // (B*S) g_n, kept for backward
+                   const T* emb,                   // (B*S, C)
+                   const T* w,                     // (C)
                    const std::int32_t* doc_start,  // (B*S) or nullptr: where each position's document starts
                    Index B, Index S, Index C);
 template <class T>
-void smear_backward(T* demb,         // (B*S, C) written
-                    T* dw,           // (C) +=
-                    T* dz,           // (B*S) scratch
-                    const T* dout,   // (B*S, C)
-                    const T* emb,    // (B*S, C)
-                    const T* gate,   // (B*S) from forward
-                    const T* w,      // (C)
+void smear_backward(T* demb,        // (B*S, C) written
+                    T* dw,          // (C) +=
+                    T* dz,          // (B*S) scratch
+                    const T* dout,  // (B*S, C)
+                    const T* emb,   // (B*S, C)
+                    const T* gate,  // (B*S) from forward
+                    const T* w,     // (C)
                     Index B, Index S, Index C);
 
 // Decoding: x_r += sigmoid(w . x_r) prev_r for the rows with has_prev[r] (x holds the rows'
 // embeddings, prev their predecessors' embeddings).
 template <class T>
-void smear_rows_forward(T* x,                         // (R, C) in place
-                        const T* prev,                // (R, C)
+void smear_rows_forward(T* x,                          // (R, C) in place
+                        const T* prev,                 // (R, C)
                         const std::uint8_t* has_prev,  // (R)
-                        const T* w,                   // (C)
+                        const T* w,                    // (C)
                         Index R, Index C);
 
 }  // namespace hermes::backend::host

@@ -5,7 +5,8 @@
 
 namespace hermes::backend::host {
 
-template <class T> void swiglu_forward(T* out, const T* gate, const T* up, Index n);  // (n)
+template <class T>
+void swiglu_forward(T* out, const T* gate, const T* up, Index n);  // (n)
 template <class T>
 void swiglu_backward(T* dgate, T* dup, const T* gate, const T* up, const T* dout, Index n);  // (n) =
 
