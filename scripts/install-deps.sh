@@ -16,9 +16,10 @@ if [[ "${1:-}" == "--test" ]]; then
   # References the tests compare against (PyTorch, h5py) and the BLAS that makes PyTorch fast.
   # jinja2 renders exported chat templates as HuggingFace does (tests/interop/). SLURM and munge
   # run the one-node cluster the job scripts are tested under (tests/slurm/). clang 14 and its
-  # runtime libraries build the sanitizer preset and the libFuzzer harnesses (tests/fuzz/).
+  # runtime libraries build the sanitizer preset and the libFuzzer harnesses (tests/fuzz/);
+  # clang-format 14 checks the sources' layout (.clang-format, test_format).
   packages+=(python3 python3-numpy python3-h5py python3-torch python3-matplotlib libopenblas0-pthread python3-jinja2
-             slurmctld slurmd slurm-client munge clang-14 libclang-rt-14-dev)
+             slurmctld slurmd slurm-client munge clang-14 libclang-rt-14-dev clang-format-14)
 fi
 
 missing=()
