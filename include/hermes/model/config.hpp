@@ -66,12 +66,26 @@ std::vector<ParamSpec> parameter_layout(const ModelConfig& config);
 // Where each parameter tensor starts in a flat arena, by role, so a backend indexes its arena
 // without name look-ups in the hot path. -1 marks a tensor this config does not have (biases
 // without `bias`, the gate without SwiGLU).
+// Shapes: C = n_embd, Q = qkv_dim(), F = ffn_hidden, V = vocab_size; weights are (out, in).
 struct LayerParamOffsets {
-  std::int64_t ln1, qkv_w, qkv_b, proj_w, proj_b, ln2, gate_w, gate_b, up_w, up_b, down_w, down_b;
+  std::int64_t ln1;     // (C) attention norm weight
+  std::int64_t qkv_w;   // (Q, C)
+  std::int64_t qkv_b;   // (Q)
+  std::int64_t proj_w;  // (C, C)
+  std::int64_t proj_b;  // (C)
+  std::int64_t ln2;     // (C) FFN norm weight
+  std::int64_t gate_w;  // (F, C) SwiGLU only
+  std::int64_t gate_b;  // (F)
+  std::int64_t up_w;    // (F, C)
+  std::int64_t up_b;    // (F)
+  std::int64_t down_w;  // (C, F)
+  std::int64_t down_b;  // (C)
 };
 struct ParamOffsets {
-  std::int64_t tok_emb = -1, smear = -1, final_norm = -1;
-  std::vector<LayerParamOffsets> layers;
+  std::int64_t tok_emb = -1;              // (V, C), tied to the output head
+  std::int64_t smear = -1;                // (C) model.smear's gate weights
+  std::int64_t final_norm = -1;           // (C)
+  std::vector<LayerParamOffsets> layers;  // (n_layer)
 };
 // `arena_offsets[i]` is where the arena holds parameter_layout(config)[i] (backends may pad).
 ParamOffsets param_offsets(const ModelConfig& config, const std::vector<std::int64_t>& arena_offsets);

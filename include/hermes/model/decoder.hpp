@@ -51,13 +51,20 @@ class Decoder {
   const T* prefill(Index slot, const std::vector<std::int32_t>& tokens);
 
  private:
+  // Shapes: S = max_slots, L = context_length, R = max_rows, C = n_embd, Q = qkv_dim(),
+  // F = ffn_hidden, H = n_head, KVH = n_kv_head, D = head_dim(), V = vocab_size.
   ModelConfig config_;
   Index S_, max_rows_, L_;
   Index n_params_ = 0;
-  std::vector<std::pair<std::string, Index>> offsets_;
-  std::vector<Index> len_;
-  backend::host::HostArray<T> params_, kcache_, vcache_, work_, rope_cos_, rope_sin_;
-  std::vector<std::int32_t> pos_;
+  std::vector<std::pair<std::string, Index>> offsets_;  // each parameter's name and start
+  std::vector<Index> len_;                              // (S) positions each slot holds
+  backend::host::HostArray<T> params_;                  // (n_params) parameter_layout order
+  backend::host::HostArray<T> kcache_, vcache_;         // (n_layer, S, L, KVH, D) each
+  // One forward's rows, back to back: x, h, att, tmp (R, C) each; qkv (R, Q); gate, up, act
+  // (R, F) each; scores (R, H, L); rstd (R); logits (S, V).
+  backend::host::HostArray<T> work_;
+  backend::host::HostArray<T> rope_cos_, rope_sin_;  // (L, D/2) each
+  std::vector<std::int32_t> pos_;                    // (R) each row's position in its slot
   // model.smear: each slot's last token, and per row its predecessor (the token shift's input).
   std::vector<std::int32_t> last_token_, prev_token_;
   std::vector<std::uint8_t> has_prev_;

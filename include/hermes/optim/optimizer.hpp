@@ -61,9 +61,13 @@ class Optimizer {
   };
   std::vector<model::ParamSlot> slots_;
   std::vector<Entry> entries_;
-  backend::host::HostArray<float> m_, v_;
-  // Newton-Schulz workspace sized for the largest hidden matrix.
-  backend::host::HostArray<float> x_, x2_, a_, b_;
+  backend::host::HostArray<float> m_;  // (num_params) first moment (Muon: momentum), entry by entry
+  backend::host::HostArray<float> v_;  // (elements of the AdamW tensors) second moment
+  // Newton-Schulz workspace for the largest hidden matrix (rows, cols), r = min(rows, cols).
+  backend::host::HostArray<float> x_;   // (r, k) the iterate X, k = max(rows, cols)
+  backend::host::HostArray<float> x2_;  // (rows * cols) the Nesterov step, then a copy of X
+  backend::host::HostArray<float> a_;   // (r, r) A = X X^T
+  backend::host::HostArray<float> b_;   // (r, r) b A + c A A
 };
 
 }  // namespace hermes::optim

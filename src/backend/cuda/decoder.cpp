@@ -46,11 +46,13 @@ struct Decoder::Impl {
   bf16 *x0 = nullptr, *x1 = nullptr, *h = nullptr;      // (max_rows, C): residual stream (ping-pong), normed
   bf16 *qkv = nullptr, *att = nullptr, *tmp = nullptr;  // (max_rows, Q), (max_rows, C) x2
   bf16 *gate = nullptr, *up = nullptr, *act = nullptr;  // (max_rows, F)
-  float *rstd = nullptr, *rope_cos = nullptr, *rope_sin = nullptr, *attn_ws = nullptr;
-  float* logits = nullptr;              // (max_slots, ldv) device
-  PinnedBuffer<float> logits_host;      // (max_slots, V)
-  std::int32_t* ids = nullptr;          // (3, max_rows) device: tokens, slots, positions
-  PinnedBuffer<std::int32_t> ids_host;  // staging of ids
+  float* rstd = nullptr;                                // (max_rows) 1/rms of the last norm
+  float *rope_cos = nullptr, *rope_sin = nullptr;       // (L, D/2) each
+  float* attn_ws = nullptr;                             // (cached_attention_workspace(...))
+  float* logits = nullptr;                              // (max_slots, ldv) device
+  PinnedBuffer<float> logits_host;                      // (max_slots, V)
+  std::int32_t* ids = nullptr;                          // (3, max_rows) device: tokens, slots, positions
+  PinnedBuffer<std::int32_t> ids_host;                  // staging of ids
   Index ldv = 0;
   std::vector<std::unique_ptr<Graph>> graphs;  // [R]: the decode step with R rows
   std::vector<bool> seen;                      // [R]: an eager decode step with R rows has run

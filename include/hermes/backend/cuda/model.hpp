@@ -78,21 +78,48 @@ class Model {
   float *master_ = nullptr, *grads_ = nullptr;
   bf16* weights_ = nullptr;
   bf16* act_ = nullptr;
-  float *rstd_ = nullptr, *row_loss_ = nullptr, *rope_cos_ = nullptr, *rope_sin_ = nullptr;
-  std::int32_t *row_correct_ = nullptr, *tokens_ = nullptr;
-  double* totals_ = nullptr;
+  // Side buffers. Shapes: N = batch*seq_len rows, C = n_embd, Q = qkv_dim(), F = ffn_hidden,
+  // H = n_head, D = head_dim(), V = vocab_size.
+  float* rstd_ = nullptr;                // (2 n_layer + 1, N) 1/rms of each norm: ln1, ln2 per layer, then lnf
+  float* row_loss_ = nullptr;            // (N) each row's cross-entropy
+  float* rope_cos_ = nullptr;            // (T, D/2) RoPE table
+  float* rope_sin_ = nullptr;            // (T, D/2)
+  std::int32_t* row_correct_ = nullptr;  // (N) 1 where the row's argmax is its target
+  std::int32_t* tokens_ = nullptr;       // (N) the batch's input tokens
+  double* totals_ = nullptr;             // (3) loss sum, correct, count
   std::size_t bytes_ = 0;
-  Index chunk_rows_ = 0;
+  Index chunk_rows_ = 0;  // rows of one cross-entropy chunk
+  // Activation arena offsets (bf16 elements), with each tensor's shape.
   struct LayerActs {
-    // probs: (B, H, T, T) bf16 probabilities, or (B, H, T) fp32 statistics with cudnn_fused
-    Index res, ln1, qkv, probs, atty, res_mid, ln2, gate, up, act;
+    Index res;      // (N, C) the block's input x_l (the residual stream)
+    Index ln1;      // (N, C) rmsnorm(x_l)
+    Index qkv;      // (N, Q) queries, keys, values; q and k rotated in place
+    Index probs;    // (B, H, T, T) probabilities, or (B, H, T) fp32 statistics with cudnn_fused
+    Index atty;     // (N, C) attention output, heads side by side
+    Index res_mid;  // (N, C) x_mid = x_l + atty Wproj^T
+    Index ln2;      // (N, C) rmsnorm(x_mid)
+    Index gate;     // (N, F) SwiGLU's gate projection; -1 without SwiGLU
+    Index up;       // (N, F) the up projection (GELU: its pre-activation)
+    Index act;      // (N, F) the activation fed to the down projection
   };
   using LayerParams = model::LayerParamOffsets;
-  std::vector<LayerActs> la_;
-  std::vector<LayerParams> lp_;
-  Index wte_ = 0, lnf_w_ = 0;
-  Index res_final_ = 0, lnf_ = 0, logits_ = 0, s_dres_ = 0, s_dc_ = 0, s_dc2_ = 0, s_datt_ = 0, s_dqkv_ = 0, s_df1_ = 0,
-        s_df2_ = 0, s_attn_ = 0, s_out_ = 0;
+  std::vector<LayerActs> la_;    // (n_layer)
+  std::vector<LayerParams> lp_;  // (n_layer) into the parameter arenas
+  Index wte_ = 0;                // parameters: (V, C) token embedding, tied to the output head
+  Index lnf_w_ = 0;              // (C) final norm weight
+  Index res_final_ = 0;          // (N, C) x_L, the last block's output
+  Index lnf_ = 0;                // (N, C) rmsnorm(x_L)
+  Index logits_ = 0;             // (chunk_rows, logits_ld(V)) one cross-entropy chunk's logits
+  // Backward scratch, reused by every block.
+  Index s_dres_ = 0;  // (N, C) d(loss)/d(residual stream)
+  Index s_dc_ = 0;    // (N, C) d(loss)/d(a norm's output)
+  Index s_dc2_ = 0;   // (N, C) SwiGLU's gate-path d(ln2); forward's projection outputs (s_out_)
+  Index s_datt_ = 0;  // (N, C) d(loss)/d(atty)
+  Index s_dqkv_ = 0;  // (N, Q) d(loss)/d(qkv)
+  Index s_df1_ = 0;   // (N, F) d(loss)/d(act), then of the up projection
+  Index s_df2_ = 0;   // (N, F) d(loss)/d(gate)
+  Index s_attn_ = 0;  // (attention_scratch_elems(...)) attention's own scratch
+  Index s_out_ = 0;   // aliases s_dc2_
   const std::int32_t* targets_ = nullptr;
   const std::uint8_t* mask_ = nullptr;
 };
