@@ -1,10 +1,14 @@
 # Helpers for end-to-end tests of the hermes binary, run with `cmake -P`.
 # expect_run(<name> EXIT <code|nonzero> [CONTAINS text...] [ONCE text...] [ABSENT text...]
-#            [ENV VAR=value...] [INPUT file] COMMAND <argv...>)
+#            [MATCHES regex...] [FINAL_STEP n] [ENV VAR=value...] [INPUT file] COMMAND <argv...>)
 # Runs COMMAND in WORK_DIR (standard input from INPUT, a path relative to WORK_DIR), then checks
-# the exit code and the combined stdout+stderr.
+# the exit code and the combined stdout+stderr. MATCHES: regular expressions, for lines whose
+# columns are padded. FINAL_STEP n: training logged its step n of n (however it is padded).
 function(expect_run name)
-  cmake_parse_arguments(E "" "EXIT;INPUT" "CONTAINS;ONCE;ABSENT;ENV;COMMAND" ${ARGN})
+  cmake_parse_arguments(E "" "EXIT;INPUT;FINAL_STEP" "CONTAINS;MATCHES;ONCE;ABSENT;ENV;COMMAND" ${ARGN})
+  if(E_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "[${name}] expect_run: arguments outside its keywords: ${E_UNPARSED_ARGUMENTS}")
+  endif()
   set(cmd ${E_COMMAND})
   if(E_ENV)
     set(cmd "${CMAKE_COMMAND}" -E env ${E_ENV} ${E_COMMAND})
@@ -37,6 +41,14 @@ function(expect_run name)
       list(APPEND problems "expected '${text}' exactly once, found ${n} times")
     endif()
   endforeach()
+  foreach(regex IN LISTS E_MATCHES)
+    if(NOT all MATCHES "${regex}")
+      list(APPEND problems "output does not match '${regex}'")
+    endif()
+  endforeach()
+  if(E_FINAL_STEP AND NOT all MATCHES "step +${E_FINAL_STEP}/${E_FINAL_STEP} [|]")
+    list(APPEND problems "training did not log its step ${E_FINAL_STEP} of ${E_FINAL_STEP}")
+  endif()
   foreach(text IN LISTS E_ABSENT)
     string(FIND "${all}" "${text}" at)
     if(NOT at EQUAL -1)

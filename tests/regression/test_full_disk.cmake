@@ -79,10 +79,10 @@ if(leftovers OR NOT EXISTS "${WORK_DIR}/ck_after/${latest}")
 endif()
 
 # Resume from what the full disk kept, on a disk with room, and run to the end.
-expect_run(resume EXIT 0 CONTAINS "resumed from ${WORK_DIR}/ck_after/${latest}" "step      8/8"
+expect_run(resume EXIT 0 CONTAINS "resumed from ${WORK_DIR}/ck_after/${latest}" FINAL_STEP 8
            COMMAND "${HERMES}" run deck.toml run.name=full run.resume=true ${pretrain}
                    checkpoint.dir="${WORK_DIR}/ck_after" checkpoint.interval=0)
-expect_run(reference EXIT 0 CONTAINS "step      8/8"
+expect_run(reference EXIT 0 FINAL_STEP 8
            COMMAND "${HERMES}" run deck.toml run.name=ref ${pretrain} checkpoint.interval=0)
 foreach(run full ref)
   file(STRINGS "${WORK_DIR}/runs/${run}/metrics.csv" rows)

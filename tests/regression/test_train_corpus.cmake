@@ -15,7 +15,7 @@ file(WRITE "${WORK_DIR}/corpus.txt" "${lines}")
 set(small --model nano --vocab-size 300 --max-steps 12 --seq-len 32 --batch-size 4)
 
 expect_run(train_text EXIT 0
-           CONTAINS "each line is a document" "== stage tokenizer ==" "== stage prepare ==" "step     12/12"
+           FINAL_STEP 12 CONTAINS "each line is a document" "== stage tokenizer ==" "== stage prepare =="
                     "final validation: loss" "final test:"
            COMMAND "${HERMES}" train --data corpus.txt ${small} --output runs/raw)
 foreach(f tokenizer.json data/manifest.json checkpoints/final.h5 metrics.csv metrics.jsonl)
@@ -71,7 +71,7 @@ endif()
 
 # The same corpus on standard input, twice: the second run is refused (the run exists).
 expect_run(train_stdin EXIT 0 INPUT corpus.txt
-           CONTAINS "standard input saved in" "each line is a document" "step     12/12"
+           CONTAINS "standard input saved in" "each line is a document" FINAL_STEP 12
            COMMAND "${HERMES}" train ${small} --output runs/stdin)
 file(SHA256 "${WORK_DIR}/corpus.txt" want)
 file(SHA256 "${WORK_DIR}/runs/stdin/stdin.txt" got)
@@ -88,11 +88,11 @@ foreach(i RANGE 1 600)
   string(APPEND jsonl "{\"id\": ${i}, \"body\": \"the lazy dog ${i} sleeps under the bridge while the fox runs\"}\n")
 endforeach()
 file(WRITE "${WORK_DIR}/corpus.jsonl" "${jsonl}")
-expect_run(train_jsonl EXIT 0 CONTAINS "prepare: 1 input (jsonl)" "step     12/12" ABSENT "== stage tokenizer =="
+expect_run(train_jsonl EXIT 0 CONTAINS "prepare: 1 input (jsonl)" FINAL_STEP 12 ABSENT "== stage tokenizer =="
            COMMAND "${HERMES}" train --data corpus.jsonl --text-field body --tokenizer runs/raw/tokenizer.json
                    ${small} --output runs/jsonl)
 expect_run(synth EXIT 0 COMMAND "${HERMES}" synth --output chats.jsonl --count 120)
-expect_run(train_sharegpt EXIT 0 CONTAINS "prepare: 1 input (sharegpt)" "step      4/4"
+expect_run(train_sharegpt EXIT 0 CONTAINS "prepare: 1 input (sharegpt)" FINAL_STEP 4
            COMMAND "${HERMES}" train --data chats.jsonl --model nano --vocab-size 400 --max-steps 4 --seq-len 64
                    --batch-size 2 --output runs/chats)
 
@@ -119,7 +119,7 @@ expect_run(generate_own_tokenizer EXIT 0 CONTAINS "the tokenizer stored in"
                    --max-tokens 4 --temperature 0)
 
 # --num-gpus: hermes starts the ranks itself; under mpirun the count must agree.
-expect_run(num_gpus_start EXIT 0 CONTAINS "starting 2 ranks with mpiexec" "2 ranks on" "step     12/12"
+expect_run(num_gpus_start EXIT 0 CONTAINS "starting 2 ranks with mpiexec" "2 ranks on" FINAL_STEP 12
            COMMAND "${HERMES}" train --data corpus.txt --model nano --vocab-size 300 --max-steps 12 --seq-len 32
                    --batch-size 2 --output runs/two --num-gpus 2)
 expect_run(num_gpus_mismatch EXIT 2 ONCE "error" CONTAINS "--num-gpus 3 but 2 ranks are running"

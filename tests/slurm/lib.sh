@@ -101,6 +101,14 @@ expect_state() {
     fail "job $id ended $state with exit $exit_code, expected $want_state with $want_exit"
 }
 
+# The run's metrics.csv ends at step $2.
+expect_last_step() {
+  local csv=$1 want=$2 last
+  [[ -s "$csv" ]] || fail "$csv is missing or empty"
+  last=$(tail -1 "$csv" | cut -d, -f1)
+  [[ "$last" == "$want" ]] || fail "$csv ends at step '$last', expected $want"
+}
+
 expect_in() {
   local file=$1 text=$2
   grep -qF -- "$text" "$file" || { tail -30 "$file" >&2; fail "$file lacks '$text'"; }

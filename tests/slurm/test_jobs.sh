@@ -72,7 +72,7 @@ multi_node)
   expect_state "$id" COMPLETED 0:0
   expect_in mn.out "2 ranks on"
   expect_in mn.out "backend host"
-  expect_in mn.out "step     30/30"
+  expect_last_step runs/mn/metrics.csv 30
   ;;
 *) fail "unknown mode '$mode'" ;;
 esac
