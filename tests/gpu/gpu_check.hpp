@@ -7,11 +7,13 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <random>
 #include <vector>
 
 #include "hermes/backend/cuda/buffer.cuh"
 #include "hermes/backend/cuda/common.cuh"
+#include "hermes/backend/cuda/context.cuh"
 
 namespace hermes::testing::gpu {
 
@@ -131,3 +133,22 @@ constexpr double kBwdTol = 3e-2;
       GTEST_SKIP() << "no CUDA GPU visible: the CUDA op tests need one (run them on the GPU machine, see " \
                       "benchmarks/README.md)";                                                             \
   } while (0)
+
+namespace hermes::testing::gpu {
+
+// The fixture of the CUDA tests: skips without a GPU, else owns a Context (stream, cuBLAS
+// handles) on `device()`, device 0 unless a test overrides it. Tests run their ops on s().
+class GpuTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    HERMES_REQUIRE_GPU();
+    ctx = std::make_unique<cu::Context>(device());
+  }
+  virtual int device() const { return 0; }
+  cudaStream_t s() const { return ctx->stream(); }
+  std::unique_ptr<cu::Context> ctx;
+};
+template <class Param>
+class GpuTestWithParam : public GpuTest, public ::testing::WithParamInterface<Param> {};
+
+}  // namespace hermes::testing::gpu

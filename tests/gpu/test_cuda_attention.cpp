@@ -133,14 +133,7 @@ std::vector<float> reference_stats(const std::vector<float>& qkv, I B, I T, I H,
   return stats;
 }
 
-class CudnnAttention : public ::testing::TestWithParam<std::tuple<I, I, I, I>> {
- protected:
-  void SetUp() override {
-    HERMES_REQUIRE_GPU();
-    ctx = std::make_unique<cu::Context>(0);
-  }
-  std::unique_ptr<cu::Context> ctx;
-};
+class CudnnAttention : public hermes::testing::gpu::GpuTestWithParam<std::tuple<I, I, I, I>> {};
 // (H, KVH, D, T): multi-head and grouped-query (4 and 8 query heads per KV head, and MQA), head
 // dims 64 and 128, sequence lengths on and off a multiple of 64.
 INSTANTIATE_TEST_SUITE_P(MhaGqaD64D128, CudnnAttention,
@@ -175,28 +168,27 @@ TEST_P(CudnnAttention, ForwardStatsAndBackwardMatchHost) {
 }
 
 // choose_attention: the environment forces the fallback; a wrong value is a one-line error.
-TEST(ChooseAttention, EnvironmentForcesTheFallback) {
-  HERMES_REQUIRE_GPU();
-  cu::Context ctx(0);
+using ChooseAttention = hermes::testing::gpu::GpuTest;
+TEST_F(ChooseAttention, EnvironmentForcesTheFallback) {
   std::unique_ptr<cu::CudnnAttention> plans;
   ::setenv("HERMES_CUDA_ATTENTION", "cublas", 1);
-  EXPECT_EQ(cu::choose_attention(true, ctx, 2, 64, 4, 4, 64, plans), cu::AttentionImpl::cublas_softmax);
+  EXPECT_EQ(cu::choose_attention(true, *ctx, 2, 64, 4, 4, 64, plans), cu::AttentionImpl::cublas_softmax);
   EXPECT_EQ(plans, nullptr);
   ::setenv("HERMES_CUDA_ATTENTION", "flash", 1);
-  EXPECT_THROW(cu::choose_attention(true, ctx, 2, 64, 4, 4, 64, plans), hermes::Error);
+  EXPECT_THROW(cu::choose_attention(true, *ctx, 2, 64, 4, 4, 64, plans), hermes::Error);
   ::unsetenv("HERMES_CUDA_ATTENTION");
-  EXPECT_EQ(cu::choose_attention(false, ctx, 2, 64, 4, 4, 64, plans), cu::AttentionImpl::cublas_softmax);
+  EXPECT_EQ(cu::choose_attention(false, *ctx, 2, 64, 4, 4, 64, plans), cu::AttentionImpl::cublas_softmax);
   // head_dim 12: cuDNN's path is refused, the fallback answers.
-  EXPECT_EQ(cu::choose_attention(true, ctx, 2, 64, 4, 4, 12, plans), cu::AttentionImpl::cublas_softmax);
+  EXPECT_EQ(cu::choose_attention(true, *ctx, 2, 64, 4, 4, 12, plans), cu::AttentionImpl::cublas_softmax);
   EXPECT_EQ(plans, nullptr);
-  EXPECT_EQ(cu::choose_attention(true, ctx, 2, 64, 4, 4, 64, plans), cu::AttentionImpl::cudnn_fused);
+  EXPECT_EQ(cu::choose_attention(true, *ctx, 2, 64, 4, 4, 64, plans), cu::AttentionImpl::cudnn_fused);
   EXPECT_NE(plans, nullptr);
 }
 
 // The whole model with each attention path, same weights and batch: the same loss and gradients
 // (the two paths round differently, so within bf16 tolerance).
-TEST(CudaModelAttention, CudnnAndFallbackAgree) {
-  HERMES_REQUIRE_GPU();
+using CudaModelAttention = hermes::testing::gpu::GpuTest;
+TEST_F(CudaModelAttention, CudnnAndFallbackAgree) {
   namespace m = hermes::model;
   m::ModelConfig cfg = m::preset("nano");
   cfg.vocab_size = 256;
@@ -217,13 +209,12 @@ TEST(CudaModelAttention, CudnnAndFallbackAgree) {
   Buf<std::int32_t> d_in(in), d_tgt(tgt);
   auto run = [&](const char* env, cu::AttentionImpl want, std::vector<float>& grads) {
     ::setenv("HERMES_CUDA_ATTENTION", env, 1);
-    cu::Context ctx(0);
-    cu::Model gpu(cfg, B, T, ctx);
+    cu::Model gpu(cfg, B, T, *ctx);
     ::unsetenv("HERMES_CUDA_ATTENTION");
     EXPECT_EQ(gpu.attention(), want);
     gpu.load(host.params());
     gpu.forward_backward(d_in.get(), d_tgt.get(), nullptr, 1.0f);
-    HERMES_CUDA_CHECK(cudaStreamSynchronize(ctx.stream()));
+    HERMES_CUDA_CHECK(cudaStreamSynchronize(s()));
     double totals[3];
     HERMES_CUDA_CHECK(cudaMemcpy(totals, gpu.totals(), sizeof(totals), cudaMemcpyDeviceToHost));
     grads.resize(gpu.num_params());

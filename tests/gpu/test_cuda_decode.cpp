@@ -39,10 +39,7 @@ struct Shape {
   I H, KVH, D;
 };
 void PrintTo(const Shape& s, std::ostream* os) { *os << "H=" << s.H << " KVH=" << s.KVH << " D=" << s.D; }
-class CudaDecodeOps : public ::testing::TestWithParam<Shape> {
- protected:
-  void SetUp() override { HERMES_REQUIRE_GPU(); }
-};
+class CudaDecodeOps : public hermes::testing::gpu::GpuTestWithParam<Shape> {};
 INSTANTIATE_TEST_SUITE_P(MhaGqaScalar, CudaDecodeOps,
                          ::testing::Values(Shape{4, 4, 32}, Shape{8, 2, 64}, Shape{6, 2, 18}),
                          [](const ::testing::TestParamInfo<Shape>& i) {
@@ -58,7 +55,7 @@ const std::vector<std::int32_t> kSlot = {0, 1, 2, 0, 1, 2, 1, 0, 2, 1};
 TEST_P(CudaDecodeOps, RopeAtMatchesHost) {
   const auto [H, KVH, D] = GetParam();
   const I R = static_cast<I>(kPos.size()), L = 300, W = (H + 2 * KVH) * D;
-  cudaStream_t s = nullptr;
+  const cudaStream_t s = this->s();
   Buf<float> d_cos(L * D / 2), d_sin(L * D / 2);
   cu::rope_table(d_cos.get(), d_sin.get(), L, D, 10000.0, s);
   const auto cos_t = d_cos.download(), sin_t = d_sin.download();  // the host op uses the same tables
@@ -161,10 +158,7 @@ std::vector<float> init_weights(const m::ModelConfig& c, std::uint64_t seed) {
   return p;
 }
 
-class CudaDecoder : public ::testing::TestWithParam<int> {
- protected:
-  void SetUp() override { HERMES_REQUIRE_GPU(); }
-};
+class CudaDecoder : public hermes::testing::gpu::GpuTestWithParam<int> {};
 INSTANTIATE_TEST_SUITE_P(Gpt2AndLlama, CudaDecoder, ::testing::Values(0, 1),
                          [](const ::testing::TestParamInfo<int>& i) { return i.param == 1 ? "llama" : "gpt2"; });
 

@@ -26,11 +26,10 @@ m::ModelConfig tiny(bool llama) {
   return c;
 }
 
-class CudaModel : public ::testing::TestWithParam<bool> {};
+class CudaModel : public hermes::testing::gpu::GpuTestWithParam<bool> {};
 INSTANTIATE_TEST_SUITE_P(Gpt2AndLlama, CudaModel, ::testing::Values(false, true));
 
 TEST_P(CudaModel, LossAndGradientsMatchHost) {
-  HERMES_REQUIRE_GPU();
   const auto cfg = tiny(GetParam());
   const std::int64_t B = 2, T = 32, N = B * T;
   m::Transformer<float> host(cfg, B, T);
@@ -46,12 +45,11 @@ TEST_P(CudaModel, LossAndGradientsMatchHost) {
   const auto st = host.forward(in.data(), tgt.data(), nullptr, true);
   host.backward();
 
-  cu::Context ctx(0);
-  cu::Model gpu(cfg, B, T, ctx, 16 * cfg.vocab_size * 2);  // 16-row chunks: exercises chunking
+  cu::Model gpu(cfg, B, T, *ctx, 16 * cfg.vocab_size * 2);  // 16-row chunks: exercises chunking
   gpu.load(host.params());
   Buf<std::int32_t> d_in(in), d_tgt(tgt);
   gpu.forward_backward(d_in.get(), d_tgt.get(), nullptr, 1.0f);
-  HERMES_CUDA_CHECK(cudaStreamSynchronize(ctx.stream()));
+  HERMES_CUDA_CHECK(cudaStreamSynchronize(s()));
   double totals[3];
   HERMES_CUDA_CHECK(cudaMemcpy(totals, gpu.totals(), sizeof(totals), cudaMemcpyDeviceToHost));
   EXPECT_NEAR(totals[0], st.loss_sum, 1e-2 * st.loss_sum);

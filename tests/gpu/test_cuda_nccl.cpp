@@ -12,13 +12,16 @@ namespace cu = hermes::backend::cuda;
 using hermes::testing::gpu::Buf;
 using hermes::testing::gpu::round_bf16;
 
-TEST(CudaNccl, BucketedAllReduceAndZero1) {
-  HERMES_REQUIRE_GPU();
+// Each rank on the device select_device gives it, as training does.
+class CudaNccl : public hermes::testing::gpu::GpuTest {
+ protected:
+  int device() const override { return cu::select_device(hermes::dist::Communicator::world()); }
+};
+
+TEST_F(CudaNccl, BucketedAllReduceAndZero1) {
   const auto comm = hermes::dist::Communicator::world();
-  const int device = cu::select_device(comm);
-  cu::NcclComm nccl(comm, device);
-  cudaStream_t compute;
-  HERMES_CUDA_CHECK(cudaStreamCreateWithFlags(&compute, cudaStreamNonBlocking));
+  cu::NcclComm nccl(comm, device());
+  const cudaStream_t compute = s();
   const int R = comm.size(), me = comm.rank();
 
   // Gradient arena of 5 tensors; rank r holds (r + 1) * (i % 7); the sum is (R(R+1)/2) * (i % 7).
@@ -55,7 +58,6 @@ TEST(CudaNccl, BucketedAllReduceAndZero1) {
   const auto ag = d_w.download();
   for (std::int64_t i = 0; i < shard.padded_total; ++i)
     ASSERT_EQ(ag[i], round_bf16(static_cast<float>(i / shard.shard_size))) << i;
-  HERMES_CUDA_CHECK(cudaStreamDestroy(compute));
 }
 
 }  // namespace

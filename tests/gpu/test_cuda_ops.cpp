@@ -32,15 +32,7 @@ using hermes::testing::gpu::round_bf16;
 using bf = cu::bf16;
 using I = std::int64_t;
 
-class CudaOps : public ::testing::Test {
- protected:
-  void SetUp() override {
-    HERMES_REQUIRE_GPU();
-    ctx = std::make_unique<cu::Context>(0);
-  }
-  cudaStream_t s() { return ctx->stream(); }
-  std::unique_ptr<cu::Context> ctx;
-};
+using CudaOps = hermes::testing::gpu::GpuTest;
 
 std::vector<std::int32_t> rand_tokens(std::size_t n, int V, std::uint64_t seed) {
   std::mt19937_64 rng(seed);
