@@ -235,7 +235,9 @@ VocabInfo vocab_info(const std::string& tokenizer_json, std::int64_t vocab, cons
     return -1;
   };
   // hermes's names, or the tokenizer's own tokens that play them (the loader picks those).
-  v.role_aliases = tokenizer::Tokenizer::from_json_text(tokenizer_json, source).role_aliases();
+  std::vector<std::string> added;
+  for (const auto& a : j.value("added_tokens", json::array())) added.push_back(a.at("content").get<std::string>());
+  v.role_aliases = tokenizer::pick_role_aliases(added);
   auto role = [&](std::string_view name) {
     for (const auto& [hermes_name, own] : v.role_aliases)
       if (hermes_name == name) return find(own);

@@ -138,31 +138,36 @@ void AddedMatcher::split(std::string_view text, std::vector<Segment>& out) const
 }
 
 // ---- roles of a foreign tokenizer's specials ---------------------------------------------------
-void Tokenizer::Impl::pick_role_aliases() {
-  role_aliases.clear();
-  alias_tokens.clear();
-  auto find = [&](std::string_view name) -> const AddedToken* {
-    for (const auto& a : added)
-      if (a.content == name) return &a;
-    return nullptr;
-  };
-  auto alias = [&](std::string_view hermes_name, const AddedToken& own) {
-    role_aliases.emplace_back(std::string(hermes_name), own.content);
-    alias_tokens.push_back({std::string(hermes_name), own.id, true, false, false, false, false});
-  };
-  if (!find("<|endoftext|>"))
+std::vector<std::pair<std::string, std::string>> pick_role_aliases(const std::vector<std::string>& added) {
+  std::vector<std::pair<std::string, std::string>> aliases;
+  auto has = [&](std::string_view name) { return std::find(added.begin(), added.end(), name) != added.end(); };
+  if (!has("<|endoftext|>"))
     for (std::string_view end : kForeignEndOfText)
-      if (const auto* own = find(end)) {
-        alias("<|endoftext|>", *own);
+      if (has(end)) {
+        aliases.emplace_back("<|endoftext|>", std::string(end));
         break;
       }
   const std::array<std::string_view, 4> openers = {"<|system|>", "<|user|>", "<|assistant|>", "<|tool|>"};
-  if (std::none_of(openers.begin(), openers.end(), [&](auto n) { return find(n) != nullptr; })) {
-    std::array<const AddedToken*, 4> own{};
-    for (std::size_t i = 0; i < own.size(); ++i) own[i] = find(fmt::format("<|reserved_special_token_{}|>", i));
-    if (std::all_of(own.begin(), own.end(), [](auto p) { return p != nullptr; }))
-      for (std::size_t i = 0; i < own.size(); ++i) alias(openers[i], *own[i]);
+  if (std::none_of(openers.begin(), openers.end(), has)) {
+    std::array<std::string, 4> own;
+    for (std::size_t i = 0; i < own.size(); ++i) own[i] = fmt::format("<|reserved_special_token_{}|>", i);
+    if (std::all_of(own.begin(), own.end(), has))
+      for (std::size_t i = 0; i < own.size(); ++i) aliases.emplace_back(std::string(openers[i]), own[i]);
   }
+  return aliases;
+}
+
+void Tokenizer::Impl::pick_role_aliases() {
+  std::vector<std::string> names;
+  for (const auto& a : added) names.push_back(a.content);
+  role_aliases = tokenizer::pick_role_aliases(names);
+  alias_tokens.clear();
+  for (const auto& [hermes_name, own] : role_aliases)
+    for (const auto& a : added)
+      if (a.content == own) {
+        alias_tokens.push_back({hermes_name, a.id, true, false, false, false, false});
+        break;
+      }
 }
 
 // ---- BPE -------------------------------------------------------------------------------------

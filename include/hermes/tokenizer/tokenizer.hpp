@@ -21,6 +21,8 @@ inline constexpr std::array<std::string_view, 4> kForeignEndOfText = {"<|end_of_
 class Tokenizer;
 // "<|end_of_text|> plays <|endoftext|>, ..." for the log; empty without role aliases.
 std::string describe_role_aliases(const Tokenizer& tokenizer);
+// The role aliases (Tokenizer::role_aliases) a tokenizer whose added tokens are `added` gets.
+std::vector<std::pair<std::string, std::string>> pick_role_aliases(const std::vector<std::string>& added);
 
 class Tokenizer {
  public:
