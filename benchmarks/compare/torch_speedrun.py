@@ -259,8 +259,8 @@ class Model:
             rows[b].append(torch.softmax(s, -1) @ v[b, :, k0:r1])
         return torch.stack([torch.cat(r, 1) for r in rows])
 
-    def loss_sums(self, x, y, m, doc):
-        """(sum of masked token losses, correct predictions, masked tokens) of a batch."""
+    def logits(self, x, doc):
+        """(B, T, vocab) logits of a batch of windows; doc: each position's document start."""
         c, P = self.cfg, self.params
         B, T = x.shape
         C, H, KVH = c["n_embd"], c["n_head"], c["n_kv_head"]
@@ -281,7 +281,11 @@ class Model:
             n = self.rmsnorm(h, P[p + "ffn_norm.weight"])
             f = F.silu(n @ P[p + "ffn.gate.weight"].T) * (n @ P[p + "ffn.up.weight"].T)
             h = h + f @ P[p + "ffn.down.weight"].T
-        logits = self.rmsnorm(h, P["final_norm.weight"]) @ P["tok_emb.weight"].T
+        return self.rmsnorm(h, P["final_norm.weight"]) @ P["tok_emb.weight"].T
+
+    def loss_sums(self, x, y, m, doc):
+        """(sum of masked token losses, correct predictions, masked tokens) of a batch."""
+        logits = self.logits(x, doc)
         rows = F.cross_entropy(logits.view(-1, logits.shape[-1]), y.view(-1), reduction="none")
         mk = m.view(-1)
         correct = ((logits.detach().argmax(-1).view(-1) == y.view(-1)) & mk).sum().item()
