@@ -10,8 +10,8 @@ holds at every token of it. Where exact arguments are low this says whether the 
 (a right token at 0.4) or has learned nothing (the corpus's word frequencies, 0.03), and the
 periodic checkpoints show when copying appears.
 
-  hermes export --checkpoint RUN/checkpoints/step_00003000.h5 --format hf --output /tmp/hf3000
-  /usr/bin/python3 benchmarks/agentic/copy_probe.py RUN /tmp/hf3000 [--max-conversations 200] [--json OUT]
+  hermes export --checkpoint RUN/checkpoints/step_00003000.h5 --format hf --output RUN/hf_3000
+  /usr/bin/python3 benchmarks/agentic/copy_probe.py RUN RUN/hf_3000 [--max-conversations 200] [--json OUT]
 
 RUN is a hermes run folder (its data/test-00000.h5 and tokenizer.json); the model is the
 HuggingFace directory `hermes export --format hf` writes. Needs PyTorch, h5py and numpy.

@@ -1,7 +1,8 @@
 #pragma once
-// Helpers for the CUDA op tests: bf16 rounding on the host (round to nearest even, as
-// __float2bfloat16), device buffers poisoned with NaN (0xFF bytes) before an op runs, and the
-// normalised error ||gpu - host|| / ||host|| the comparisons use (test-backend-ops style).
+// Helpers for the CUDA tests: the fixture they share (GpuTest, at the end), bf16 rounding on the
+// host (round to nearest even, as __float2bfloat16), device buffers poisoned with NaN (0xFF
+// bytes) before an op runs, and the normalised error ||gpu - host|| / ||host|| the comparisons
+// use (test-backend-ops style).
 #include <gtest/gtest.h>
 
 #include <cmath>
