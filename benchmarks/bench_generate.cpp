@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "hermes/backend/host/common.hpp"
+#include "hermes/backend/host/runtime.hpp"
 #include "hermes/dist/communicator.hpp"
 #include "hermes/model/decoder.hpp"
 
@@ -22,6 +23,7 @@ double seconds_since(clock_type::time_point t) { return std::chrono::duration<do
 }  // namespace
 
 int main(int argc, char** argv) {
+  backend::host::Runtime::restart_for_this_machine(argv);  // OpenBLAS's kernels for this CPU
   dist::MpiSession mpi(&argc, &argv);
   Kokkos::ScopeGuard kokkos(argc, argv);
   std::string preset = "tiny";

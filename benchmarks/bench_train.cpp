@@ -22,7 +22,7 @@
 using namespace hermes;
 
 int main(int argc, char** argv) {
-  backend::host::Runtime::restart_with_passive_waits(argv);
+  backend::host::Runtime::restart_for_this_machine(argv);
   dist::MpiSession mpi(&argc, &argv);
   const auto comm = dist::Communicator::world();
   backend::host::Runtime runtime(argc, argv, comm.local_size());  // hermes's thread policy

@@ -43,8 +43,8 @@ void restore_help(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // A Kokkos OpenMP build restarts itself here once, with passive OpenMP waits (runtime.hpp).
-  hermes::backend::host::Runtime::restart_with_passive_waits(argv);
+  // Restarts itself here once when OpenBLAS's kernels or libgomp's waits need setting (runtime.hpp).
+  hermes::backend::host::Runtime::restart_for_this_machine(argv);
   // `--num-gpus N` outside mpirun/srun: become `mpiexec -n N hermes ...` before MPI starts.
   if (const int code = hermes::app::start_ranks_if_asked(argc, argv)) return code;
   // Runs and batch generation stop cleanly on SIGTERM/SIGUSR1 from the first instruction on, so

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <unistd.h>
 
+#include "hermes/backend/host/blas_kernels.hpp"
 #include "hermes/core/durable.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/log.hpp"
@@ -100,6 +101,12 @@ int run_deck(const deck::Deck& given, const RunOptions& options, const dist::Com
   log::info("hermes {} ({}) | {} rank{} on {} ({} per node) | deck {}", kVersion, kGitRevision, comm.size(),
             comm.size() == 1 ? "" : "s", host_name(), comm.local_size(), deck.source);
   log::info("threads per rank: {}", threads::describe(threads::current()));
+  const std::string blas = backend::host::blas_kernels();
+  if (const auto better = backend::host::better_blas_kernels(blas, backend::host::cpu_features()); !better.empty())
+    log::warn(
+        "OpenBLAS runs its {} kernels, older than this CPU (GEMMs 3-4x slower); unset OPENBLAS_CORETYPE so "
+        "hermes picks, or set OPENBLAS_CORETYPE={}",
+        blas, better);
   if (!run_dir.empty()) log::info("run directory {}{}", run_dir.string(), deck.run.resuming() ? " (resuming)" : "");
   log::debug("effective deck:\n{}", deck::to_toml(deck));
 

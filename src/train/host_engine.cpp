@@ -1,5 +1,6 @@
 // The host training engine: model::Transformer<float> (Kokkos + BLAS), optim::Optimizer and the
 // bucketed MPI all-reduce (dist::GradSync), training in place in host memory.
+#include "hermes/backend/host/blas_kernels.hpp"
 #include "hermes/backend/host/common.hpp"
 #include "hermes/core/log.hpp"
 #include "hermes/dist/grad_sync.hpp"
@@ -45,7 +46,9 @@ class HostEngine final : public Engine {
     peak_ = measure_sgemm_flops();
   }
 
-  std::string describe() const override { return fmt::format("host (Kokkos {} + BLAS, fp32)", KOKKOS_VERSION); }
+  std::string describe() const override {
+    return fmt::format("host (fp32, Kokkos {}, {})", KOKKOS_VERSION, backend::host::describe_blas());
+  }
   std::int64_t num_params() const override { return model_.num_params(); }
   void init(std::uint64_t seed) override { model_.init(seed); }
 

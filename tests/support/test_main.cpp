@@ -5,10 +5,13 @@
 
 #include <Kokkos_Core.hpp>
 
+#include "hermes/backend/host/runtime.hpp"
 #include "hermes/core/log.hpp"
 #include "hermes/dist/communicator.hpp"
 
 int main(int argc, char** argv) {
+  // OpenBLAS's kernels for this CPU (runtime.hpp), so tests run at the speed hermes does.
+  hermes::backend::host::Runtime::restart_for_this_machine(argv);
   hermes::dist::MpiSession mpi(&argc, &argv);
   Kokkos::ScopeGuard kokkos(argc, argv);
   ::testing::InitGoogleTest(&argc, argv);

@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <string>
+#include <vector>
 
+#include "hermes/backend/host/blas_kernels.hpp"
 #include "hermes/backend/host/common.hpp"
 
 namespace hermes::backend::host {
@@ -19,23 +22,33 @@ constexpr const char* kKokkosThreadsFlag = "--kokkos-threads=";
 constexpr const char* kPassiveMarker = "HERMES_SET_OMP_WAIT_POLICY";
 }  // namespace
 
-void Runtime::restart_with_passive_waits(char** argv) {
+void Runtime::restart_for_this_machine(char** argv) {
+  std::vector<const char*> set;  // what this restart sets, undone if execv fails
+  const auto set_env = [&](const char* name, const std::string& value) {
+    ::setenv(name, value.c_str(), 1);
+    set.push_back(name);
+  };
+  if (std::getenv("OPENBLAS_CORETYPE") == nullptr && std::getenv(kBlasRestartMarker) == nullptr) {
+    const std::string chosen = blas_kernels();
+    const std::string better = better_blas_kernels(chosen, cpu_features());
+    if (!better.empty()) {
+      set_env("OPENBLAS_CORETYPE", better);
+      set_env(kBlasRestartMarker, chosen);
+    }
+  }
 #if defined(KOKKOS_ENABLE_OPENMP)
-  if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
-  ::setenv("OMP_WAIT_POLICY", "passive", 1);
-  ::setenv(kPassiveMarker, "1", 1);
-  // Threads stay free inside the rank's CPUs, which mpirun's or srun's binding sets. Said
-  // explicitly, it also spares every rank Kokkos's warning that OMP_PROC_BIND is unset.
-  const bool set_bind = std::getenv("OMP_PROC_BIND") == nullptr;
-  if (set_bind) ::setenv("OMP_PROC_BIND", "false", 1);
-  ::execv("/proc/self/exe", argv);
-  // Still here: no restart. Undo, so the log does not claim a policy libgomp never read.
-  ::unsetenv("OMP_WAIT_POLICY");
-  ::unsetenv(kPassiveMarker);
-  if (set_bind) ::unsetenv("OMP_PROC_BIND");
-#else
-  (void)argv;
+  if (std::getenv("OMP_WAIT_POLICY") == nullptr) {
+    set_env("OMP_WAIT_POLICY", "passive");
+    set_env(kPassiveMarker, "1");
+    // Threads stay free inside the rank's CPUs, which mpirun's or srun's binding sets. Said
+    // explicitly, it also spares every rank Kokkos's warning that OMP_PROC_BIND is unset.
+    if (std::getenv("OMP_PROC_BIND") == nullptr) set_env("OMP_PROC_BIND", "false");
+  }
 #endif
+  if (set.empty()) return;
+  ::execv("/proc/self/exe", argv);
+  // Still here: no restart. Undo, so the log does not claim settings the libraries never read.
+  for (const char* name : set) ::unsetenv(name);
 }
 
 Runtime::Runtime(int& argc, char**& argv, int ranks_on_node) {

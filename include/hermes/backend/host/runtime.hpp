@@ -23,13 +23,16 @@ class Runtime {
 
   const threads::Policy& policy() const { return policy_; }
 
-  // A Kokkos OpenMP build only: libgomp reads OMP_WAIT_POLICY once, when the program loads, and
-  // by default its idle threads spin, taking the cores BLAS's own threads need (one rank with 2
-  // threads ran 2.6-3.5x slower than with one). Unless the user chose a policy, this sets it to
-  // passive (and an unset OMP_PROC_BIND to false: threads float inside the rank's binding) and
-  // restarts the program in place (execv of /proc/self/exe, same arguments). Call it first in
-  // main(), before MPI starts. Returns at once in other builds, or if execv fails.
-  static void restart_with_passive_waits(char** argv);
+  // Settings read once, when the program loads, that hermes chooses unless the user did; when one
+  // needs changing, it is set and the program restarts in place (execv of /proc/self/exe, same
+  // arguments), once. Call it first in main(), before MPI starts. Returns when nothing needs
+  // changing, or if execv fails.
+  //  - OPENBLAS_CORETYPE, when OpenBLAS chose kernels without AVX2 on a CPU that has it (an
+  //    OpenBLAS older than the CPU; blas_kernels.hpp): the CPU's own kernel set.
+  //  - A Kokkos OpenMP build: libgomp's idle threads spin by default, taking the cores BLAS's own
+  //    threads need (one rank with 2 threads ran 2.6-3.5x slower than with one); OMP_WAIT_POLICY
+  //    becomes passive (and an unset OMP_PROC_BIND false: threads float inside the rank's binding).
+  static void restart_for_this_machine(char** argv);
 
  private:
   threads::Policy policy_;
