@@ -16,7 +16,8 @@ It trains on the shards a hermes run prepared (<run_dir>/data) and reproduces he
              normalisation, 5 quintic Newton-Schulz steps on the Gram side, scale
              sqrt(max(1, rows/cols)), decoupled weight decay at the Muon rate), AdamW with bias
              correction on the embedding and norms (no decay), the global gradient norm clipped
-             to train.grad_clip, warmup then cosine to min_lr_ratio over max_steps (src/optim/)
+             to train.grad_clip, warmup then the deck's schedule (cosine, wsd or constant) to
+             min_lr_ratio over max_steps (src/optim/)
 Every value comes from the deck (default inputs/agentic_speedrun.toml), hermes's defaults and
 `--set section.key=value`, as `hermes run` resolves them.
 
@@ -74,7 +75,7 @@ DEFAULTS = {
     "train": {"batch_size": 8, "seq_len": 0, "max_steps": 0, "grad_accum": 1, "grad_clip": 1.0,
               "document_mask": False, "log_interval": 10},
     "optim": {"name": "adamw", "lr": 3e-4, "min_lr_ratio": 0.1, "warmup_steps": 100, "schedule": "cosine",
-              "weight_decay": 0.1, "beta1": 0.9, "beta2": 0.95, "eps": 1e-8, "muon_lr": 0.02,
+              "decay_fraction": 0.4, "weight_decay": 0.1, "beta1": 0.9, "beta2": 0.95, "eps": 1e-8, "muon_lr": 0.02,
               "muon_momentum": 0.95, "ns_steps": 5},
     "eval": {"batches": 20},
 }
@@ -293,13 +294,18 @@ class Model:
 
 
 # ---------------------------------------------------------------- optimizer (src/optim/optimizer.cpp)
-def lr_factor(step, total, warmup, min_ratio, cosine):
+def lr_factor(step, total, warmup, min_ratio, schedule, decay_fraction):
     if warmup > 0 and step < warmup:
         return (step + 1) / warmup
-    if not cosine or total <= warmup:
+    if schedule == "constant" or total <= warmup:
         return 1.0
     progress = min(1.0, (step - warmup) / (total - warmup))
-    return min_ratio + (1.0 - min_ratio) * 0.5 * (1.0 + math.cos(math.pi * progress))
+    if schedule == "cosine":
+        return min_ratio + (1.0 - min_ratio) * 0.5 * (1.0 + math.cos(math.pi * progress))
+    stable = 1.0 - decay_fraction  # wsd
+    if progress <= stable:
+        return 1.0
+    return 1.0 - (1.0 - min_ratio) * (progress - stable) / decay_fraction
 
 
 class Optimizer:
@@ -611,7 +617,7 @@ def main():
                 clip = float(np.float32(t["grad_clip"] / gnorm))
                 for g in grads:
                     g.mul_(clip)
-        lrf = lr_factor(step, total, o["warmup_steps"], o["min_lr_ratio"], o["schedule"] == "cosine")
+        lrf = lr_factor(step, total, o["warmup_steps"], o["min_lr_ratio"], o["schedule"], o["decay_fraction"])
         opt.step(step + 1, lrf)
         step += 1
         window_steps += 1

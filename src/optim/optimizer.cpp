@@ -10,11 +10,20 @@ namespace hermes::optim {
 using backend::host::k_sqrt;
 using backend::host::Range;
 
-double lr_factor(std::int64_t step, std::int64_t total, std::int64_t warmup, double min_ratio, bool cosine) {
+Schedule schedule_named(const std::string& name) {
+  if (name == "constant") return Schedule::constant;
+  if (name == "wsd") return Schedule::wsd;
+  return Schedule::cosine;
+}
+
+double LrSchedule::factor(std::int64_t step, std::int64_t total) const {
   if (warmup > 0 && step < warmup) return static_cast<double>(step + 1) / static_cast<double>(warmup);
-  if (!cosine || total <= warmup) return 1.0;
+  if (shape == Schedule::constant || total <= warmup) return 1.0;
   const double progress = std::min(1.0, static_cast<double>(step - warmup) / static_cast<double>(total - warmup));
-  return min_ratio + (1.0 - min_ratio) * 0.5 * (1.0 + std::cos(M_PI * progress));
+  if (shape == Schedule::cosine) return min_ratio + (1.0 - min_ratio) * 0.5 * (1.0 + std::cos(M_PI * progress));
+  const double stable = 1.0 - decay_fraction;
+  if (progress <= stable) return 1.0;
+  return 1.0 - (1.0 - min_ratio) * (progress - stable) / decay_fraction;
 }
 
 double global_norm(const float* g, std::int64_t n) {

@@ -184,8 +184,9 @@ StepRecord Trainer::train_step() {
   const float clip = deck_.train.grad_clip > 0 && gnorm > deck_.train.grad_clip
                          ? static_cast<float>(deck_.train.grad_clip / gnorm)
                          : 1.0f;
-  const double lrf = optim::lr_factor(step_, total_steps_, deck_.optim.warmup_steps, deck_.optim.min_lr_ratio,
-                                      deck_.optim.schedule == "cosine");
+  const optim::LrSchedule schedule{optim::schedule_named(deck_.optim.schedule), deck_.optim.warmup_steps,
+                                   deck_.optim.min_lr_ratio, deck_.optim.decay_fraction};
+  const double lrf = schedule.factor(step_, total_steps_);
   engine_->update(clip, step_ + 1, lrf);
   ++step_;
   const std::int64_t tokens = batch_ * seq_len_ * accum_ * comm_.size();

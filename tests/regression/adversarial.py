@@ -295,7 +295,7 @@ CHOICES = {
     "data.loss_mask": ["all", "assistant"],
     "model.preset": ["nano", "tiny", "gpt2-small", "gpt2-medium", "gpt2-large", "llama-small", "agentic-50m"],
     "model.ffn": ["gelu", "swiglu"], "train.precision": ["auto", "fp32", "bf16"], "optim.name": ["adamw", "muon"],
-    "optim.schedule": ["cosine", "constant"], "generate.prompt_overflow": ["truncate", "error"],
+    "optim.schedule": ["cosine", "wsd", "constant"], "generate.prompt_overflow": ["truncate", "error"],
     "export.format": ["hf", "gguf"], "export.dtype": ["", "fp32", "fp16", "f32", "f16", "bf16", "q8_0"],
     "parallel.backend": ["host", "cuda", "auto"],
 }

@@ -87,13 +87,28 @@ TEST(OptimMuon, OrthogonalisesHiddenMatricesAndUsesAdamWElsewhere) {
 }
 
 TEST(OptimSchedule, WarmupCosineAndFloor) {
-  EXPECT_DOUBLE_EQ(lr_factor(0, 100, 10, 0.1, true), 0.1);
-  EXPECT_DOUBLE_EQ(lr_factor(9, 100, 10, 0.1, true), 1.0);
-  EXPECT_DOUBLE_EQ(lr_factor(10, 100, 10, 0.1, true), 1.0);
-  EXPECT_NEAR(lr_factor(55, 100, 10, 0.1, true), 0.55, 1e-12);
-  EXPECT_NEAR(lr_factor(100, 100, 10, 0.1, true), 0.1, 1e-12);
-  EXPECT_NEAR(lr_factor(500, 100, 10, 0.1, true), 0.1, 1e-12);
-  EXPECT_DOUBLE_EQ(lr_factor(50, 100, 10, 0.1, false), 1.0);
+  const LrSchedule cosine{Schedule::cosine, 10, 0.1};
+  EXPECT_DOUBLE_EQ(cosine.factor(0, 100), 0.1);
+  EXPECT_DOUBLE_EQ(cosine.factor(9, 100), 1.0);
+  EXPECT_DOUBLE_EQ(cosine.factor(10, 100), 1.0);
+  EXPECT_NEAR(cosine.factor(55, 100), 0.55, 1e-12);
+  EXPECT_NEAR(cosine.factor(100, 100), 0.1, 1e-12);
+  EXPECT_NEAR(cosine.factor(500, 100), 0.1, 1e-12);
+  EXPECT_DOUBLE_EQ((LrSchedule{Schedule::constant, 10, 0.1}).factor(50, 100), 1.0);
+}
+
+TEST(OptimSchedule, WsdHoldsFullRateThenDecaysLinearly) {
+  // 10 warmup steps, then 90: full rate for 60% of them (to step 64), a line to 0.2 by step 100.
+  const LrSchedule wsd{Schedule::wsd, 10, 0.2, 0.4};
+  EXPECT_DOUBLE_EQ(wsd.factor(4, 100), 0.5);
+  EXPECT_DOUBLE_EQ(wsd.factor(10, 100), 1.0);
+  EXPECT_DOUBLE_EQ(wsd.factor(64, 100), 1.0);
+  EXPECT_NEAR(wsd.factor(82, 100), 0.6, 1e-12);  // halfway down the 36-step decay
+  EXPECT_NEAR(wsd.factor(100, 100), 0.2, 1e-12);
+  EXPECT_NEAR(wsd.factor(150, 100), 0.2, 1e-12);
+  EXPECT_EQ(schedule_named("wsd"), Schedule::wsd);
+  EXPECT_EQ(schedule_named("constant"), Schedule::constant);
+  EXPECT_EQ(schedule_named("cosine"), Schedule::cosine);
 }
 
 TEST(OptimHelpers, NormScaleAndFiniteCheck) {

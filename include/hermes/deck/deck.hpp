@@ -156,6 +156,7 @@ struct OptimSection {
   double min_lr_ratio = 0.1;
   std::int64_t warmup_steps = 100;
   std::string schedule = "cosine";
+  double decay_fraction = 0.4;
   double weight_decay = 0.1;
   double beta1 = 0.9;
   double beta2 = 0.95;
@@ -168,9 +169,12 @@ struct OptimSection {
   void fields(V& v) {
     v("name", name, "adamw, or muon (Muon on 2-D hidden weights, AdamW on the rest)", rule().one_of({"adamw", "muon"}));
     v("lr", lr, "peak AdamW learning rate", rule().above(0).at_most(10));
-    v("min_lr_ratio", min_lr_ratio, "floor of the cosine schedule, as a fraction of lr", rule().in(0, 1));
+    v("min_lr_ratio", min_lr_ratio, "where the cosine or wsd schedule ends, as a fraction of lr", rule().in(0, 1));
     v("warmup_steps", warmup_steps, "linear warmup steps", rule().at_least(0));
-    v("schedule", schedule, "cosine or constant", rule().one_of({"cosine", "constant"}));
+    v("schedule", schedule, "cosine, wsd (full rate, then a linear decay at the end) or constant",
+      rule().one_of({"cosine", "wsd", "constant"}));
+    v("decay_fraction", decay_fraction, "wsd: the share of the steps after warmup spent on the linear decay",
+      rule().above(0).at_most(1));
     v("weight_decay", weight_decay, "decoupled weight decay (not on norms and embeddings)", rule().in(0, 1));
     v("beta1", beta1, "AdamW first-moment decay", rule().in(0, 1));
     v("beta2", beta2, "AdamW second-moment decay", rule().in(0, 1));

@@ -24,9 +24,22 @@ struct Settings {
   std::int64_t ns_steps = 5;
 };
 
-// Linear warmup over `warmup` steps to 1, then cosine down to min_ratio at `total` (or constant).
-// `step` counts from 0.
-double lr_factor(std::int64_t step, std::int64_t total, std::int64_t warmup, double min_ratio, bool cosine);
+// The learning-rate schedule: a linear warmup over `warmup` steps to 1, then
+//  - cosine: half a cosine down to min_ratio at `total`;
+//  - wsd (warmup, stable, decay): 1 until the last `decay_fraction` of the steps after warmup, then
+//    a straight line down to min_ratio at `total` (modded-nanogpt's shape: most steps at full rate);
+//  - constant: 1.
+enum class Schedule { constant, cosine, wsd };
+Schedule schedule_named(const std::string& name);  // "constant", "cosine" or "wsd"
+
+struct LrSchedule {
+  Schedule shape = Schedule::cosine;
+  std::int64_t warmup = 0;
+  double min_ratio = 0.1;
+  double decay_fraction = 0.4;
+  // The factor on lr and muon_lr at `step` (from 0) of `total`.
+  double factor(std::int64_t step, std::int64_t total) const;
+};
 
 // sqrt(sum g^2), accumulated in double.
 double global_norm(const float* grads, std::int64_t n);
