@@ -18,14 +18,21 @@ inline constexpr int kExitInternal = 3;     // a bug in hermes
 // 4 (training diverged) and 75 (stopped by a signal, work saved): train/trainer.hpp and
 // core/stop_signal.hpp.
 
-class Error : public std::runtime_error {
+// A failure that ends hermes with a code from the table above.
+class CodedError : public std::runtime_error {
  public:
-  explicit Error(const std::string& message, int exit_code = kExitBadInput)
-      : std::runtime_error(message), exit_code_(exit_code) {}
+  CodedError(const std::string& message, int exit_code) : std::runtime_error(message), exit_code_(exit_code) {}
   int exit_code() const { return exit_code_; }
 
  private:
   int exit_code_;
+};
+
+// A failure met by one rank (or by every rank, each on its own): main() prints it with the rank
+// and aborts the others.
+class Error : public CodedError {
+ public:
+  explicit Error(const std::string& message, int exit_code = kExitBadInput) : CodedError(message, exit_code) {}
 };
 
 // A stop every rank reaches together (training diverged, a signal asked to stop): main() prints
@@ -36,15 +43,11 @@ class CollectiveExit : public Error {
 };
 
 // An error every rank raises together (a bad deck, a file only rank 0 reads): printed once by
-// rank 0, exit without abort. The exit code follows the table above (a bad input by default).
-class CollectiveError : public std::runtime_error {
+// rank 0, exit without abort. Not an Error, so a handler for one rank's errors does not take it.
+class CollectiveError : public CodedError {
  public:
   explicit CollectiveError(const std::string& message, int exit_code = kExitBadInput)
-      : std::runtime_error(message), exit_code_(exit_code) {}
-  int exit_code() const { return exit_code_; }
-
- private:
-  int exit_code_;
+      : CodedError(message, exit_code) {}
 };
 
 // An input is wrong (exit 2): the message names the file, the place and the fix.
