@@ -19,6 +19,7 @@ hermes=$1 deck=$2 run_dir=$3 ranks=${4:-2}
 shift $(($# < 4 ? $# : 4))
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../../scripts/env.sh"
+source "$here/same_blas.sh" "$hermes"
 python=${PYTHON:-/usr/bin/python3}
 out=$run_dir/torch
 mkdir -p "$out/import" "$out/eval"

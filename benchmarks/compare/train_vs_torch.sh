@@ -4,6 +4,7 @@
 set -euo pipefail
 BUILD=${1:-build}
 HERE=$(cd "$(dirname "$0")" && pwd)
+source "$HERE/same_blas.sh" "$BUILD/hermes"
 MPI=(mpiexec -n 2)
 [ "$(id -u)" = 0 ] && MPI+=(--allow-run-as-root)
 run() {  # preset batch_per_rank seq steps

@@ -10,6 +10,8 @@
 
 #include "hermes/app/run.hpp"
 #include "hermes/app/train_corpus.hpp"
+#include "hermes/backend/host/blas_kernels.hpp"
+#include "hermes/core/threads.hpp"
 #include "hermes/core/error.hpp"
 #include "hermes/core/log.hpp"
 #include "hermes/core/strings.hpp"
@@ -352,6 +354,8 @@ int main(int argc, char** argv, const dist::Communicator& comm) {
       return 0;
     }
     log::info("{}", model::presets_table(info_vocab.value_or(0), info_batch, info_seq.value_or(0), precision));
+    // What this machine gives a rank; the comparison scripts give PyTorch the same BLAS kernels.
+    log::info("this rank: BLAS {}; threads {}", backend::host::describe_blas(), threads::describe(threads::current()));
     return 0;
   }
 
