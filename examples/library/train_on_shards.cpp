@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "hermes/backend/host/runtime.hpp"
+#include "hermes/core/files.hpp"
 #include "hermes/core/log.hpp"
 #include "hermes/data/loader.hpp"
 #include "hermes/deck/parser.hpp"
@@ -18,17 +19,11 @@
 
 namespace {
 
-std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 int run(const std::filesystem::path& run_dir, const hermes::dist::Communicator& comm) {
   using namespace hermes;
   const auto tokenizer_path = run_dir / "tokenizer.json";
-  const auto tokenizer = tokenizer::Tokenizer::load(tokenizer_path);
+  const std::string tokenizer_text = read_file(tokenizer_path, "tokenizer file", "give a finished run's folder");
+  const auto tokenizer = tokenizer::Tokenizer::from_json_text(tokenizer_text, tokenizer_path.string());
   const auto ids = tokenizer.encode("Hello from a program of my own.");
   if (comm.is_root())
     std::printf("tokenizer: %zu tokens, the sentence is %zu ids\n", tokenizer.vocab_size(), ids.size());
@@ -69,7 +64,7 @@ int run(const std::filesystem::path& run_dir, const hermes::dist::Communicator& 
       model,
       train::open_split(deck, comm, "train", 64, fingerprint),
       [&](const std::string& split) { return train::open_split(deck, comm, split, 64, fingerprint); },
-      read_text(tokenizer_path),
+      tokenizer_text,
       fingerprint};
   train::Trainer trainer(std::move(inputs));
   const auto summary = trainer.run();

@@ -1,5 +1,8 @@
 #include "hermes/core/files.hpp"
 
+#include <fstream>
+#include <sstream>
+
 #include "hermes/core/error.hpp"
 
 namespace hermes {
@@ -15,6 +18,18 @@ void reject_special_file(const fs::path& path, std::string_view fix) {
                      : fs::is_character_file(st) || fs::is_block_file(st) ? "a device"
                                                                           : "not a regular file";
   fail("{}: is {}, not a regular file; {}", path.string(), what, fix);
+}
+
+std::string read_file(const fs::path& path, std::string_view what, std::string_view fix) {
+  reject_special_file(path, fix);
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    fail("cannot open {} '{}': {}; {}", what, path.string(), fs::exists(path) ? "permission denied" : "no such file",
+         fix);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) fail_environment("reading {} '{}' failed (an I/O error)", what, path.string());
+  return text.str();
 }
 
 }  // namespace hermes

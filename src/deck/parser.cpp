@@ -379,14 +379,7 @@ Deck parse_deck(std::string_view text, const std::string& source_name, const std
 }
 
 Deck load_deck_file(const std::filesystem::path& path, const std::vector<std::string>& overrides) {
-  reject_special_file(path, "give a deck file (decks ship in inputs/)");
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    fail("cannot open deck '{}': {}; check the path (decks ship in inputs/)", path.string(),
-         std::filesystem::exists(path) ? "permission denied" : "no such file");
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return parse_deck(buffer.str(), path.string(), overrides);
+  return parse_deck(read_file(path, "deck", "check the path (decks ship in inputs/)"), path.string(), overrides);
 }
 
 std::string to_toml(const Deck& deck) {

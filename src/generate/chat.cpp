@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hermes/core/error.hpp"
+#include "hermes/core/files.hpp"
 #include "hermes/data/random.hpp"
 #include "hermes/data/synth_tools.hpp"
 #include "hermes/generate/line_input.hpp"
@@ -25,11 +26,8 @@ std::string tools_json(const std::string& file) {
     for (const auto& n : data::synth_tool_names()) arr.push_back(data::synth_tool_schema(n));
     return arr.dump();
   }
-  std::ifstream in(file, std::ios::binary);
-  if (!in) fail("--tools {}: the file cannot be read; give a JSON array of tool schemas or \"synth\"", file);
-  std::stringstream s;
-  s << in.rdbuf();
-  const auto j = nlohmann::json::parse(s.str(), nullptr, false);
+  const auto j = nlohmann::json::parse(
+      read_file(file, "--tools file", "give a JSON array of tool schemas or \"synth\" to --tools"), nullptr, false);
   if (j.is_discarded() || !j.is_array())
     fail("--tools {}: not a JSON array of tool schemas ({{\"type\": \"function\", \"function\": {{...}}}})", file);
   return j.dump();

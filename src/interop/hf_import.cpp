@@ -11,10 +11,10 @@
 
 #include "hermes/core/durable.hpp"
 #include "hermes/core/error.hpp"
+#include "hermes/core/files.hpp"
 #include "hermes/deck/parser.hpp"
 #include "hermes/interop/layout.hpp"
 #include "hermes/interop/safetensors.hpp"
-#include "hermes/interop/text_file.hpp"
 #include "hermes/io/checkpoint.hpp"
 #include "hermes/tokenizer/tokenizer.hpp"
 
@@ -71,7 +71,8 @@ model::ModelConfig config_from_hf(const fs::path& path) {
 
 model::ModelConfig config_from_hf_json(const fs::path& path) {
   const std::string file = path.string();
-  const std::string text = read_text_file(path, "point --from at a HuggingFace model directory with config.json");
+  const std::string text =
+      read_file(path, "HuggingFace config", "point --from at a HuggingFace model directory with config.json");
   json j;
   try {
     j = json::parse(text);
@@ -191,7 +192,7 @@ ImportSummary import_hf(const fs::path& from, const fs::path& output) {
   s.checkpoint = output / "checkpoint.h5";
   s.tokenizer = output / "tokenizer.json";
   s.deck = output / "model.toml";
-  const std::string tok_text = read_text_file(tok_path, "");
+  const std::string tok_text = read_file(tok_path, "tokenizer file", "give the model directory's tokenizer.json");
   write_file_durably(s.tokenizer, tok_text);
   const std::string name = from.filename().empty() ? from.parent_path().filename().string() : from.filename().string();
   std::ostringstream deck;

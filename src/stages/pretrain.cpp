@@ -4,6 +4,7 @@
 
 #include "hermes/backend/select.hpp"
 #include "hermes/core/error.hpp"
+#include "hermes/core/files.hpp"
 #include "hermes/core/log.hpp"
 #include "hermes/dist/root_work.hpp"
 #include "hermes/stages/stage.hpp"
@@ -12,15 +13,6 @@
 #include "hermes/train/trainer.hpp"
 
 namespace hermes::stages {
-
-namespace {
-std::string read_text(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-}  // namespace
 
 void run_pretrain(StageContext& ctx) {
   const auto& d = ctx.deck;
@@ -32,7 +24,8 @@ void run_pretrain(StageContext& ctx) {
   if (!std::filesystem::exists(tok_path))
     fail("{}: tokenizer {} does not exist; run the tokenizer stage first or set tokenizer.path",
          d.where("tokenizer.path"), tok_path.string());
-  const auto tok = tokenizer::Tokenizer::load(tok_path);
+  const std::string tok_text = read_file(tok_path, "tokenizer file", "run the tokenizer stage or set tokenizer.path");
+  const auto tok = tokenizer::Tokenizer::from_json_text(tok_text, tok_path.string());
   const auto model = deck::resolve_model(d.model, static_cast<std::int64_t>(tok.vocab_size()));
   if (model.vocab_size < static_cast<std::int64_t>(tok.vocab_size()))
     fail("{}: model.vocab_size = {} is smaller than the tokenizer's {} tokens ({}); raise it or leave it unset",
@@ -48,7 +41,7 @@ void run_pretrain(StageContext& ctx) {
       model,
       std::move(train_src),
       [&d, &comm, seq, fp](const std::string& split) { return train::open_split(d, comm, split, seq, fp); },
-      read_text(tok_path),
+      tok_text,
       fp};
   train::Trainer trainer(std::move(in));
   trainer.run();

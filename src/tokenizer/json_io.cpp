@@ -368,12 +368,7 @@ std::string to_json_text(const Tokenizer::Impl& impl) {
 }
 
 Tokenizer Tokenizer::load(const std::filesystem::path& path) {
-  reject_special_file(path, "give a tokenizer.json file ([tokenizer] path or --tokenizer)");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("cannot open tokenizer file {}; check [tokenizer] path or --tokenizer", path.string());
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return from_json_text(buffer.str(), path.string());
+  return from_json_text(read_file(path, "tokenizer file", "check [tokenizer] path or --tokenizer"), path.string());
 }
 
 Tokenizer Tokenizer::from_json_text(std::string_view text, const std::string& source) {

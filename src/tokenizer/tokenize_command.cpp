@@ -14,15 +14,6 @@
 namespace hermes::tokenizer {
 namespace {
 
-std::string read_file(const std::string& path) {
-  reject_special_file(path, "give a text file to --file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("cannot open {}; check the --file/--jsonl path", path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 std::string ids_json(const std::vector<TokenId>& ids) {
   std::string out = "[";
   for (std::size_t i = 0; i < ids.size(); ++i) {
@@ -82,7 +73,7 @@ int tokenize_command(const TokenizeRequest& r) {
     }
     return 0;
   }
-  const std::string input = r.text ? *r.text : read_file(r.file);
+  const std::string input = r.text ? *r.text : read_file(r.file, "--file", "check the --file path");
   if (r.decode)
     std::cout << tok.decode(parse_ids(input, r.text ? "the TEXT argument" : r.file));
   else
