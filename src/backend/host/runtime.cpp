@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -46,7 +47,11 @@ void Runtime::restart_for_this_machine(char** argv) {
   }
 #endif
   if (set.empty()) return;
-  ::execv("/proc/self/exe", argv);
+  // The binary by its own path, so the restarted process keeps its name ("hermes", not "exe")
+  // for ps, top and pkill; /proc/self/exe itself when the link cannot be read.
+  std::error_code ec;
+  const std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+  ::execv(ec || !std::filesystem::exists(self) ? "/proc/self/exe" : self.c_str(), argv);
   // Still here: no restart. Undo, so the log does not claim settings the libraries never read.
   for (const char* name : set) ::unsetenv(name);
 }

@@ -24,8 +24,8 @@ class Runtime {
   const threads::Policy& policy() const { return policy_; }
 
   // Settings read once, when the program loads, that hermes chooses unless the user did; when one
-  // needs changing, it is set and the program restarts in place (execv of /proc/self/exe, same
-  // arguments), once. Call it first in main(), before MPI starts. Returns when nothing needs
+  // needs changing, it is set and the program restarts in place (execv of its own binary, same
+  // arguments, so it keeps its name), once. Call it first in main(), before MPI starts. Returns when nothing needs
   // changing, or if execv fails.
   //  - OPENBLAS_CORETYPE, when OpenBLAS chose kernels without AVX2 on a CPU that has it (an
   //    OpenBLAS older than the CPU; blas_kernels.hpp): the CPU's own kernel set.
