@@ -41,7 +41,8 @@ std::string better_blas_kernels(const std::string& chosen, const CpuFeatures& cp
 
 std::string describe_blas() {
   // "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH ...": the first two words name the library.
-  const std::string config = openblas_get_config() ? openblas_get_config() : "OpenBLAS";
+  const char* built = openblas_get_config();
+  const std::string config = built ? built : "OpenBLAS";
   const auto first_space = config.find(' ');
   const auto second_space = first_space == std::string::npos ? first_space : config.find(' ', first_space + 1);
   std::string text = fmt::format("{} with {} kernels", config.substr(0, second_space), blas_kernels());

@@ -25,8 +25,8 @@ class Runtime {
 
   // Settings read once, when the program loads, that hermes chooses unless the user did; when one
   // needs changing, it is set and the program restarts in place (execv of its own binary, same
-  // arguments, so it keeps its name), once. Call it first in main(), before MPI starts. Returns when nothing needs
-  // changing, or if execv fails.
+  // arguments, so it keeps its name), once. Call it first in main(), before MPI starts. Returns
+  // when nothing needs changing, or if execv fails.
   //  - OPENBLAS_CORETYPE, when OpenBLAS chose kernels without AVX2 on a CPU that has it (an
   //    OpenBLAS older than the CPU; blas_kernels.hpp): the CPU's own kernel set.
   //  - A Kokkos OpenMP build: libgomp's idle threads spin by default, taking the cores BLAS's own
