@@ -19,6 +19,11 @@ action=$1
 dir=$(mkdir -p "$2" && cd "$2" && pwd)
 # A Unix socket path must stay under 108 bytes; a build tree's may not, so munge's is in /tmp.
 socket="/tmp/hermes-munge-$(cksum <<<"$dir" | cut -d' ' -f1).socket"
+# PMIx's per-step folders (spmix_appdir_<uid>_<job>.<step>, client sockets inside) go to a folder
+# of this cluster's own, emptied at every start: a fresh cluster numbers its jobs from 1 again,
+# and a folder left by an earlier cluster's killed step 1.0 in /tmp makes the new step 1.0 fail
+# to launch ("task 0 launch failed: Unspecified error", slurmd.log: "File exists").
+pmix_tmp="/tmp/hermes-pmix-$(cksum <<<"$dir" | cut -d' ' -f1)"
 
 stop_daemon() {
   local pidfile=$1 pid
@@ -41,6 +46,7 @@ stop_cluster() {
   stop_daemon "$dir/slurmctld.pid"
   stop_daemon "$dir/munged.pid"
   rm -f "$socket"
+  rm -rf "$pmix_tmp"
 }
 
 if [[ $action == stop ]]; then
@@ -61,7 +67,7 @@ done
 
 stop_cluster  # a cluster left over from an interrupted test in the same directory
 rm -rf "$dir/state" "$dir/spool"
-mkdir -p "$dir/state" "$dir/spool" "$dir/munge"
+mkdir -p "$dir/state" "$dir/spool" "$dir/munge" "$pmix_tmp"
 chmod 700 "$dir/munge"
 
 # munge: a fresh key, its own socket; slurm finds the socket through AuthInfo below.
@@ -112,6 +118,9 @@ SchedulerParameters=sched_interval=2
 $node_line State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP OverSubscribe=NO
 EOF
+
+# slurmd reads mpi.conf from slurm.conf's folder.
+echo "PMIxCliTmpDirBase=$pmix_tmp" > "$dir/mpi.conf"
 
 export SLURM_CONF="$dir/slurm.conf"
 slurmctld -f "$SLURM_CONF"
