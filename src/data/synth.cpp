@@ -292,14 +292,16 @@ Exchange element_exchange(Rng& rng, Phrasing p) {
   return x;
 }
 
-Exchange any_exchange(Rng& rng, Phrasing p) {
-  switch (rng.below(5)) {
-    case 0: return calculator_exchange(rng, p);
-    case 1: return word_frequency_exchange(rng, p);
-    case 2: return convert_exchange(rng, p);
-    case 3: return date_exchange(rng, p);
-    default: return element_exchange(rng, p);
-  }
+// `tool_mix` holds one entry per share; each tool once (the default) reproduces the draws the
+// corpus has always made, rng.below(5) in synth_tool_names() order.
+Exchange any_exchange(Rng& rng, Phrasing p, const std::vector<std::string>& tool_mix) {
+  const std::string& tool = tool_mix[rng.below(tool_mix.size())];
+  if (tool == "calculator") return calculator_exchange(rng, p);
+  if (tool == "word_frequency") return word_frequency_exchange(rng, p);
+  if (tool == "convert_units") return convert_exchange(rng, p);
+  if (tool == "date_calculator") return date_exchange(rng, p);
+  if (tool == "element_lookup") return element_exchange(rng, p);
+  throw std::invalid_argument("synth: unknown tool '" + tool + "' in the tool mix");
 }
 
 // The tools offered: those needed, plus distractors, in a seeded order.
@@ -345,16 +347,16 @@ void add_exchange(json& c, const Exchange& x) {
   c.push_back(turn("gpt", x.answer));
 }
 
-ojson single_turn(Rng& rng, Phrasing p) {
-  const Exchange x = any_exchange(rng, p);
+ojson single_turn(Rng& rng, Phrasing p, const std::vector<std::string>& tool_mix) {
+  const Exchange x = any_exchange(rng, p, tool_mix);
   json c = json::array({turn("system", kSystem)});
   add_exchange(c, x);
   return record(c, tools_text(rng, {x.tool}, 1 + rng.below(3)), x.task, x.category, "single_turn");
 }
 
-ojson multi_turn(Rng& rng, Phrasing p) {
-  const Exchange a = any_exchange(rng, p);
-  Exchange b = any_exchange(rng, p);
+ojson multi_turn(Rng& rng, Phrasing p, const std::vector<std::string>& tool_mix) {
+  const Exchange a = any_exchange(rng, p, tool_mix);
+  Exchange b = any_exchange(rng, p, tool_mix);
   static const std::vector<std::string> follow = {"Thanks! Another one: ", "Great. Now: ", "One more question. "};
   static const std::vector<std::string> follow2 = {"Perfect. Next: ", "Also, ", "OK, and here's another: "};
   b.request = phrase(rng, p, follow, follow2) + b.request;
@@ -551,20 +553,22 @@ std::string synth_tool_turn(const std::string& tool, const nlohmann::json& conte
 }
 
 namespace {
-json conversation(std::uint64_t seed, std::uint64_t index, Phrasing p) {
+json conversation(std::uint64_t seed, std::uint64_t index, Phrasing p,
+                  const std::vector<std::string>& tool_mix = synth_tool_names()) {
   Rng rng(derive_seed(seed, index));
   // Scenario mix: 40% single_turn, 20% multi_turn, 25% multi_step, 15% relevance.
   const auto u = rng.below(100);
-  const ojson r = u < 40   ? single_turn(rng, p)
-                  : u < 60 ? multi_turn(rng, p)
+  const ojson r = u < 40   ? single_turn(rng, p, tool_mix)
+                  : u < 60 ? multi_turn(rng, p, tool_mix)
                   : u < 85 ? multi_step(rng, p)
                            : relevance(rng, p);
   return json::parse(r.dump());
 }
 }  // namespace
 
-nlohmann::json synth_conversation(std::uint64_t seed, std::uint64_t index) {
-  return conversation(seed, index, Phrasing::corpus);
+nlohmann::json synth_conversation(std::uint64_t seed, std::uint64_t index, const std::vector<std::string>& tool_mix) {
+  if (tool_mix.empty()) throw std::invalid_argument("synth: the tool mix is empty");
+  return conversation(seed, index, Phrasing::corpus, tool_mix);
 }
 
 nlohmann::json synth_paraphrased_conversation(std::uint64_t seed, std::uint64_t index) {
@@ -575,7 +579,8 @@ nlohmann::json synth_heldout_conversation(std::uint64_t seed, std::uint64_t inde
   return synth_conversation(derive_seed(seed, "synth-heldout"), index);
 }
 
-std::uint64_t write_synth_corpus(const std::filesystem::path& path, std::uint64_t seed, std::uint64_t count) {
+std::uint64_t write_synth_corpus(const std::filesystem::path& path, std::uint64_t seed, std::uint64_t count,
+                                 const std::vector<std::string>& tool_mix) {
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
   const std::filesystem::path tmp = path.string() + ".tmp";
   std::uint64_t bytes = 0;
@@ -584,7 +589,7 @@ std::uint64_t write_synth_corpus(const std::filesystem::path& path, std::uint64_
     if (!out) fail_environment("cannot write {}; check that its folder is writable", tmp.string());
     for (std::uint64_t i = 0; i < count; ++i) {
       // Key order as in the published dataset: conversations first.
-      const json c = synth_conversation(seed, i);
+      const json c = synth_conversation(seed, i, tool_mix);
       ojson o;
       for (const char* k : {"conversations", "tools", "task", "category", "source", "scenario_category"})
         o[k] = ojson::parse(c[k].dump());

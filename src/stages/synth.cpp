@@ -15,7 +15,8 @@ void run_synth(StageContext& ctx) {
   const auto count = static_cast<std::uint64_t>(d.data.synth_conversations);
   const std::uint64_t seed = data::derive_seed(static_cast<std::uint64_t>(d.run.seed), "synth");
   std::uint64_t bytes = 0;
-  dist::on_root_collectively(ctx.comm, [&] { bytes = data::write_synth_corpus(path, seed, count); });
+  dist::on_root_collectively(ctx.comm,
+                             [&] { bytes = data::write_synth_corpus(path, seed, count, d.data.synth_tool_mix); });
   log::info("synth: {} conversations ({}) in {} (run.seed {})", count, format_bytes(static_cast<double>(bytes)), path,
             d.run.seed);
 }

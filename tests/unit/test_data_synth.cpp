@@ -15,6 +15,7 @@
 
 #include "hermes/data/synth.hpp"
 #include "hermes/data/synth_tools.hpp"
+#include "hermes/deck/deck.hpp"
 
 using nlohmann::json;
 using namespace hermes::data;
@@ -294,6 +295,47 @@ TEST(DataSynth, DeterministicFromSeed) {
   // Each line is one record whose first key is "conversations", as in the published dataset.
   EXPECT_EQ(a.rfind("{\"conversations\":", 0), 0u);
   std::filesystem::remove_all(dir);
+}
+
+namespace {
+// The first tool a conversation's assistant calls.
+std::string first_call(const json& record) {
+  static const std::regex call("<tool_call>\\n\\{\"name\": \"(\\w+)\"");
+  for (const auto& t : record["conversations"]) {
+    std::smatch m;
+    const std::string v = t["value"].get<std::string>();
+    if (t["from"] == "gpt" && std::regex_search(v, m, call)) return m[1];
+  }
+  return "";
+}
+}  // namespace
+
+TEST(DataSynth, ToolMixWeightsOnlyTheToolExchanges) {
+  // The deck offers exactly the generator's tools, in its order.
+  EXPECT_EQ(hermes::deck::kSynthTools, synth_tool_names());
+  const std::vector<std::string> more_texts = {"calculator",    "word_frequency",  "word_frequency", "word_frequency",
+                                               "convert_units", "date_calculator", "element_lookup"};
+  const std::vector<std::string> only_calculator = {"calculator"};
+  int single = 0, texts_default = 0, texts_mixed = 0;
+  for (std::uint64_t i = 0; i < 4000; ++i) {
+    const json plain = synth_conversation(3, i);
+    const json mixed = synth_conversation(3, i, more_texts);
+    const std::string scenario = plain["scenario_category"];
+    // The scenario mix is drawn first and stays; multi-step and relevance never draw a tool.
+    ASSERT_EQ(mixed["scenario_category"], scenario) << i;
+    if (scenario == "multi_step" || scenario == "relevance") EXPECT_EQ(mixed.dump(), plain.dump()) << i;
+    if (scenario == "single_turn" || scenario == "multi_turn")
+      EXPECT_EQ(first_call(synth_conversation(3, i, only_calculator)), "calculator") << i;
+    if (scenario != "single_turn") continue;
+    ++single;
+    texts_default += first_call(plain) == "word_frequency";
+    texts_mixed += first_call(mixed) == "word_frequency";
+  }
+  // One share in five by default, three in seven with word_frequency named three times.
+  ASSERT_GT(single, 1400);
+  EXPECT_NEAR(static_cast<double>(texts_default) / single, 1.0 / 5, 0.05);
+  EXPECT_NEAR(static_cast<double>(texts_mixed) / single, 3.0 / 7, 0.05);
+  EXPECT_THROW(synth_conversation(3, 0, {}), std::invalid_argument);
 }
 
 TEST(DataSynth, ToolBackendsRejectBadCalls) {

@@ -20,6 +20,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hermes/data/synth_tools.hpp"
+
 namespace hermes::data {
 
 inline const std::vector<std::string> kScenarioCategories = {"single_turn", "multi_turn", "multi_step", "relevance"};
@@ -29,8 +31,12 @@ inline const std::vector<std::string> kScenarioCategories = {"single_turn", "mul
 // newline, </tool_response>): what the chat and agent loops append after executing a call.
 std::string synth_tool_turn(const std::string& tool, const nlohmann::json& content);
 
-// Conversation `index` of the corpus generated from `seed`.
-nlohmann::json synth_conversation(std::uint64_t seed, std::uint64_t index);
+// Conversation `index` of the corpus generated from `seed`. Each tool exchange of a single- or
+// multi-turn conversation calls a tool drawn from `tool_mix`, one share per entry: the default
+// (synth_tool_names(), each tool once) draws them evenly; naming a tool twice doubles its share.
+// Multi-step and relevance conversations, and the scenario mix, do not depend on it.
+nlohmann::json synth_conversation(std::uint64_t seed, std::uint64_t index,
+                                  const std::vector<std::string>& tool_mix = synth_tool_names());
 
 // The held-out set for the tool-call evaluation: conversations from a seed stream of its own
 // (derive_seed(seed, "synth-heldout")), so a model trained on the corpus of `seed` is scored on
@@ -44,6 +50,7 @@ nlohmann::json synth_heldout_conversation(std::uint64_t seed, std::uint64_t inde
 nlohmann::json synth_paraphrased_conversation(std::uint64_t seed, std::uint64_t index);
 
 // Writes conversations [0, count) as JSONL (temporary name, then rename). Returns bytes written.
-std::uint64_t write_synth_corpus(const std::filesystem::path& path, std::uint64_t seed, std::uint64_t count);
+std::uint64_t write_synth_corpus(const std::filesystem::path& path, std::uint64_t seed, std::uint64_t count,
+                                 const std::vector<std::string>& tool_mix = synth_tool_names());
 
 }  // namespace hermes::data

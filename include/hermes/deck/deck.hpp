@@ -18,6 +18,9 @@ namespace hermes::deck {
 inline const std::vector<std::string> kStageNames = {"synth",    "tokenizer", "prepare", "pretrain",
                                                      "evaluate", "generate",  "export",  "info"};
 inline const std::vector<std::string> kCorpusFormats = {"text", "jsonl", "sharegpt"};
+// The synthetic corpus's tools, in the generator's order (data::synth_tool_names()).
+inline const std::vector<std::string> kSynthTools = {"calculator", "word_frequency", "convert_units", "date_calculator",
+                                                     "element_lookup"};
 
 // run.resume: false (start a new run), true (continue an existing run), or "auto" (continue the
 // run if its directory exists, start it otherwise: what a requeued batch job wants). The run
@@ -88,6 +91,7 @@ struct DataSection {
   bool skip_bad_records = false;
   std::int64_t synth_conversations = 2000;
   std::string synth_output = "{run_dir}/synth.jsonl";
+  std::vector<std::string> synth_tool_mix = kSynthTools;
 
   template <class V>
   void fields(V& v) {
@@ -105,6 +109,9 @@ struct DataSection {
     v("skip_bad_records", skip_bad_records, "skip and count malformed records instead of failing", rule());
     v("synth_conversations", synth_conversations, "conversations the synth stage writes", rule().at_least(1));
     v("synth_output", synth_output, "JSONL file the synth stage writes", rule().filled());
+    v("synth_tool_mix", synth_tool_mix,
+      "tools the synth stage's tool exchanges draw from, one share per entry (a tool named twice: twice as often)",
+      rule().filled().one_of(kSynthTools));
   }
 };
 
