@@ -1,5 +1,7 @@
 #include "hermes/train/loader_source.hpp"
 
+#include <set>
+
 #include "hermes/core/log.hpp"
 
 namespace hermes::train {
@@ -22,6 +24,9 @@ std::unique_ptr<BatchSource> open_split(const deck::Deck& d, const dist::Communi
   o.allow_too_short = split != "train";
   auto src = std::make_unique<LoaderSource>(o);
   if (split != "train" && (src->total_tokens() == 0 || src->batches_per_epoch() == 0)) {
+    // Said once per run: the pretrain and the evaluate stage both open the split.
+    static std::set<std::string> warned;
+    if (!warned.insert(o.dataset_dir.string() + "/" + split).second) return nullptr;
     log::warn(
         "the {} split in {} ({} tokens) is too small for one batch of {} x {} tokens; skipping its "
         "evaluation (raise data.{}_fraction, or lower train.batch_size or train.seq_len)",

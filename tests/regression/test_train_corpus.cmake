@@ -68,6 +68,11 @@ list(LENGTH warnings n)
 if(NOT n EQUAL 1)
   message(FATAL_ERROR "the too-small test split was reported ${n} times, not once:\n${tiny_log}")
 endif()
+# Training on and evaluating in one run, where the pretrain and the evaluate stage both open the
+# split: still said once.
+expect_run(run_tiny_evaluate EXIT 0 ONCE "test split[^\n]*too small" CONTAINS "== stage evaluate done"
+           COMMAND "${HERMES}" run runs/tiny/deck.toml run.resume=true "run.stages=[\"pretrain\", \"evaluate\"]"
+                   train.max_steps=14)
 
 # The same corpus on standard input, twice: the second run is refused (the run exists).
 expect_run(train_stdin EXIT 0 INPUT corpus.txt
