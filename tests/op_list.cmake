@@ -6,8 +6,8 @@
 cmake_minimum_required(VERSION 3.20)
 
 # Headers that hold helpers, not ops.
-set(helper_headers host/common.hpp host/runtime.hpp host/blas_kernels.hpp cuda/common.cuh cuda/device.cuh cuda/buffer.cuh
-                   cuda/context.cuh)
+set(helper_headers host/common.hpp host/runtime.hpp host/blas_kernels.hpp host/block_ops.hpp cuda/common.cuh
+                   cuda/device.cuh cuda/buffer.cuh cuda/context.cuh)
 # Functions in op headers that are not ops: sizes, tables and conversions the ops' callers use,
 # and one piece an op runs (bias_grad is linear_backward's dbias).
 set(not_ops attention_scratch_elems attention_saved_elems rope_table logits_ld cached_attention_splits

@@ -1,6 +1,7 @@
 #include "hermes/model/decoder.hpp"
 
-#include "hermes/backend/ops.hpp"
+#include "hermes/backend/host/block_ops.hpp"
+#include "hermes/model/block.hpp"
 #include "hermes/core/error.hpp"
 
 namespace hermes::model {
@@ -33,10 +34,13 @@ Decoder<T>::Decoder(const ModelConfig& c, Index max_slots, Index max_rows)
       len_(max_slots, 0),
       last_token_(max_slots, 0) {
   validate(c);
+  std::vector<Index> starts;
   for (const auto& spec : parameter_layout(c)) {
     offsets_.push_back({spec.name, n_params_});
+    starts.push_back(n_params_);
     n_params_ += spec.numel();
   }
+  po_ = param_offsets(c, starts);
   const Index layer_cache = S_ * L_ * c.n_kv_head * c.head_dim();
   params_ = backend::host::HostArray<T>("decoder::params", static_cast<std::size_t>(n_params_));
   kcache_ = backend::host::HostArray<T>("decoder::k_cache", static_cast<std::size_t>(layer_cache * c.n_layer));
@@ -65,7 +69,9 @@ const T* Decoder<T>::forward(const std::vector<std::int32_t>& slots, const std::
   pos_.resize(R);
   assign_positions(c, slots, tokens, last_only, max_rows_, len_, pos_.data());
   const Index C = c.n_embd, F = c.ffn_hidden, Q = c.qkv_dim(), H = c.n_head, KVH = c.n_kv_head, D = c.head_dim(),
-              V = c.vocab_size, layer_cache = S_ * L_ * KVH * D;
+              V = c.vocab_size;
+  // One set of buffers serves every block: the residual stream x is updated in place, h holds
+  // each norm's output in turn.
   T* w = work_.data();
   T* x = w;
   T* h = x + max_rows_ * C;
@@ -79,11 +85,7 @@ const T* Decoder<T>::forward(const std::vector<std::int32_t>& slots, const std::
   T* rstd = scores + max_rows_ * H * L_;
   T* logits = rstd + max_rows_;
   const T* p = params_.data();
-  auto P = [&](const std::string& name) -> const T* {
-    const Index o = param_offset(name);
-    return o < 0 ? nullptr : p + o;
-  };
-  ops::embedding_forward(x, tokens.data(), P("tok_emb.weight"), R, C);
+  ops::embedding_forward(x, tokens.data(), p + po_.tok_emb, R, C);
   if (c.smear) {
     // Each row's predecessor: the row before it in this call, or the slot's last token.
     prev_token_.assign(R, 0);
@@ -96,36 +98,40 @@ const T* Decoder<T>::forward(const std::vector<std::int32_t>& slots, const std::
       }
       last_token_[s] = tokens[r];
     }
-    ops::embedding_forward(tmp, prev_token_.data(), P("tok_emb.weight"), R, C);
-    ops::smear_rows_forward(x, tmp, has_prev_.data(), P("smear.weight"), R, C);
+    ops::embedding_forward(tmp, prev_token_.data(), p + po_.tok_emb, R, C);
+    ops::smear_rows_forward(x, tmp, has_prev_.data(), p + po_.smear, R, C);
   }
-  for (Index l = 0; l < c.n_layer; ++l) {
-    const std::string b = "layers." + std::to_string(l) + ".";
-    T* kc = kcache_.data() + l * layer_cache;
-    T* vc = vcache_.data() + l * layer_cache;
-    ops::rmsnorm_forward(h, rstd, x, P(b + "attn_norm.weight"), R, C, c.norm_eps);
-    ops::linear_forward(qkv, h, P(b + "attn.qkv.weight"), P(b + "attn.qkv.bias"), R, C, Q);
-    ops::rope_at_forward(qkv, rope_cos_.data(), rope_sin_.data(), pos_.data(), R, H, KVH, D);
-    ops::kv_cache_write(kc, vc, qkv, slots.data(), pos_.data(), R, L_, H, KVH, D);
-    ops::cached_attention_forward(att, scores, qkv, kc, vc, slots.data(), pos_.data(), R, L_, H, KVH, D);
-    ops::linear_forward(tmp, att, P(b + "attn.proj.weight"), P(b + "attn.proj.bias"), R, C, C);
-    ops::residual_forward(x, x, tmp, R * C);
-    ops::rmsnorm_forward(h, rstd, x, P(b + "ffn_norm.weight"), R, C, c.norm_eps);
-    if (c.ffn == Ffn::swiglu) {
-      ops::linear_forward(gate, h, P(b + "ffn.gate.weight"), P(b + "ffn.gate.bias"), R, C, F);
-      ops::linear_forward(up, h, P(b + "ffn.up.weight"), P(b + "ffn.up.bias"), R, C, F);
-      ops::swiglu_forward(act, gate, up, R * F);
-    } else {
-      ops::linear_forward(up, h, P(b + "ffn.up.weight"), P(b + "ffn.up.bias"), R, C, F);
-      ops::gelu_forward(act, up, R * F);
-    }
-    ops::linear_forward(tmp, act, P(b + "ffn.down.weight"), P(b + "ffn.down.bias"), R, F, C);
-    ops::residual_forward(x, x, tmp, R * C);
-  }
-  // The head: every row, or (prefill) only the last one, which is all sampling needs.
+  backend::host::DecodeOps<T> o;
+  o.C = C;
+  o.eps = c.norm_eps;
+  o.L = L_;
+  o.H = H;
+  o.KVH = KVH;
+  o.D = D;
+  o.rope_cos = rope_cos_.data();
+  o.rope_sin = rope_sin_.data();
+  o.slot = slots.data();
+  o.pos = pos_.data();
+  o.k_cache = kcache_.data();
+  o.v_cache = vcache_.data();
+  o.layer_cache = S_ * L_ * KVH * D;
+  o.scores = scores;
+  BlockTensors<T*, T*> t;
+  t.res = t.res_mid = t.next_res = x;
+  t.ln1 = t.ln2 = t.next_ln = h;
+  t.rstd1 = t.rstd2 = t.next_rstd = rstd;
+  t.qkv = qkv;
+  t.att = att;
+  t.gate = gate;
+  t.up = up;
+  t.act = act;
+  t.out = tmp;
+  blocks_forward(
+      o, c, R, [&](Index) { return t; }, [&](Index l) { return block_weights(p, po_, l); });
+  // The head (h holds the final norm): every row, or (prefill) only the last one, which is all
+  // sampling needs.
   const Index first = last_only ? R - 1 : 0, rows = R - first;
-  ops::rmsnorm_forward(h, rstd, x + first * C, P("final_norm.weight"), rows, C, c.norm_eps);
-  ops::linear_forward(logits, h, P("tok_emb.weight"), static_cast<const T*>(nullptr), rows, C, V);
+  ops::linear_forward(logits, h + first * C, p + po_.tok_emb, static_cast<const T*>(nullptr), rows, C, V);
   return logits;
 }
 

@@ -1,10 +1,12 @@
-// The transformer: allocation follows parameter_layout exactly, GPT-2 init statistics, and the
-// whole model's gradient (double) against finite differences for GELU+bias, SwiGLU+GQA and
-// SwiGLU with the token shift across a document start.
+// The transformer: allocation follows parameter_layout exactly, the activation layout gives every
+// tensor its own region, GPT-2 init statistics, and the whole model's gradient (double) against
+// finite differences for GELU+bias, SwiGLU+GQA and SwiGLU with the token shift across a document
+// start.
 #include <algorithm>
 #include <cmath>
 
 #include "hermes/core/error.hpp"
+#include "hermes/model/activations.hpp"
 #include "hermes/model/transformer.hpp"
 #include "../support/small_model.hpp"
 #include "ops_check.hpp"
@@ -44,6 +46,66 @@ TEST(ModelTransformer, ActivationArenaMatchesTheInfoEstimate) {
     const double ratio = static_cast<double>(m.activation_bytes()) / est.activations;
     EXPECT_GT(ratio, 0.97) << name;
     EXPECT_LT(ratio, 1.05) << name;
+  }
+}
+
+// The activation layout both backends train with: every tensor of every block, the final norm
+// and the backward scratch get a region of their own size, on a 16-element boundary, none
+// overlapping another, all before backend_start; the statistics hold one row per norm.
+TEST(ModelActivations, EveryTensorHasItsOwnAlignedRegion) {
+  for (auto ffn : {hermes::model::Ffn::gelu, hermes::model::Ffn::swiglu}) {
+    auto c = hermes::model::preset("tiny");
+    c.ffn = ffn;
+    c.n_kv_head = 2;
+    const std::int64_t B = 3, T = 10, N = B * T, C = c.n_embd, Q = c.qkv_dim(), F = c.ffn_hidden;
+    const std::int64_t saved = 77, scratch = 5;
+    const auto a = hermes::model::activation_layout(c, B, T, saved, scratch);
+    ASSERT_EQ(static_cast<std::int64_t>(a.blocks.size()), c.n_layer);
+    std::vector<std::pair<std::int64_t, std::int64_t>> regions;  // (start, size)
+    for (const auto& b : a.blocks) {
+      for (auto [at, n] : {std::pair{b.res, N * C},
+                           {b.ln1, N * C},
+                           {b.qkv, N * Q},
+                           {b.saved, saved},
+                           {b.att, N * C},
+                           {b.res_mid, N * C},
+                           {b.ln2, N * C},
+                           {b.up, N * F},
+                           {b.act, N * F}})
+        regions.push_back({at, n});
+      if (ffn == hermes::model::Ffn::swiglu)
+        regions.push_back({b.gate, N * F});
+      else
+        EXPECT_EQ(b.gate, -1);
+    }
+    for (auto [at, n] : {std::pair{a.res_final, N * C},
+                         {a.lnf, N * C},
+                         {a.dres, N * C},
+                         {a.dc, N * C},
+                         {a.dc2, N * C},
+                         {a.datt, N * C},
+                         {a.dqkv, N * Q},
+                         {a.df1, N * F},
+                         {a.df2, N * F},
+                         {a.attention_scratch, scratch}})
+      regions.push_back({at, n});
+    std::sort(regions.begin(), regions.end());
+    for (std::size_t i = 0; i < regions.size(); ++i) {
+      EXPECT_EQ(regions[i].first % 16, 0) << i;
+      const std::int64_t end = regions[i].first + regions[i].second;
+      if (i + 1 < regions.size()) EXPECT_LE(end, regions[i + 1].first) << "regions " << i << " and " << i + 1;
+      EXPECT_LE(end, a.backend_start);
+    }
+    EXPECT_EQ(a.stats_elems, (2 * c.n_layer + 1) * N);
+    // Block l's tensors: its own input, and the next block's (or the final) norm after it.
+    std::vector<float> acts(static_cast<std::size_t>(a.backend_start)), stats(static_cast<std::size_t>(a.stats_elems));
+    const auto t = a.block(acts.data(), stats.data(), 0);
+    EXPECT_EQ(t.next_ln - acts.data(), a.blocks[1].ln1);
+    EXPECT_EQ(t.next_rstd - stats.data(), 2 * N);
+    const auto last = a.block(acts.data(), stats.data(), c.n_layer - 1);
+    EXPECT_EQ(last.next_res - acts.data(), a.res_final);
+    EXPECT_EQ(last.next_ln - acts.data(), a.lnf);
+    EXPECT_EQ(last.next_rstd - stats.data(), 2 * c.n_layer * N);
   }
 }
 

@@ -1,6 +1,6 @@
 #pragma once
-// The transformer for generation: the same parameters and block math as model::Transformer, run
-// forward only over rows of tokens that extend sequences held in a key/value cache. A prompt is
+// The transformer for generation: the same parameters and blocks (model/block.hpp) as
+// model::Transformer, run forward only over rows of tokens that extend sequences held in a key/value cache. A prompt is
 // prefilled in one pass (all its rows at once); then each step feeds one row per active sequence.
 // A row costs O(position) in attention, so a token's cost grows linearly with the context.
 //
@@ -57,6 +57,7 @@ class Decoder {
   Index S_, max_rows_, L_;
   Index n_params_ = 0;
   std::vector<std::pair<std::string, Index>> offsets_;  // each parameter's name and start
+  ParamOffsets po_;                                     // the same starts, by role
   std::vector<Index> len_;                              // (S) positions each slot holds
   backend::host::HostArray<T> params_;                  // (n_params) parameter_layout order
   backend::host::HostArray<T> kcache_, vcache_;         // (n_layer, S, L, KVH, D) each

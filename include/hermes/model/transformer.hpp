@@ -1,12 +1,8 @@
 #pragma once
-// The transformer as a sequence of backend ops over three arenas sized at construction:
-// parameters and gradients (one contiguous block each, laid out exactly as
-// model::parameter_layout), and activations for one micro-batch (batch, seq_len). forward() and
-// backward() allocate nothing.
-//
-// Block l (pre-norm, GPT-2 layout with RMSNorm and RoPE):
-//   h = rmsnorm(x_l); qkv = h Wqkv^T (+b); rope(q, k); a = attention(qkv); x_mid = x_l + a Wproj^T (+b)
-//   h2 = rmsnorm(x_mid); f = ffn(h2); x_{l+1} = x_mid + f
+// The transformer's training pass on the host: the blocks of model/block.hpp with the host ops,
+// over three arenas sized at construction: parameters and gradients (one contiguous block each,
+// laid out exactly as model::parameter_layout), and activations for one micro-batch (batch,
+// seq_len). forward() and backward() allocate nothing.
 // Head: logits = rmsnorm(x_L) Wte^T (tied), then the fused cross-entropy.
 // x_0 is the token embedding, or with model.smear the embedding plus its gated token shift.
 #include <Kokkos_Core.hpp>
@@ -17,7 +13,14 @@
 
 #include "hermes/backend/host/common.hpp"
 #include "hermes/backend/host/cross_entropy.hpp"
+#include "hermes/model/activations.hpp"
+#include "hermes/model/block.hpp"
 #include "hermes/model/config.hpp"
+
+namespace hermes::backend::host {
+template <class T>
+struct TrainOps;  // backend/host/block_ops.hpp
+}  // namespace hermes::backend::host
 
 namespace hermes::model {
 
@@ -83,6 +86,8 @@ class Transformer {
 
  private:
   T* act(Index offset) { return acts_.data() + offset; }
+  // The host ops over this batch.
+  backend::host::TrainOps<T> train_ops();
   ModelConfig config_;
   Index B_, T_, N_;
   std::vector<ParamSlot> slots_;
@@ -93,50 +98,19 @@ class Transformer {
   backend::host::HostArray<std::int32_t> row_correct_;  // (N) 1 where the row's argmax is its target
   backend::host::HostArray<std::int32_t> doc_start_;    // (N) where each position's document starts
   bool doc_mask_ = false;                               // the last forward had document starts (doc_start_ holds them)
-  // Activation arena offsets (elements), with each tensor's shape: N = batch*seq_len rows,
-  // C = n_embd, Q = qkv_dim() (C plus the key and value widths), F = ffn_hidden, H = n_head,
-  // V = vocab_size, D = head_dim(). Per layer, then the head and backward scratch.
-  struct LayerActs {
-    Index res;      // (N, C) the block's input x_l (the residual stream)
-    Index ln1;      // (N, C) rmsnorm(x_l)
-    Index rstd1;    // (N) its 1/rms per row
-    Index qkv;      // (N, Q) queries, keys, values; q and k rotated in place
-    Index lse;      // (B, H, T) each attention row's log-sum-exp (backward recomputes the scores)
-    Index atty;     // (N, C) attention output, heads side by side
-    Index res_mid;  // (N, C) x_mid = x_l + atty Wproj^T
-    Index ln2;      // (N, C) rmsnorm(x_mid)
-    Index rstd2;    // (N) its 1/rms per row
-    Index gate;     // (N, F) SwiGLU's gate projection; -1 without SwiGLU
-    Index up;       // (N, F) the up projection (GELU: its pre-activation)
-    Index act;      // (N, F) the activation fed to the down projection
-  };
-  using LayerParams = model::LayerParamOffsets;
-  std::vector<LayerActs> la_;    // (n_layer)
-  std::vector<LayerParams> lp_;  // (n_layer) into the parameter arena
-  Index wte_ = 0;                // parameters: (V, C) token embedding, tied to the output head
-  Index lnf_w_ = 0;              // (C) final norm weight
-  Index smear_w_ = -1;           // (C) the smear gate's weights (model.smear only)
-  Index emb_ = -1;               // (N, C) the plain embedding, before the token shift (model.smear only)
-  Index smear_gate_ = -1;        // (N) the shift's gate per row (model.smear only)
-  Index s_smear_dz_ = -1;        // (N) scratch: the gate's pre-activation gradient (model.smear only)
-  Index res_final_;              // (N, C) x_L, the last block's output
-  Index lnf_;                    // (N, C) rmsnorm(x_L)
-  Index rstdf_;                  // (N) its 1/rms per row
-  Index logits_;                 // (N, V) logits; exp(logit - max) or d(loss)/d(logits) after forward
-  Index row_loss_;               // (N) each row's cross-entropy
-  Index rope_cos_;               // (T, D/2) RoPE table
-  Index rope_sin_;               // (T, D/2)
-  // Backward scratch, reused by every block.
-  Index s_dres_;         // (N, C) d(loss)/d(residual stream)
-  Index s_dc_;           // (N, C) d(loss)/d(a norm's output); with model.smear, d(embedding)
-  Index s_dc2_;          // (N, C) SwiGLU's gate-path d(ln2); forward's projection outputs (s_out_)
-  Index s_datt_;         // (N, C) d(loss)/d(atty)
-  Index s_dqkv_;         // (N, Q) d(loss)/d(qkv)
-  Index s_df1_;          // (N, F) d(loss)/d(act), then of the up projection
-  Index s_df2_;          // (N, F) d(loss)/d(gate)
-  Index s_attn_;         // (attention_scratch_elems(T)) attention's own scratch
-  Index s_out_;          // aliases s_dc2_
-  Index act_elems_ = 0;  // elements of the whole activation arena
+  ParamOffsets po_;                                     // where each parameter starts in the arena
+  ActivationLayout layout_;            // every block's activations, x_L, its norm, the backward scratch
+  backend::host::HostArray<T> stats_;  // (layout_.stats_elems) each norm's 1/rms per row
+  // What the host keeps after layout_.backend_start, with each tensor's shape: N = batch*seq_len
+  // rows, C = n_embd, V = vocab_size, D = head_dim().
+  Index emb_ = -1;         // (N, C) the plain embedding, before the token shift (model.smear only)
+  Index smear_gate_ = -1;  // (N) the shift's gate per row (model.smear only)
+  Index s_smear_dz_ = -1;  // (N) scratch: the gate's pre-activation gradient (model.smear only)
+  Index logits_ = 0;       // (N, V) logits; exp(logit - max) or d(loss)/d(logits) after forward
+  Index row_loss_ = 0;     // (N) each row's cross-entropy
+  Index rope_cos_ = 0;     // (T, D/2) RoPE table
+  Index rope_sin_ = 0;     // (T, D/2)
+  Index act_elems_ = 0;    // elements of the whole activation arena
 };
 
 extern template class Transformer<float>;

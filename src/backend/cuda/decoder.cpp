@@ -4,16 +4,13 @@
 #include <cstring>
 #include <utility>
 
-#include "hermes/backend/cuda/activation.cuh"
+#include "hermes/backend/cuda/block_ops.hpp"
 #include "hermes/backend/cuda/buffer.cuh"
 #include "hermes/backend/cuda/context.cuh"
 #include "hermes/backend/cuda/embedding.cuh"
 #include "hermes/backend/cuda/graph.hpp"
-#include "hermes/backend/cuda/kv_cache.cuh"
-#include "hermes/backend/cuda/linear.cuh"
+#include "hermes/model/block.hpp"
 #include "hermes/model/decoder.hpp"
-#include "hermes/backend/cuda/rmsnorm.cuh"
-#include "hermes/backend/cuda/rope.cuh"
 #include "hermes/core/error.hpp"
 #include "hermes/core/log.hpp"
 #include "hermes/core/strings.hpp"
@@ -182,8 +179,7 @@ const float* Decoder::forward(const std::vector<std::int32_t>& slots, const std:
 void Decoder::enqueue(Index R, Index first) {
   const auto& c = config_;
   auto& m = *impl_;
-  const Index C = c.n_embd, F = c.ffn_hidden, Q = c.qkv_dim(), H = c.n_head, KVH = c.n_kv_head, D = c.head_dim(),
-              V = c.vocab_size, layer_cache = S_ * L_ * KVH * D;
+  const Index C = c.n_embd, H = c.n_head, KVH = c.n_kv_head, D = c.head_dim(), V = c.vocab_size;
   const cudaStream_t st = m.ctx.stream();
   const std::int32_t* tok = m.ids;
   const std::int32_t* slot = m.ids + R;
@@ -191,35 +187,38 @@ void Decoder::enqueue(Index R, Index first) {
   HERMES_CUDA_CHECK(cudaMemcpyAsync(m.ids, m.ids_host.data(), static_cast<std::size_t>(3 * R) * sizeof(std::int32_t),
                                     cudaMemcpyHostToDevice, st));
   const bf16* w = m.weights;
-  auto bias = [&](Index o) { return o < 0 ? nullptr : w + o; };
-  const auto& lp = m.po.layers;
-  bf16 *x = m.x0, *y = m.x1;
-  embedding_forward(x, tok, w + m.po.tok_emb, R, C, st);
-  rmsnorm_forward(m.h, m.rstd, x, w + (c.n_layer > 0 ? lp[0].ln1 : m.po.final_norm), R, C, c.norm_eps, st);
-  for (Index l = 0; l < c.n_layer; ++l) {
-    const auto& p = lp[l];
-    bf16* kc = m.k_cache + l * layer_cache;
-    bf16* vc = m.v_cache + l * layer_cache;
-    linear_forward(m.qkv, m.h, w + p.qkv_w, bias(p.qkv_b), R, C, Q, m.ctx);
-    rope_at_forward(m.qkv, m.rope_cos, m.rope_sin, pos, R, H, KVH, D, st);
-    kv_cache_write(kc, vc, m.qkv, slot, pos, R, L_, H, KVH, D, st);
-    cached_attention_forward(m.att, m.attn_ws, m.qkv, kc, vc, slot, pos, R, L_, H, KVH, D, st);
-    linear_forward(m.tmp, m.att, w + p.proj_w, bias(p.proj_b), R, C, C, m.ctx);
-    residual_rmsnorm_forward(y, m.h, m.rstd, x, m.tmp, w + p.ln2, R, C, c.norm_eps, st);
-    std::swap(x, y);
-    if (c.ffn == model::Ffn::swiglu) {
-      linear_forward(m.gate, m.h, w + p.gate_w, bias(p.gate_b), R, C, F, m.ctx);
-      linear_forward(m.up, m.h, w + p.up_w, bias(p.up_b), R, C, F, m.ctx);
-      swiglu_forward(m.act, m.gate, m.up, R * F, st);
-    } else {
-      linear_gelu_forward(m.act, m.up, m.h, w + p.up_w, bias(p.up_b), R, C, F, m.ctx);
-    }
-    linear_forward(m.tmp, m.act, w + p.down_w, bias(p.down_b), R, F, C, m.ctx);
-    // x_{l+1} = x_mid + ffn, normalised at once for the next block (or the final norm).
-    const Index next_w = l + 1 < c.n_layer ? lp[l + 1].ln1 : m.po.final_norm;
-    residual_rmsnorm_forward(y, m.h, m.rstd, x, m.tmp, w + next_w, R, C, c.norm_eps, st);
-    std::swap(x, y);
-  }
+  embedding_forward(m.x0, tok, w + m.po.tok_emb, R, C, st);
+  DecodeOps o;
+  o.ctx = &m.ctx;
+  o.C = C;
+  o.eps = c.norm_eps;
+  o.L = L_;
+  o.H = H;
+  o.KVH = KVH;
+  o.D = D;
+  o.rope_cos = m.rope_cos;
+  o.rope_sin = m.rope_sin;
+  o.slot = slot;
+  o.pos = pos;
+  o.k_cache = m.k_cache;
+  o.v_cache = m.v_cache;
+  o.layer_cache = S_ * L_ * KVH * D;
+  o.workspace = m.attn_ws;
+  // One set of buffers serves every block. The fused residual-norm kernel does not write in
+  // place, so the stream ping-pongs: x_l in x0, x_mid in x1, x_{l+1} in x0 again.
+  model::BlockTensors<bf16*, float*> t;
+  t.res = t.next_res = m.x0;
+  t.res_mid = m.x1;
+  t.ln1 = t.ln2 = t.next_ln = m.h;
+  t.rstd1 = t.rstd2 = t.next_rstd = m.rstd;
+  t.qkv = m.qkv;
+  t.att = m.att;
+  t.gate = m.gate;
+  t.up = m.up;
+  t.act = m.act;
+  t.out = m.tmp;
+  model::blocks_forward(
+      o, c, R, [&](Index) { return t; }, [&](Index l) { return model::block_weights(w, m.po, l); });
   // The tied head in fp32 for the rows sampling needs: every row, or (prefill) the last one.
   const Index rows = R - first;
   m.ctx.gemm(false, true, rows, V, C, 1.0f, m.h + first * C, C, w + m.po.tok_emb, C, 0.0f, m.logits, CUDA_R_32F, m.ldv);

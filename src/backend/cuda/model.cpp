@@ -2,15 +2,11 @@
 
 #include <algorithm>
 
-#include "hermes/backend/cuda/activation.cuh"
-#include "hermes/backend/cuda/attention_cudnn.hpp"
+#include "hermes/backend/cuda/block_ops.hpp"
 #include "hermes/backend/cuda/chunking.hpp"
 #include "hermes/backend/cuda/cross_entropy.cuh"
 #include "hermes/backend/cuda/embedding.cuh"
-#include "hermes/backend/cuda/linear.cuh"
 #include "hermes/backend/cuda/optimizer.cuh"
-#include "hermes/backend/cuda/rmsnorm.cuh"
-#include "hermes/backend/cuda/rope.cuh"
 #include "hermes/core/error.hpp"
 #include "hermes/core/log.hpp"
 #include "hermes/core/strings.hpp"
@@ -41,53 +37,22 @@ Model::Model(const model::ModelConfig& c, Index batch, Index seq_len, Context& c
   {
     std::vector<Index> offsets;
     for (const auto& s : slots_) offsets.push_back(s.offset);
-    const auto po = model::param_offsets(c, offsets);
-    wte_ = po.tok_emb;
-    lnf_w_ = po.final_norm;
-    lp_ = po.layers;
+    po_ = model::param_offsets(c, offsets);
   }
-  const Index C = c.n_embd, F = c.ffn_hidden, Q = c.qkv_dim(), H = c.n_head, V = c.vocab_size, D = c.head_dim();
-  const bool swiglu = c.ffn == model::Ffn::swiglu;
+  const Index H = c.n_head, V = c.vocab_size, D = c.head_dim();
   // The attention path decides what each layer keeps for backward: probabilities or statistics.
   attn_ = choose_attention(true, ctx, B_, T_, H, c.n_kv_head, D, sdpa_);
   chunk_rows_ = chunk_rows_for(N_, logits_ld(V), logits_budget);
-  Index cur = 0;
-  auto take = [&](Index n) {
-    const Index o = cur;
-    cur += round16(n);
-    return o;
-  };
-  for (Index l = 0; l < c.n_layer; ++l) {
-    LayerActs x{};
-    x.res = take(N_ * C);
-    x.ln1 = take(N_ * C);
-    x.qkv = take(N_ * Q);
-    x.probs = take(attention_saved_elems(attn_, B_, T_, H));  // cudnn_fused: (B, H, T) fp32 stats
-    x.atty = take(N_ * C);
-    x.res_mid = take(N_ * C);
-    x.ln2 = take(N_ * C);
-    x.gate = swiglu ? take(N_ * F) : -1;
-    x.up = take(N_ * F);
-    x.act = take(N_ * F);
-    la_.push_back(x);
-  }
-  res_final_ = take(N_ * C);
-  lnf_ = take(N_ * C);
-  logits_ = take(chunk_rows_ * logits_ld(V));
-  s_dres_ = take(N_ * C);
-  s_dc_ = take(N_ * C);
-  s_dc2_ = take(N_ * C);
-  s_datt_ = take(N_ * C);
-  s_dqkv_ = take(N_ * Q);
-  s_df1_ = take(N_ * F);
-  s_df2_ = take(N_ * F);
-  s_attn_ = take(attention_scratch_elems(attn_, B_, T_, H, D));
-  s_out_ = s_dc2_;
+  // The shared layout, then one cross-entropy chunk's logits.
+  layout_ = model::activation_layout(c, B_, T_, attention_saved_elems(attn_, B_, T_, H),
+                                     attention_scratch_elems(attn_, B_, T_, H, D));
+  logits_ = layout_.backend_start;
+  const Index act_elems = logits_ + model::arena_round(chunk_rows_ * logits_ld(V));
   master_ = blocks_.alloc<float>(n_params_, bytes_);
   grads_ = blocks_.alloc<float>(n_params_, bytes_);
   weights_ = blocks_.alloc<bf16>(n_params_, bytes_);
-  act_ = blocks_.alloc<bf16>(cur, bytes_);
-  rstd_ = blocks_.alloc<float>((2 * c.n_layer + 1) * N_, bytes_);
+  act_ = blocks_.alloc<bf16>(act_elems, bytes_);
+  rstd_ = blocks_.alloc<float>(layout_.stats_elems, bytes_);
   row_loss_ = blocks_.alloc<float>(N_, bytes_);
   row_correct_ = blocks_.alloc<std::int32_t>(N_, bytes_);
   tokens_ = blocks_.alloc<std::int32_t>(N_, bytes_);
@@ -135,94 +100,59 @@ void Model::forward_backward(const std::int32_t* inputs, const std::int32_t* tar
   run_backward(ready);
 }
 
-// Forward; with want_grad the head also runs its backward (dlnf into s_dc_, dWte +=), chunk by
+TrainOps Model::train_ops() {
+  TrainOps o;
+  o.ctx = &ctx_;
+  o.C = c_.n_embd;
+  o.eps = c_.norm_eps;
+  o.B = B_;
+  o.T_len = T_;
+  o.H = c_.n_head;
+  o.KVH = c_.n_kv_head;
+  o.D = c_.head_dim();
+  o.rope_cos = rope_cos_;
+  o.rope_sin = rope_sin_;
+  o.scratch = a(layout_.attention_scratch);
+  o.sdpa = sdpa_.get();
+  return o;
+}
+
+// Forward; with want_grad the head also runs its backward (dlnf into the scratch's dc, dWte +=), chunk by
 // chunk, because the chunk's logits are gone afterwards.
 void Model::run_forward(const std::int32_t* inputs, const std::int32_t* targets, const std::uint8_t* mask,
                         bool want_grad, float grad_scale) {
-  const Index C = c_.n_embd, F = c_.ffn_hidden, Q = c_.qkv_dim(), H = c_.n_head, KVH = c_.n_kv_head, D = c_.head_dim(),
-              V = c_.vocab_size;
+  const Index C = c_.n_embd, V = c_.vocab_size;
   const cudaStream_t s = ctx_.stream();
   const bf16* p = weights_;
-  auto bias = [&](Index o) { return o < 0 ? nullptr : p + o; };
   HERMES_CUDA_CHECK(cudaMemcpyAsync(tokens_, inputs, N_ * sizeof(std::int32_t), cudaMemcpyDeviceToDevice, s));
   targets_ = targets;
   mask_ = mask;
-  embedding_forward(a(la_.empty() ? res_final_ : la_[0].res), tokens_, p + wte_, N_, C, s);
-  for (Index l = 0; l < c_.n_layer; ++l) {
-    const auto& x = la_[l];
-    const auto& w = lp_[l];
-    float* rstd1 = rstd_ + (2 * l) * N_;
-    float* rstd2 = rstd_ + (2 * l + 1) * N_;
-    if (l == 0) rmsnorm_forward(a(x.ln1), rstd1, a(x.res), p + w.ln1, N_, C, c_.norm_eps, s);
-    linear_forward(a(x.qkv), a(x.ln1), p + w.qkv_w, bias(w.qkv_b), N_, C, Q, ctx_);
-    rope_forward(a(x.qkv), rope_cos_, rope_sin_, B_, T_, H, KVH, D, s);
-    if (sdpa_)
-      sdpa_->forward(a(x.atty), reinterpret_cast<float*>(a(x.probs)), a(x.qkv));
-    else
-      attention_forward(a(x.atty), a(x.probs), a(x.qkv), B_, T_, H, KVH, D, a(s_attn_), ctx_);
-    linear_forward(a(s_out_), a(x.atty), p + w.proj_w, bias(w.proj_b), N_, C, C, ctx_);
-    residual_rmsnorm_forward(a(x.res_mid), a(x.ln2), rstd2, a(x.res), a(s_out_), p + w.ln2, N_, C, c_.norm_eps, s);
-    if (c_.ffn == model::Ffn::swiglu) {
-      linear_forward(a(x.gate), a(x.ln2), p + w.gate_w, bias(w.gate_b), N_, C, F, ctx_);
-      linear_forward(a(x.up), a(x.ln2), p + w.up_w, bias(w.up_b), N_, C, F, ctx_);
-      swiglu_forward(a(x.act), a(x.gate), a(x.up), N_ * F, s);
-    } else {
-      linear_gelu_forward(a(x.act), a(x.up), a(x.ln2), p + w.up_w, bias(w.up_b), N_, C, F, ctx_);
-    }
-    linear_forward(a(s_out_), a(x.act), p + w.down_w, bias(w.down_b), N_, F, C, ctx_);
-    // x_{l+1} = x_mid + f, normalised at once for the next block (or the final norm).
-    const bool last = l + 1 == c_.n_layer;
-    const Index next = last ? res_final_ : la_[l + 1].res;
-    const Index next_ln = last ? lnf_ : la_[l + 1].ln1;
-    float* next_rstd = last ? rstd_ + 2 * c_.n_layer * N_ : rstd_ + (2 * (l + 1)) * N_;
-    residual_rmsnorm_forward(a(next), a(next_ln), next_rstd, a(x.res_mid), a(s_out_),
-                             p + (last ? lnf_w_ : lp_[l + 1].ln1), N_, C, c_.norm_eps, s);
-  }
-  if (c_.n_layer == 0) rmsnorm_forward(a(lnf_), rstd_, a(res_final_), p + lnf_w_, N_, C, c_.norm_eps, s);
-  cross_entropy_head(want_grad ? a(s_dc_) : nullptr, grads_ + wte_, row_loss_, row_correct_, a(logits_), a(lnf_),
-                     p + wte_, targets, mask, N_, C, V, chunk_rows_, grad_scale, ctx_);
+  embedding_forward(a(layout_.blocks[0].res), tokens_, p + po_.tok_emb, N_, C, s);
+  auto o = train_ops();
+  model::blocks_forward(
+      o, c_, N_, [&](Index l) { return layout_.block(act_, rstd_, l); },
+      [&](Index l) { return model::block_weights(p, po_, l); });
+  cross_entropy_head(want_grad ? a(layout_.dc) : nullptr, grads_ + po_.tok_emb, row_loss_, row_correct_, a(logits_),
+                     a(layout_.lnf), p + po_.tok_emb, targets, mask, N_, C, V, chunk_rows_, grad_scale, ctx_);
   cross_entropy_totals(totals_, row_loss_, row_correct_, mask, N_, s);
 }
 
 void Model::run_backward(const GradReady& ready) {
-  const Index C = c_.n_embd, F = c_.ffn_hidden, Q = c_.qkv_dim(), H = c_.n_head, KVH = c_.n_kv_head, D = c_.head_dim();
+  const Index C = c_.n_embd;
   const cudaStream_t s = ctx_.stream();
   const bf16* p = weights_;
   float* g = grads_;
-  auto gb = [&](Index o) { return o < 0 ? nullptr : g + o; };
-  bf16* dres = a(s_dres_);
-  HERMES_CUDA_CHECK(cudaMemsetAsync(dres, 0, N_ * C * sizeof(bf16), s));
-  rmsnorm_backward(dres, g + lnf_w_, a(s_dc_), a(res_final_), p + lnf_w_, rstd_ + 2 * c_.n_layer * N_, N_, C, s);
-  if (ready) ready(lnf_w_);
-  for (Index l = c_.n_layer - 1; l >= 0; --l) {
-    const auto& x = la_[l];
-    const auto& w = lp_[l];
-    const float* rstd1 = rstd_ + (2 * l) * N_;
-    const float* rstd2 = rstd_ + (2 * l + 1) * N_;
-    if (c_.ffn == model::Ffn::swiglu) {
-      linear_backward(a(s_df1_), g + w.down_w, gb(w.down_b), dres, a(x.act), p + w.down_w, N_, F, C, ctx_);
-      swiglu_backward(a(s_df2_), a(s_df1_), a(x.gate), a(x.up), a(s_df1_), N_ * F, s);
-      linear_backward(a(s_dc_), g + w.up_w, gb(w.up_b), a(s_df1_), a(x.ln2), p + w.up_w, N_, C, F, ctx_);
-      linear_backward(a(s_dc2_), g + w.gate_w, gb(w.gate_b), a(s_df2_), a(x.ln2), p + w.gate_w, N_, C, F, ctx_);
-      residual_forward(a(s_dc_), a(s_dc_), a(s_dc2_), N_ * C, s);
-    } else {
-      // d(pre-activation of the GELU) straight out of the down projection's dinp GEMM.
-      linear_backward_dgelu(a(s_df1_), g + w.down_w, gb(w.down_b), dres, a(x.act), p + w.down_w, a(x.up), N_, F, C,
-                            ctx_);
-      linear_backward(a(s_dc_), g + w.up_w, gb(w.up_b), a(s_df1_), a(x.ln2), p + w.up_w, N_, C, F, ctx_);
-    }
-    rmsnorm_backward(dres, g + w.ln2, a(s_dc_), a(x.res_mid), p + w.ln2, rstd2, N_, C, s);
-    linear_backward(a(s_datt_), g + w.proj_w, gb(w.proj_b), dres, a(x.atty), p + w.proj_w, N_, C, C, ctx_);
-    if (sdpa_)  // O is this layer's attention output, still in x.atty
-      sdpa_->backward(a(s_dqkv_), a(s_datt_), a(x.qkv), a(x.atty), reinterpret_cast<const float*>(a(x.probs)));
-    else
-      attention_backward(a(s_dqkv_), a(s_attn_), a(s_datt_), a(x.qkv), a(x.probs), B_, T_, H, KVH, D, ctx_);
-    rope_backward(a(s_dqkv_), rope_cos_, rope_sin_, B_, T_, H, KVH, D, s);
-    linear_backward(a(s_dc_), g + w.qkv_w, gb(w.qkv_b), a(s_dqkv_), a(x.ln1), p + w.qkv_w, N_, C, Q, ctx_);
-    rmsnorm_backward(dres, g + w.ln1, a(s_dc_), a(x.res), p + w.ln1, rstd1, N_, C, s);
-    if (ready) ready(w.ln1);
-  }
-  embedding_backward(g + wte_, dres, tokens_, N_, C, s);
+  const model::BackwardScratch<bf16*> d = layout_.scratch(act_);
+  HERMES_CUDA_CHECK(cudaMemsetAsync(d.dres, 0, N_ * C * sizeof(bf16), s));
+  auto o = train_ops();
+  model::blocks_backward(
+      o, c_, N_, [&](Index l) { return layout_.block(act_, rstd_, l); },
+      [&](Index l) { return model::block_weights(p, po_, l); },
+      [&](Index l) { return model::block_weights(g, po_, l); }, d,
+      [&](Index l) {
+        if (ready) ready(l < 0 ? po_.final_norm : po_.layers[static_cast<std::size_t>(l)].ln1);
+      });
+  embedding_backward(g + po_.tok_emb, d.dres, tokens_, N_, C, s);
   if (ready) ready(0);
 }
 

@@ -1,13 +1,12 @@
 #pragma once
-// The transformer on the GPU: the same layer sequence as model::Transformer (the host reference,
-// include/hermes/model/transformer.hpp) over the same parameter layout, with the CUDA ops.
+// The transformer on the GPU: the blocks of model/block.hpp, as model::Transformer runs them on the
+// host, over the same parameter layout, with the CUDA ops (block_ops.hpp).
 // Arenas, all allocated at construction (a step allocates nothing):
 //   master (fp32) and weights (bf16) and grads (fp32): model::parameter_layout order, each tensor
 //   starting on a 16-element boundary (so every tensor is 16-byte aligned for vector loads);
 //   activations (bf16) for one micro-batch; small fp32/int32 side buffers.
-// Differences from the host sequence, all exact rewrites: residual add + RMSNorm fused; GELU
-// fused into the up-projection GEMM (and its backward into the down-projection's); the tied head
-// and cross-entropy in row chunks (cross_entropy_head), never holding all logits.
+// Beyond the ops' own fusions, one difference from the host, an exact rewrite: the tied head and
+// cross-entropy run in row chunks (cross_entropy_head), never holding all logits.
 // The loss stays on the device (totals(), read by the caller when it logs).
 #include <cstdint>
 #include <functional>
@@ -17,9 +16,12 @@
 #include "hermes/backend/cuda/attention.cuh"
 #include "hermes/backend/cuda/buffer.cuh"
 #include "hermes/backend/cuda/context.cuh"
+#include "hermes/model/activations.hpp"
 #include "hermes/model/config.hpp"
 
 namespace hermes::backend::cuda {
+
+struct TrainOps;  // block_ops.hpp
 
 struct ModelSlot {
   model::ParamSpec spec;
@@ -65,6 +67,8 @@ class Model {
                    float grad_scale);
   void run_backward(const GradReady& ready);
   bf16* a(Index off) { return act_ + off; }
+  // The CUDA ops over this batch.
+  TrainOps train_ops();
 
   model::ModelConfig c_;
   Index B_, T_, N_;
@@ -80,7 +84,7 @@ class Model {
   bf16* act_ = nullptr;
   // Side buffers. Shapes: N = batch*seq_len rows, C = n_embd, Q = qkv_dim(), F = ffn_hidden,
   // H = n_head, D = head_dim(), V = vocab_size.
-  float* rstd_ = nullptr;                // (2 n_layer + 1, N) 1/rms of each norm: ln1, ln2 per layer, then lnf
+  float* rstd_ = nullptr;                // (layout_.stats_elems) 1/rms of each norm: ln1, ln2 per layer, then lnf
   float* row_loss_ = nullptr;            // (N) each row's cross-entropy
   float* rope_cos_ = nullptr;            // (T, D/2) RoPE table
   float* rope_sin_ = nullptr;            // (T, D/2)
@@ -88,38 +92,10 @@ class Model {
   std::int32_t* tokens_ = nullptr;       // (N) the batch's input tokens
   double* totals_ = nullptr;             // (3) loss sum, correct, count
   std::size_t bytes_ = 0;
-  Index chunk_rows_ = 0;  // rows of one cross-entropy chunk
-  // Activation arena offsets (bf16 elements), with each tensor's shape.
-  struct LayerActs {
-    Index res;      // (N, C) the block's input x_l (the residual stream)
-    Index ln1;      // (N, C) rmsnorm(x_l)
-    Index qkv;      // (N, Q) queries, keys, values; q and k rotated in place
-    Index probs;    // (B, H, T, T) probabilities, or (B, H, T) fp32 statistics with cudnn_fused
-    Index atty;     // (N, C) attention output, heads side by side
-    Index res_mid;  // (N, C) x_mid = x_l + atty Wproj^T
-    Index ln2;      // (N, C) rmsnorm(x_mid)
-    Index gate;     // (N, F) SwiGLU's gate projection; -1 without SwiGLU
-    Index up;       // (N, F) the up projection (GELU: its pre-activation)
-    Index act;      // (N, F) the activation fed to the down projection
-  };
-  using LayerParams = model::LayerParamOffsets;
-  std::vector<LayerActs> la_;    // (n_layer)
-  std::vector<LayerParams> lp_;  // (n_layer) into the parameter arenas
-  Index wte_ = 0;                // parameters: (V, C) token embedding, tied to the output head
-  Index lnf_w_ = 0;              // (C) final norm weight
-  Index res_final_ = 0;          // (N, C) x_L, the last block's output
-  Index lnf_ = 0;                // (N, C) rmsnorm(x_L)
-  Index logits_ = 0;             // (chunk_rows, logits_ld(V)) one cross-entropy chunk's logits
-  // Backward scratch, reused by every block.
-  Index s_dres_ = 0;  // (N, C) d(loss)/d(residual stream)
-  Index s_dc_ = 0;    // (N, C) d(loss)/d(a norm's output)
-  Index s_dc2_ = 0;   // (N, C) SwiGLU's gate-path d(ln2); forward's projection outputs (s_out_)
-  Index s_datt_ = 0;  // (N, C) d(loss)/d(atty)
-  Index s_dqkv_ = 0;  // (N, Q) d(loss)/d(qkv)
-  Index s_df1_ = 0;   // (N, F) d(loss)/d(act), then of the up projection
-  Index s_df2_ = 0;   // (N, F) d(loss)/d(gate)
-  Index s_attn_ = 0;  // (attention_scratch_elems(...)) attention's own scratch
-  Index s_out_ = 0;   // aliases s_dc2_
+  Index chunk_rows_ = 0;            // rows of one cross-entropy chunk
+  model::ParamOffsets po_;          // where each parameter starts in the arenas
+  model::ActivationLayout layout_;  // the activation arena (bf16) and rstd_ (its statistics)
+  Index logits_ = 0;                // (chunk_rows, logits_ld(V)) one cross-entropy chunk's logits, after the layout
   const std::int32_t* targets_ = nullptr;
   const std::uint8_t* mask_ = nullptr;
 };
