@@ -102,12 +102,8 @@ const T* Decoder<T>::forward(const std::vector<std::int32_t>& slots, const std::
     ops::smear_rows_forward(x, tmp, has_prev_.data(), p + po_.smear, R, C);
   }
   backend::host::DecodeOps<T> o;
-  o.C = C;
-  o.eps = c.norm_eps;
+  set_shape(o, c);
   o.L = L_;
-  o.H = H;
-  o.KVH = KVH;
-  o.D = D;
   o.rope_cos = rope_cos_.data();
   o.rope_sin = rope_sin_.data();
   o.slot = slots.data();

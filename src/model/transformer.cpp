@@ -114,13 +114,9 @@ template <class T>
 backend::host::TrainOps<T> Transformer<T>::train_ops() {
   const auto& c = config_;
   backend::host::TrainOps<T> o;
-  o.C = c.n_embd;
-  o.eps = c.norm_eps;
+  set_shape(o, c);
   o.B = B_;
   o.T_len = T_;
-  o.H = c.n_head;
-  o.KVH = c.n_kv_head;
-  o.D = c.head_dim();
   o.rope_cos = act(rope_cos_);
   o.rope_sin = act(rope_sin_);
   o.scratch = act(layout_.attention_scratch);

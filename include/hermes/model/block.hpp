@@ -49,6 +49,16 @@ struct BlockWeights {
   W next_norm{};  // the norm after the block: block l+1's ln1, or the final norm
 };
 
+// Gives an ops object the model's shape: width, the norm's epsilon, the heads.
+template <class Ops>
+void set_shape(Ops& ops, const ModelConfig& c) {
+  ops.C = c.n_embd;
+  ops.eps = c.norm_eps;
+  ops.H = c.n_head;
+  ops.KVH = c.n_kv_head;
+  ops.D = c.head_dim();
+}
+
 // Block l's parameters in an arena laid out by param_offsets.
 template <class W>
 BlockWeights<W> block_weights(W base, const ParamOffsets& po, std::int64_t l) {

@@ -179,7 +179,7 @@ const float* Decoder::forward(const std::vector<std::int32_t>& slots, const std:
 void Decoder::enqueue(Index R, Index first) {
   const auto& c = config_;
   auto& m = *impl_;
-  const Index C = c.n_embd, H = c.n_head, KVH = c.n_kv_head, D = c.head_dim(), V = c.vocab_size;
+  const Index C = c.n_embd, KVH = c.n_kv_head, D = c.head_dim(), V = c.vocab_size;
   const cudaStream_t st = m.ctx.stream();
   const std::int32_t* tok = m.ids;
   const std::int32_t* slot = m.ids + R;
@@ -189,13 +189,9 @@ void Decoder::enqueue(Index R, Index first) {
   const bf16* w = m.weights;
   embedding_forward(m.x0, tok, w + m.po.tok_emb, R, C, st);
   DecodeOps o;
+  model::set_shape(o, c);
   o.ctx = &m.ctx;
-  o.C = C;
-  o.eps = c.norm_eps;
   o.L = L_;
-  o.H = H;
-  o.KVH = KVH;
-  o.D = D;
   o.rope_cos = m.rope_cos;
   o.rope_sin = m.rope_sin;
   o.slot = slot;

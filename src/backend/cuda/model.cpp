@@ -102,14 +102,10 @@ void Model::forward_backward(const std::int32_t* inputs, const std::int32_t* tar
 
 TrainOps Model::train_ops() {
   TrainOps o;
+  model::set_shape(o, c_);
   o.ctx = &ctx_;
-  o.C = c_.n_embd;
-  o.eps = c_.norm_eps;
   o.B = B_;
   o.T_len = T_;
-  o.H = c_.n_head;
-  o.KVH = c_.n_kv_head;
-  o.D = c_.head_dim();
   o.rope_cos = rope_cos_;
   o.rope_sin = rope_sin_;
   o.scratch = a(layout_.attention_scratch);
@@ -117,8 +113,8 @@ TrainOps Model::train_ops() {
   return o;
 }
 
-// Forward; with want_grad the head also runs its backward (dlnf into the scratch's dc, dWte +=), chunk by
-// chunk, because the chunk's logits are gone afterwards.
+// Forward; with want_grad the head also runs its backward (dlnf into the scratch's dc, dWte +=),
+// chunk by chunk, because the chunk's logits are gone afterwards.
 void Model::run_forward(const std::int32_t* inputs, const std::int32_t* targets, const std::uint8_t* mask,
                         bool want_grad, float grad_scale) {
   const Index C = c_.n_embd, V = c_.vocab_size;

@@ -18,8 +18,9 @@ namespace hermes::backend::cuda {
 
 struct BlockOps {
   Context* ctx = nullptr;
-  Index C = 0;     // n_embd
-  double eps = 0;  // the norm's epsilon
+  Index C = 0;                  // n_embd
+  double eps = 0;               // the norm's epsilon
+  Index H = 0, KVH = 0, D = 0;  // query heads, key/value heads, head width
   cudaStream_t stream() const { return ctx->stream(); }
   void norm(bf16* out, float* rstd, const bf16* in, const bf16* w, Index rows) {
     rmsnorm_forward(out, rstd, in, w, rows, C, eps, stream());
@@ -40,7 +41,7 @@ struct BlockOps {
 // Training: rows are B windows of T_len positions. Attention keeps the (B, H, T, T) probabilities,
 // or with cuDNN's fused kernel (sdpa) the (B, H, T) fp32 statistics in the same slot.
 struct TrainOps : BlockOps {
-  Index B = 0, T_len = 0, H = 0, KVH = 0, D = 0;
+  Index B = 0, T_len = 0;
   const float* rope_cos = nullptr;  // (T_len, D/2)
   const float* rope_sin = nullptr;
   bf16* scratch = nullptr;         // attention_scratch_elems(...)
@@ -84,7 +85,7 @@ struct TrainOps : BlockOps {
 // Decoding: row r extends slot[r] at position pos[r] (device arrays); attention writes the rows'
 // keys and values into layer l's cache and attends over the slot's cached positions.
 struct DecodeOps : BlockOps {
-  Index L = 0, H = 0, KVH = 0, D = 0;
+  Index L = 0;                      // positions per slot
   const float* rope_cos = nullptr;  // (L, D/2)
   const float* rope_sin = nullptr;
   const std::int32_t* slot = nullptr;

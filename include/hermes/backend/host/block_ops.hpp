@@ -9,8 +9,9 @@ namespace hermes::backend::host {
 
 template <class T>
 struct BlockOps {
-  Index C = 0;     // n_embd
-  double eps = 0;  // the norm's epsilon
+  Index C = 0;                  // n_embd
+  double eps = 0;               // the norm's epsilon
+  Index H = 0, KVH = 0, D = 0;  // query heads, key/value heads, head width
   void norm(T* out, T* rstd, const T* in, const T* w, Index rows) { rmsnorm_forward(out, rstd, in, w, rows, C, eps); }
   void residual_norm(T* res, T* out, T* rstd, const T* a, const T* b, const T* w, Index rows) {
     residual_forward(res, a, b, rows * C);
@@ -29,7 +30,8 @@ struct BlockOps {
 // Training: rows are B windows of T_len positions; attention saves each row's log-sum-exp.
 template <class T>
 struct TrainOps : BlockOps<T> {
-  Index B = 0, T_len = 0, H = 0, KVH = 0, D = 0;
+  using BlockOps<T>::H, BlockOps<T>::KVH, BlockOps<T>::D;
+  Index B = 0, T_len = 0;
   const T* rope_cos = nullptr;              // (T_len, D/2)
   const T* rope_sin = nullptr;              // (T_len, D/2)
   T* scratch = nullptr;                     // (attention_scratch_elems(T_len))
@@ -65,7 +67,8 @@ struct TrainOps : BlockOps<T> {
 // into layer l's cache and attends over the slot's cached positions.
 template <class T>
 struct DecodeOps : BlockOps<T> {
-  Index L = 0, H = 0, KVH = 0, D = 0;
+  using BlockOps<T>::H, BlockOps<T>::KVH, BlockOps<T>::D;
+  Index L = 0;                  // positions per slot
   const T* rope_cos = nullptr;  // (L, D/2)
   const T* rope_sin = nullptr;  // (L, D/2)
   const std::int32_t* slot = nullptr;
