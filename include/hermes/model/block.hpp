@@ -139,9 +139,9 @@ void blocks_forward(Ops& ops, const ModelConfig& c, std::int64_t rows, const Ten
 }
 
 // Every block's backward, last to first. On entry d.dc holds d(loss)/d(final norm's output) and
-// d.dres is zero; the final norm's backward runs first. ready(offset) after each block (and the
-// final norm, as ready(-1)): every gradient of that block and of the ones after it is final. On
-// exit d.dres holds d(loss)/d(x_0).
+// d.dres is zero; the final norm's backward runs first. ready(-1) after the final norm and
+// ready(l) after block l: every gradient of it and of what follows it is final. On exit d.dres
+// holds d(loss)/d(x_0).
 template <class Ops, class Tensors, class Weights, class Grads, class A, class Ready>
 void blocks_backward(Ops& ops, const ModelConfig& c, std::int64_t rows, const Tensors& tensors, const Weights& weights,
                      const Grads& grads, const BackwardScratch<A>& d, const Ready& ready) {
