@@ -7,6 +7,19 @@
 // passes through one of these libraries is suppressed; hermes's own allocations are not.
 #include <dlfcn.h>
 
+#include <cstdlib>
+
+namespace {
+// Open MPI's MPI_Init has hwloc load its OpenCL and GL plugins, which bring libOpenCL, libX11 and
+// NVIDIA's NV-CONTROL library into the process. On some machines LeakSanitizer's scan of their
+// dynamic thread-local storage then crashes ("Tracer caught signal 11", "DTLS ... at 0xc37") and
+// no leak report is made at all. hermes never uses hwloc's GPU discovery, so sanitizer builds
+// leave those two plugins unloaded, unless the environment already names plugins to skip.
+__attribute__((constructor)) void skip_hwloc_gpu_plugins() {
+  setenv("HWLOC_PLUGINS_BLACKLIST", "hwloc_opencl,hwloc_gl", 0);
+}
+}  // namespace
+
 extern "C" {
 
 // Open MPI unloads its plugins in MPI_Finalize, before LeakSanitizer looks at the heap; their
