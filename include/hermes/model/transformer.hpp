@@ -1,8 +1,10 @@
 #pragma once
 // The transformer's training pass on the host: the blocks of model/block.hpp with the host ops,
-// over three arenas sized at construction: parameters and gradients (one contiguous block each,
-// laid out exactly as model::parameter_layout), and activations for one micro-batch (batch,
-// seq_len). forward() and backward() allocate nothing.
+// over arenas sized at construction: parameters and gradients (one contiguous block each, laid
+// out exactly as model::parameter_layout), and the activations of one micro-batch (batch,
+// seq_len) with their norm statistics, laid out by model/activations.hpp and followed by the
+// host's own (logits, the token shift's tensors, RoPE tables). forward() and backward() allocate
+// nothing.
 // Head: logits = rmsnorm(x_L) Wte^T (tied), then the fused cross-entropy.
 // x_0 is the token embedding, or with model.smear the embedding plus its gated token shift.
 #include <Kokkos_Core.hpp>
