@@ -185,7 +185,7 @@ std::optional<Document> parse_document(std::string_view bytes, const std::string
     nlohmann::json r;
     try {
       r = nlohmann::json::parse(bytes);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {
       fail("{}: malformed JSON ({}); fix the line or set data.skip_bad_records = true to skip such lines", where,
            e.what());
     }

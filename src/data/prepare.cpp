@@ -120,7 +120,7 @@ json read_manifest(const fs::path& dir) {
   json m;
   try {
     m = json::parse(in);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     fail("{} is not valid JSON ({}); re-run the prepare stage", path.string(), e.what());
   }
   if (!m.is_object() || !m.contains("format") || m["format"] != "hermes-dataset")

@@ -76,7 +76,7 @@ model::ModelConfig config_from_hf_json(const fs::path& path) {
   json j;
   try {
     j = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     fail("{}: not valid JSON ({})", file, e.what());
   }
   if (!j.is_object()) fail("{}: not a JSON object", file);

@@ -199,7 +199,7 @@ VocabInfo vocab_info(const std::string& tokenizer_json, std::int64_t vocab, cons
   json j;
   try {
     j = json::parse(tokenizer_json);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     fail("{}: the stored tokenizer.json is not valid JSON ({})", source, e.what());
   }
   VocabInfo v;

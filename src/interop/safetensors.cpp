@@ -123,7 +123,7 @@ std::map<std::string, StTensor> read_safetensors(const fs::path& path) {
   json header;
   try {
     header = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     fail("{}: header is not valid JSON ({}); the file is damaged", file, e.what());
   }
   if (!header.is_object()) fail("{}: header is not a JSON object; the file is damaged", file);
@@ -173,7 +173,7 @@ std::map<std::string, StTensor> read_safetensors_dir(const fs::path& dir) {
     json j;
     try {
       j = json::parse(in);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {
       fail("{}: not valid JSON ({}); the index is damaged", index.string(), e.what());
     }
     if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())

@@ -103,7 +103,7 @@ Conversation conversation_from_sharegpt(std::string_view line, const std::string
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(line);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     fail("{}: not valid JSON ({}); fix or remove the record", where, e.what());
   }
   if (!j.is_object()) fail("{}: expected a JSON object with \"conversations\"", where);

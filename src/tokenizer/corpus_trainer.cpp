@@ -84,7 +84,7 @@ void count_record(PretokenCounter& counter, const CorpusOptions& c, std::string_
     nlohmann::json j;
     try {
       j = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {
       fail("{}: not valid JSON ({}); fix the record or use format = \"text\"", where, e.what());
     }
     if (!j.is_object() || !j.contains(c.text_field) || !j[c.text_field].is_string())

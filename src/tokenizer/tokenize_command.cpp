@@ -27,7 +27,7 @@ std::vector<TokenId> parse_ids(const std::string& text, const std::string& where
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     fail("{}: not a JSON array of token ids ({})", where, e.what());
   }
   if (!j.is_array()) fail("{}: expected a JSON array of token ids", where);
@@ -64,7 +64,7 @@ int tokenize_command(const TokenizeRequest& r) {
       nlohmann::json rec;
       try {
         rec = nlohmann::json::parse(line);
-      } catch (const nlohmann::json::parse_error& e) {
+      } catch (const nlohmann::json::exception& e) {
         fail("{}: not valid JSON ({}); fix or remove the record", where, e.what());
       }
       if (!rec.is_object() || !rec.contains(r.text_field) || !rec[r.text_field].is_string())

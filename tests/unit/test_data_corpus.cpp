@@ -82,6 +82,30 @@ TEST(DataCorpus, MalformedLineNamesFileAndLineOrIsSkipped) {
   EXPECT_EQ(docs[1].text, "fine");
 }
 
+// A number too large for a double is an out_of_range error in nlohmann's parser, not a
+// parse_error; it must still read as a malformed line, never escape as a foreign exception.
+TEST(DataCorpus, OverflowingNumberIsAMalformedLine) {
+  TempDir dir;
+  const std::string overflowing = "{\"text\": \"x\", \"n\": 5e2222222222222222}\n";
+  const auto alone = dir.write("big.jsonl", overflowing);
+  for (const char* format : {"jsonl", "sharegpt"}) {
+    CorpusOptions o;
+    o.format = format;
+    const std::string e = error_of([&] { read_corpus({alone}, o); });
+    EXPECT_NE(e.find("big.jsonl:1:"), std::string::npos) << format << ": " << e;
+    EXPECT_NE(e.find("malformed JSON"), std::string::npos) << format << ": " << e;
+  }
+  const auto mixed = dir.write("mixed.jsonl", "{\"text\": \"ok\"}\n" + overflowing);
+  CorpusOptions o;
+  o.format = "jsonl";
+  o.skip_bad_records = true;
+  std::uint64_t skipped = 0;
+  const auto docs = read_corpus({mixed}, o, &skipped);
+  EXPECT_EQ(skipped, 1u);
+  ASSERT_EQ(docs.size(), 1u);
+  EXPECT_EQ(docs[0].text, "ok");
+}
+
 TEST(DataCorpus, ShareGptRecords) {
   TempDir dir;
   const std::string tools = R"([{\"type\": \"function\", \"function\": {\"name\": \"calculator\"}}])";
