@@ -166,8 +166,9 @@ Handle open_dataset(hid_t file, const char* name, std::initializer_list<std::siz
          path.string(), name, width, H5Tget_class(type) == H5T_INTEGER ? "integer" : "non-integer");
   hdf5::warn_if_unchecked(set, path, "re-run the prepare stage to rewrite shards with them");
   if (!hdf5::chunks_within_file(set, path))
-    fail("{}: /{} records a chunk outside the file; the shard is damaged: re-run the prepare stage", path.string(),
-         name);
+    fail(
+        "{}: /{} records a chunk outside the file or of the wrong size; the shard is damaged: re-run the prepare stage",
+        path.string(), name);
   return set;
 }
 

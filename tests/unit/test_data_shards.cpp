@@ -3,6 +3,8 @@
 #include <hdf5.h>
 
 #include <chrono>
+#include <cstring>
+#include <fstream>
 #include <thread>
 
 #include "../support/temp_dir.hpp"
@@ -38,6 +40,37 @@ std::size_t stored_bytes(const std::string& path, const char* name) {
   const std::size_t size = H5Tget_size(t);
   H5Tclose(t), H5Dclose(d), H5Fclose(f);
   return size;
+}
+
+// Rewrites the size that the chunk index records for `name`'s first chunk (a 1-D dataset's v1
+// B-tree key: size, filter mask, two offsets, then the chunk's address), as a damaged disk or a
+// hostile file would. Returns false when the key is not found.
+bool set_recorded_chunk_size(const std::string& path, const char* name, std::uint32_t size) {
+  const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  const hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+  const hsize_t origin = 0;
+  unsigned mask = 0;
+  haddr_t addr = HADDR_UNDEF;
+  hsize_t stored = 0;
+  const herr_t got = H5Dget_chunk_info_by_coord(d, &origin, &mask, &addr, &stored);
+  H5Dclose(d), H5Fclose(f);
+  if (got < 0 || addr == HADDR_UNDEF) return false;
+  std::fstream raw(path, std::ios::in | std::ios::out | std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(raw)), {});
+  for (std::size_t at = bytes.find("TREE"); at != std::string::npos; at = bytes.find("TREE", at + 1)) {
+    const std::size_t key = at + 24, child = key + 4 + 4 + 16;
+    if (child + 8 > bytes.size() || bytes[at + 4] != 1) continue;  // node type 1: raw data chunks
+    std::uint32_t recorded = 0;
+    std::uint64_t address = 0;
+    std::memcpy(&recorded, bytes.data() + key, 4);
+    std::memcpy(&address, bytes.data() + child, 8);
+    if (recorded != stored || address != addr) continue;
+    raw.clear();
+    raw.seekp(static_cast<std::streamoff>(key));
+    raw.write(reinterpret_cast<const char*>(&size), 4);
+    return static_cast<bool>(raw);
+  }
+  return false;
 }
 
 }  // namespace
@@ -133,4 +166,27 @@ TEST(DataShards, SameDataGivesByteIdenticalFiles) {
     return std::string(std::istreambuf_iterator<char>(in), {});
   };
   EXPECT_EQ(slurp(dir / "a.h5"), slurp(dir / "b.h5"));
+}
+
+// A chunk recorded shorter than it is: HDF5 1.10 would copy a whole chunk out of the shorter
+// buffer (a read past it, found by fuzzing), so the reader refuses it first, naming the dataset.
+TEST(DataShards, RefusesAChunkRecordedShorterThanItIs) {
+  TempDir dir;
+  ShardHeader h;
+  h.tokenizer_fingerprint = "abc";
+  h.vocab_size = 300;
+  h.split = "train";
+  const auto path = dir / "s.h5";
+  write_shard(path, h, random_shard(300, true, 3));
+  ASSERT_NO_THROW(read_shard(path));
+  ASSERT_TRUE(set_recorded_chunk_size(path.string(), "tokens", 48)) << "the chunk index key was not found";
+  try {
+    read_shard(path);
+    FAIL() << "read a shard whose chunk is recorded as 48 bytes";
+  } catch (const hermes::Error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("/tokens"), std::string::npos) << m;
+    EXPECT_NE(m.find("wrong size"), std::string::npos) << m;
+    EXPECT_NE(m.find("re-run the prepare stage"), std::string::npos) << m;
+  }
 }

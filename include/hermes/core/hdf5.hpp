@@ -44,9 +44,10 @@ Handle checksummed_layout(int rank, const hsize_t* dims, hsize_t element_bytes, 
 // True when the dataset carries the Fletcher32 filter (files written before checksums lack it).
 bool has_checksum(hid_t dataset);
 
-// False when a chunk's recorded place or size reaches past the end of the file at `path` (or the
-// file's size or the layout cannot be read): damage that HDF5 would otherwise meet only after allocating the
-// recorded size, gigabytes for a flipped size field.
+// False when a chunk's recorded place or size reaches past the end of the file at `path`, when an
+// unfiltered (or only checksummed) chunk's recorded size is not the chunk's, or when the file's size
+// or the layout cannot be read: damage that HDF5 would otherwise meet only after allocating the
+// recorded size (gigabytes for a flipped size field) or by reading past a short chunk.
 bool chunks_within_file(hid_t dataset, const std::filesystem::path& path);
 
 // Files written before hermes added checksums are still read, unchecked; the first such dataset
