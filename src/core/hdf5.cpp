@@ -47,7 +47,7 @@ bool has_checksum(hid_t dataset) {
   return H5Pget_filter_by_id2(dcpl, H5Z_FILTER_FLETCHER32, &flags, &n, nullptr, 0, nullptr, &config) >= 0;
 }
 
-bool chunks_within_file(hid_t dataset, const std::filesystem::path& path) {
+bool chunk_index_sound(hid_t dataset, const std::filesystem::path& path) {
   std::error_code size_error;
   const std::uint64_t file_bytes = std::filesystem::file_size(path, size_error);
   if (size_error) return false;
@@ -61,20 +61,20 @@ bool chunks_within_file(hid_t dataset, const std::filesystem::path& path) {
       grid(static_cast<std::size_t>(rank)), at(static_cast<std::size_t>(rank), 0);
   if (H5Sget_simple_extent_dims(space, dims.data(), nullptr) < 0 || H5Pget_chunk(dcpl, rank, chunk.data()) != rank)
     return false;
-  const bool checksummed = has_checksum(dataset);
   // With no filter but the checksum (every file hermes writes), a stored chunk holds exactly the
   // chunk's elements, plus the 4-byte checksum: HDF5 1.10 copies a whole chunk out of whatever the
   // pipeline returns, so a shorter recorded size makes it read past its buffer. Other filters
   // (compression, in files written elsewhere) change the stored size and are left to HDF5.
-  bool only_checksum = true;
   const int filters = H5Pget_nfilters(dcpl);
   if (filters < 0) return false;
+  bool checksummed = false, only_checksum = true;
   for (int f = 0; f < filters; ++f) {
     unsigned flags = 0, config = 0;
     std::size_t n_values = 0;
-    if (H5Pget_filter2(dcpl, static_cast<unsigned>(f), &flags, &n_values, nullptr, 0, nullptr, &config) !=
-        H5Z_FILTER_FLETCHER32)
-      only_checksum = false;
+    const bool fletcher = H5Pget_filter2(dcpl, static_cast<unsigned>(f), &flags, &n_values, nullptr, 0, nullptr,
+                                         &config) == H5Z_FILTER_FLETCHER32;
+    checksummed = checksummed || fletcher;
+    only_checksum = only_checksum && fletcher;
   }
   const Handle type(H5Dget_type(dataset), H5Tclose);
   if (type < 0) return false;

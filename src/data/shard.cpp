@@ -165,7 +165,7 @@ Handle open_dataset(hid_t file, const char* name, std::initializer_list<std::siz
     fail("{}: /{} is stored as a {}-byte {} type, not as a hermes shard stores it; re-run the prepare stage",
          path.string(), name, width, H5Tget_class(type) == H5T_INTEGER ? "integer" : "non-integer");
   hdf5::warn_if_unchecked(set, path, "re-run the prepare stage to rewrite shards with them");
-  if (!hdf5::chunks_within_file(set, path))
+  if (!hdf5::chunk_index_sound(set, path))
     fail(
         "{}: /{} records a chunk outside the file or of the wrong size; the shard is damaged: re-run the prepare stage",
         path.string(), name);

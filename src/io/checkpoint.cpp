@@ -124,11 +124,10 @@ void read_tensor(hid_t parent, const std::string& group, const TensorRef& t, con
     fail("checkpoint {}: tensor '{}' has shape ({}), the model needs ({}); it was written by another model",
          path.string(), where, fmt::join(dims, ", "), fmt::join(t.shape, ", "));
   hdf5::warn_if_unchecked(ds, path, "a checkpoint saved by this hermes has them");
-  if (!hdf5::chunks_within_file(ds, path))
+  if (!hdf5::chunk_index_sound(ds, path))
     fail(
-        "checkpoint {}: tensor '{}' records a chunk outside the file or of the wrong size; the file is damaged: resume "
-        "falls back to an "
-        "earlier checkpoint, or restore this one from a copy",
+        "checkpoint {}: tensor '{}' records a chunk outside the file or of the wrong size; the file is damaged: "
+        "resume falls back to an earlier checkpoint, or restore this one from a copy",
         path.string(), where);
   if (H5Dread(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data) < 0)
     fail(

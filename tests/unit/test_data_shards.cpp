@@ -32,6 +32,15 @@ ShardData random_shard(std::uint64_t vocab, bool mask, std::uint64_t seed) {
   return d;
 }
 
+// The header of the small training shards the refusal tests write.
+ShardHeader small_train_header() {
+  ShardHeader h;
+  h.tokenizer_fingerprint = "abc";
+  h.vocab_size = 300;
+  h.split = "train";
+  return h;
+}
+
 // The on-disk type of a dataset, read with the plain HDF5 API (what h5py users see).
 std::size_t stored_bytes(const std::string& path, const char* name) {
   const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -118,10 +127,7 @@ TEST(DataShards, RoundTripNarrowAndWideTokens) {
 
 TEST(DataShards, RefusesOtherTokenizerOlderFormatAndJunk) {
   TempDir dir;
-  ShardHeader h;
-  h.tokenizer_fingerprint = "abc";
-  h.vocab_size = 300;
-  h.split = "train";
+  const ShardHeader h = small_train_header();
   write_shard(dir / "s.h5", h, random_shard(300, false, 1));
   const ShardHeader back = read_shard_header(dir / "s.h5");
   EXPECT_NO_THROW(check_shard_header(back, dir / "s.h5", "abc"));
@@ -152,10 +158,7 @@ TEST(DataShards, RefusesOtherTokenizerOlderFormatAndJunk) {
 TEST(DataShards, SameDataGivesByteIdenticalFiles) {
   // No timestamps inside: shards from two runs (or rank counts) can be compared with cmp.
   TempDir dir;
-  ShardHeader h;
-  h.tokenizer_fingerprint = "abc";
-  h.vocab_size = 300;
-  h.split = "train";
+  ShardHeader h = small_train_header();
   h.sources = {"x.txt"};
   const ShardData d = random_shard(300, true, 9);
   write_shard(dir / "a.h5", h, d);
@@ -172,10 +175,7 @@ TEST(DataShards, SameDataGivesByteIdenticalFiles) {
 // buffer (a read past it, found by fuzzing), so the reader refuses it first, naming the dataset.
 TEST(DataShards, RefusesAChunkRecordedShorterThanItIs) {
   TempDir dir;
-  ShardHeader h;
-  h.tokenizer_fingerprint = "abc";
-  h.vocab_size = 300;
-  h.split = "train";
+  const ShardHeader h = small_train_header();
   const auto path = dir / "s.h5";
   write_shard(path, h, random_shard(300, true, 3));
   ASSERT_NO_THROW(read_shard(path));

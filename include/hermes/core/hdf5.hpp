@@ -48,7 +48,7 @@ bool has_checksum(hid_t dataset);
 // unfiltered (or only checksummed) chunk's recorded size is not the chunk's, or when the file's size
 // or the layout cannot be read: damage that HDF5 would otherwise meet only after allocating the
 // recorded size (gigabytes for a flipped size field) or by reading past a short chunk.
-bool chunks_within_file(hid_t dataset, const std::filesystem::path& path);
+bool chunk_index_sound(hid_t dataset, const std::filesystem::path& path);
 
 // Files written before hermes added checksums are still read, unchecked; the first such dataset
 // a process meets is reported once, with `fix` (how to rewrite the file with checksums).
